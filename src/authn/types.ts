@@ -1,0 +1,31 @@
+import type { CompiledIssuer } from '../compile/snapshot.js';
+import type { Verified } from '../decision.js';
+
+export type CredentialSourceRef = { type: 'header' | 'cookie' | 'query'; name: string };
+
+export type Credential =
+  | { kind: 'none' }
+  | { kind: 'token'; token: string; source: CredentialSourceRef }
+  /** several credentials (RFC 6750 §2: one method only) -> 400 */
+  | { kind: 'conflict'; description: string };
+
+export type VerifyFailure = {
+  ok: false;
+  /** invalid -> 401 invalid_token; unavailable -> 503 */
+  status: 'invalid' | 'unavailable';
+  /** stable code, e.g. token_expired, bad_signature, untrusted_issuer */
+  reason: string;
+  /** coarse text for error_description */
+  description: string;
+};
+
+export type VerifyResult = { ok: true; verified: Verified } | VerifyFailure;
+
+export type VerificationKey = CryptoKey | Uint8Array | import('node:crypto').KeyObject;
+
+export type KeyLookupResult = { ok: true; key: VerificationKey; kid?: string } | VerifyFailure;
+
+/** Per-issuer key sets; implemented by keys/. Never fetches anything named by the token. */
+export interface KeyLookup {
+  resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): Promise<KeyLookupResult>;
+}

@@ -1,0 +1,110 @@
+/** The immutable, compiled configuration a request is evaluated against. */
+import type { Jwk, SecretRef } from '../model/types.js';
+
+export type TokenSource =
+  | { type: 'header'; header: string; /** lowercase; '' = the whole value */ prefix: string }
+  | { type: 'cookie'; cookie: string }
+  | { type: 'query'; query: string };
+
+export interface CompiledJwks {
+  uri?: string;
+  discovery: boolean;
+  inline?: { keys: Jwk[] };
+  secretRef?: SecretRef;
+  /** file source: secretRef.path resolved against the manifest's directory */
+  secretPath?: string;
+  caBundle?: string;
+  allowInsecureHttp: boolean;
+  refreshIntervalMs: number;
+  minRefreshIntervalMs: number;
+  maxStalenessMs: number;
+}
+
+export interface CompiledIssuer {
+  /** namespace/name */
+  readonly key: string;
+  readonly name: string;
+  readonly namespace: string;
+  /** the exact iss string */
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly string[];
+  readonly clockSkewSec: number;
+  readonly maxTokenLifetimeSec?: number;
+  /** always includes exp */
+  readonly requiredClaims: readonly string[];
+  /** normalised: lowercase, without an `application/` prefix; empty = any */
+  readonly tokenTypes: readonly string[];
+  readonly jwks: CompiledJwks;
+  /** changes whenever anything affecting key material changes; key sets are reused while equal */
+  readonly keysFingerprint: string;
+  /** changes whenever anything affecting verification changes */
+  readonly fingerprint: string;
+}
+
+export interface CompiledClaimCheck {
+  readonly path: readonly string[];
+  readonly op: 'equals' | 'in' | 'contains' | 'matches' | 'exists';
+  /** e.g. `tenant in [acme, globex]`, safe for explanations (no claim values) */
+  readonly description: string;
+  test(claims: Record<string, unknown>): boolean;
+}
+
+export interface CompiledScopes {
+  readonly allOf: readonly string[];
+  readonly anyOf: readonly string[];
+}
+
+export interface CompiledRule {
+  readonly name: string;
+  readonly index: number;
+  readonly action: 'require' | 'allowAnonymous' | 'deny';
+  /** method and normalised path (no query) */
+  matches(method: string, path: string): boolean;
+  /** the issuers this rule accepts (rule's require.issuers or the policy's issuers), resolved */
+  readonly issuers: readonly CompiledIssuer[];
+  readonly scopes?: CompiledScopes;
+  readonly claims: readonly CompiledClaimCheck[];
+  readonly when?: string;
+}
+
+export interface IdentityHeader {
+  /** lowercase header name */
+  readonly name: string;
+  readonly claimPath: readonly string[];
+}
+
+export interface CompiledIdentity {
+  readonly headers: readonly IdentityHeader[];
+  /** lowercase header name */
+  readonly payloadHeader?: string;
+  readonly forwardToken: boolean;
+}
+
+export interface CompiledPolicy {
+  /** namespace/name */
+  readonly key: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly mode: 'enforce' | 'audit';
+  readonly hosts: readonly string[];
+  readonly tokenSources: readonly TokenSource[];
+  readonly rules: readonly CompiledRule[];
+  readonly identity: CompiledIdentity;
+}
+
+export interface RevocationIndex {
+  /** true when the verified token of this issuer is revoked at `nowSec` */
+  isRevoked(issuerKey: string, claims: Record<string, unknown>, nowSec: number): boolean;
+}
+
+export interface Snapshot {
+  readonly generation: number;
+  readonly policies: ReadonlyMap<string, CompiledPolicy>;
+  readonly issuers: ReadonlyMap<string, CompiledIssuer>;
+  /** policy for a normalised host (lowercase, no port, no trailing dot) */
+  policyForHost(host: string): CompiledPolicy | undefined;
+  /** every header name (lowercase) that any loaded policy can emit */
+  readonly emittedHeaders: ReadonlySet<string>;
+  readonly revocations: RevocationIndex;
+}

@@ -1,0 +1,54 @@
+/** A decision is a value flowing from the pipeline to respond/; never an exception. */
+import type { CompiledIssuer, CompiledPolicy, CompiledRule } from './compile/snapshot.js';
+
+export type DenyKind =
+  | 'invalid_request' // 400
+  | 'unauthorized' // 401, no token
+  | 'invalid_token' // 401
+  | 'insufficient_scope' // 403 with challenge
+  | 'access_denied' // 403
+  | 'temporarily_unavailable'; // 503
+
+/** One step of the explanation `claimcheck check` prints. No claim values, no key material. */
+export interface Step {
+  step: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Verified {
+  claims: Record<string, unknown>;
+  issuer: CompiledIssuer;
+  token: string;
+  kid?: string;
+  alg: string;
+}
+
+export interface Allow {
+  allow: true;
+  /** metric reason: allowed | anonymous | unmatched_host */
+  reason: string;
+  policy?: CompiledPolicy;
+  rule?: CompiledRule;
+  verified?: Verified;
+  /** the credential that was used, so forwardToken: false can remove it */
+  credentialSource?: { type: 'header' | 'cookie' | 'query'; name: string };
+  steps: Step[];
+}
+
+export interface Deny {
+  allow: false;
+  kind: DenyKind;
+  /** stable machine code for metrics and logs, e.g. token_expired */
+  reason: string;
+  /** short, coarse human text for error_description */
+  description: string;
+  /** insufficient_scope: the scopes the rule names */
+  scope?: readonly string[];
+  policy?: CompiledPolicy;
+  rule?: CompiledRule;
+  verified?: Verified;
+  steps: Step[];
+}
+
+export type Decision = Allow | Deny;

@@ -1,0 +1,23 @@
+/** What the Check adapter must encode; protobuf-free. */
+export interface HeaderToSet {
+  name: string;
+  value: string;
+}
+
+export interface OkPlan {
+  kind: 'ok';
+  headersToSet: HeaderToSet[];
+  headersToRemove: string[];
+  dynamicMetadata?: Record<string, unknown>;
+}
+
+export interface DeniedPlan {
+  kind: 'denied';
+  /** google.rpc.Code: 3, 7, 14 or 16 */
+  grpcCode: number;
+  httpStatus: number;
+  headers: HeaderToSet[];
+  body: string;
+}
+
+export type ResponsePlan = OkPlan | DeniedPlan;
