@@ -33,6 +33,8 @@ export interface Allow {
   verified?: Verified;
   /** the credential that was used, so forwardToken: false can remove it */
   credentialSource?: { type: 'header' | 'cookie' | 'query'; name: string };
+  /** audit mode: the denial that was turned into this allow */
+  auditedDeny?: Deny;
   steps: Step[];
 }
 

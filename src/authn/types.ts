@@ -23,7 +23,15 @@ export type VerifyResult = { ok: true; verified: Verified } | VerifyFailure;
 
 export type VerificationKey = CryptoKey | Uint8Array | import('node:crypto').KeyObject;
 
-export type KeyLookupResult = { ok: true; key: VerificationKey; kid?: string } | VerifyFailure;
+export type KeyLookupResult =
+  | {
+      ok: true;
+      key: VerificationKey;
+      kid?: string;
+      /** further candidates to try in order when `key` does not verify (duplicate kid, or no kid in the token) */
+      more?: readonly { key: VerificationKey; kid?: string }[];
+    }
+  | VerifyFailure;
 
 /** Per-issuer key sets; implemented by keys/. Never fetches anything named by the token. */
 export interface KeyLookup {

@@ -1,0 +1,71 @@
+/** `claimcheck check`: one decision without a server, with the full explanation. Exit 0 allow, 1 deny. */
+import type { CheckOptions } from '../cli.js';
+import type { AuthRequest } from '../request.js';
+import { formatProblem } from '../errors.js';
+import { loadConfigDir } from '../model/parse-manifests.js';
+import { compileSnapshot } from '../compile/compile-snapshot.js';
+import { KeyRegistry } from '../keys/key-registry.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { decideRequest, POLICY_EXTENSION } from '../pipeline/decide-request.js';
+import { buildAllowPlan } from '../respond/build-allow.js';
+import { buildDenyPlan } from '../respond/build-deny.js';
+import { normalizeHost } from '../authz/normalize-host.js';
+
+export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const loaded = await loadConfigDir(o.configDir);
+  const compiled = loaded.problems.length === 0 ? compileSnapshot(loaded.resources, { namespace: o.namespace, generation: 1 }) : undefined;
+  const problems = compiled ? compiled.problems : loaded.problems;
+  if (!compiled?.snapshot || problems.length > 0) {
+    for (const p of problems) out(`error: ${formatProblem(p)}\n`);
+    out('decision: DENY (configuration invalid)\n');
+    return 1;
+  }
+  const snapshot = compiled.snapshot;
+  const keys = new KeyRegistry({ logger: silentLogger() });
+  try {
+    keys.sync(snapshot.issuers.values());
+    await keys.waitReady(10_000).catch(() => undefined);
+    const headers = new Map<string, string[]>();
+    for (const [k, v] of o.headers) headers.set(k, [...(headers.get(k) ?? []), v]);
+    if (o.token) headers.set('authorization', [...(headers.get('authorization') ?? []), `Bearer ${o.token}`]);
+    const req: AuthRequest = {
+      method: o.method,
+      host: o.host,
+      path: o.path,
+      headers,
+      contextExtensions: o.policy ? { [POLICY_EXTENSION]: o.policy } : {},
+      requestId: headers.get('x-request-id')?.[0] ?? 'cli',
+      scheme: 'https',
+      source: { principal: '', address: '' },
+      destination: { principal: '', address: '' },
+    };
+    const d = await decideRequest(req, {
+      snapshot,
+      keys,
+      nowSec: Date.now() / 1000,
+      options: { unmatchedHost: 'deny', maxTokenBytes: o.maxTokenBytes },
+    });
+    const plan = d.allow
+      ? buildAllowPlan(d, { snapshot, headers, reservedPrefix: 'x-claimcheck-' })
+      : buildDenyPlan(d, { host: normalizeHost(o.host), requestId: req.requestId });
+    const keyState = d.verified ? keys.status().find((s) => s.issuer === d.verified!.issuer.key) : undefined;
+    if (o.json) {
+      out(JSON.stringify({ allow: d.allow, reason: d.reason, policy: d.policy?.key, rule: d.rule?.name, issuer: d.verified?.issuer.key, steps: d.steps, keys: keyState, response: plan }, null, 2) + '\n');
+    } else {
+      for (const s of d.steps) out(`${s.ok ? '  ok ' : ' FAIL'}  ${s.step.padEnd(10)} ${s.detail}\n`);
+      if (keyState) out(`       keys       ${keyState.keyCount} key(s), ${keyState.ready ? 'ready' : 'not ready'}${keyState.stale ? ', stale' : ''}${keyState.error ? `, last error: ${keyState.error}` : ''}\n`);
+      if (plan.kind === 'ok') {
+        out(`decision: ALLOW (${d.reason})\n`);
+        for (const h of plan.headersToSet) out(`  set    ${h.name}: ${h.name === 'authorization' ? '[credential]' : h.value}\n`);
+        if (plan.headersToRemove.length) out(`  remove ${plan.headersToRemove.join(', ')}\n`);
+      } else {
+        out(`decision: DENY ${plan.httpStatus} (${d.reason})\n`);
+        for (const h of plan.headers) out(`  ${h.name}: ${h.value}\n`);
+        out(`  body: ${plan.body}\n`);
+      }
+    }
+    return d.allow ? 0 : 1;
+  } finally {
+    keys.close();
+  }
+}

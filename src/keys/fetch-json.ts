@@ -1,0 +1,111 @@
+/** One guarded GET of a JSON document for key material (JWKS or OIDC discovery). */
+import http from 'node:http';
+import https from 'node:https';
+import { ClaimcheckError } from '../errors.js';
+
+export const MAX_BODY_BYTES = 512 * 1024;
+
+export interface FetchOptions {
+  /** PEM roots; when set, the only trust anchors (api.md `caBundle`) */
+  caBundle?: string;
+  allowInsecureHttp: boolean;
+  timeoutMs: number;
+  maxBytes?: number;
+}
+
+export interface FetchedJson {
+  body: unknown;
+  /** Cache-Control max-age in seconds, when the response carried one */
+  maxAgeSec?: number;
+}
+
+/** Error codes: key_fetch_refused, key_fetch_failed, key_fetch_status, key_fetch_too_large, key_fetch_timeout, key_fetch_invalid. */
+export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return Promise.reject(new ClaimcheckError('key_fetch_refused', 'invalid URL'));
+  }
+  if (parsed.protocol === 'http:' && !opts.allowInsecureHttp) {
+    return Promise.reject(new ClaimcheckError('key_fetch_refused', 'http:// refused without allowInsecureHttp'));
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    return Promise.reject(new ClaimcheckError('key_fetch_refused', `unsupported scheme ${parsed.protocol}`));
+  }
+  const maxBytes = opts.maxBytes ?? MAX_BODY_BYTES;
+  return new Promise<FetchedJson>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: ClaimcheckError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(err);
+    };
+    const headers = { accept: 'application/json, application/jwk-set+json', 'user-agent': 'claimcheck' };
+    // A fresh agent-less request each time: `ca` must not leak between issuers through a shared agent.
+    const req =
+      parsed.protocol === 'https:'
+        ? https.request(parsed, { method: 'GET', headers, agent: false, ...(opts.caBundle ? { ca: opts.caBundle } : {}) })
+        : http.request(parsed, { method: 'GET', headers, agent: false });
+    const timer = setTimeout(() => fail(new ClaimcheckError('key_fetch_timeout', `timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    timer.unref?.();
+    req.on('error', (err) => fail(new ClaimcheckError('key_fetch_failed', err.message, { cause: err })));
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      // Redirects are not followed: a JWKS location is configuration, not something a server may move.
+      if (status !== 200) {
+        res.resume();
+        fail(new ClaimcheckError('key_fetch_status', `HTTP ${status}`));
+        return;
+      }
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        fail(new ClaimcheckError('key_fetch_too_large', `body over ${maxBytes} bytes`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          fail(new ClaimcheckError('key_fetch_too_large', `body over ${maxBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('error', (err) => fail(new ClaimcheckError('key_fetch_failed', err.message, { cause: err })));
+      res.on('aborted', () => fail(new ClaimcheckError('key_fetch_failed', 'connection closed')));
+      res.on('end', () => {
+        if (settled) return;
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          fail(new ClaimcheckError('key_fetch_invalid', 'body is not JSON'));
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        resolve({ body, maxAgeSec: parseMaxAge(res.headers['cache-control']) });
+      });
+    });
+    req.end();
+  });
+}
+
+/** RFC 9111 §5.2.2.1; no-store/no-cache are treated as max-age=0 (the caller clamps to its minimum). */
+export function parseMaxAge(header: string | undefined): number | undefined {
+  if (!header) return undefined;
+  let result: number | undefined;
+  for (const directive of header.toLowerCase().split(',')) {
+    const [name, value] = directive.trim().split('=', 2);
+    if (name === 'no-store' || name === 'no-cache') return 0;
+    if (name === 'max-age' && value !== undefined) {
+      const n = Number(value.replace(/^"|"$/g, ''));
+      if (Number.isInteger(n) && n >= 0) result = n;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,125 @@
+/** Composition root for `claimcheck serve`: build the parts, wire them, start, drain on SIGTERM. */
+import type { ServeOptions } from './cli.js';
+import type { Snapshot } from './compile/snapshot.js';
+import type { AnyResource } from './model/types.js';
+import type { ConfigProblem } from './errors.js';
+import { formatProblem } from './errors.js';
+import { createLogger, type Logger } from './telemetry/logger.js';
+import { Metrics } from './telemetry/metrics.js';
+import { compileSnapshot } from './compile/compile-snapshot.js';
+import { FileConfigSource } from './config/file-source.js';
+import { KeyRegistry } from './keys/key-registry.js';
+import { HealthState } from './grpc/health.js';
+import { startGrpcServer } from './grpc/server.js';
+import { startHttpServer } from './http/server.js';
+import { createCheckHandler } from './pipeline/handle-check.js';
+
+export interface RunningServer {
+  grpcAddress: string;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+export async function serve(opts: Readonly<ServeOptions>, logger: Logger = createLogger(opts.logLevel)): Promise<RunningServer> {
+  if (opts.configSource === 'kubernetes') {
+    throw new Error('--config-source kubernetes is not available in this build; use --config-source file');
+  }
+  const metrics = new Metrics({ processMetrics: true });
+  const keys = new KeyRegistry({ logger, metrics });
+  const health = new HealthState();
+  let snapshot: Snapshot | undefined;
+  let generation = 0;
+  let keysSettled = false;
+  let draining = false;
+
+  const applyConfig = (resources: AnyResource[], problems: ConfigProblem[], files: string[]): void => {
+    let all = problems;
+    let next: Snapshot | undefined;
+    let warnings: ConfigProblem[] = [];
+    if (all.length === 0) {
+      const r = compileSnapshot(resources, { namespace: opts.namespace, generation: generation + 1 });
+      all = r.problems;
+      warnings = r.warnings;
+      next = r.snapshot;
+    }
+    if (!next || all.length > 0) {
+      metrics.configReloads.inc({ result: 'error' });
+      metrics.configErrors.set(all.length);
+      for (const p of all) logger.error({ file: p.file, line: p.line, kind: p.kind, name: p.name }, `invalid configuration: ${formatProblem(p)}`);
+      logger.error({ problems: all.length, serving: snapshot ? snapshot.generation : null }, snapshot ? 'configuration rejected; the last good configuration keeps serving' : 'configuration rejected; nothing to serve yet');
+      return;
+    }
+    for (const w of warnings) logger.warn({ file: w.file, line: w.line, kind: w.kind, name: w.name }, `configuration warning: ${formatProblem(w)}`);
+    keys.sync(next.issuers.values());
+    generation = next.generation;
+    snapshot = next;
+    metrics.configReloads.inc({ result: 'success' });
+    metrics.configErrors.set(0);
+    metrics.configGeneration.set(generation);
+    logger.info({ generation, files: files.length, policies: next.policies.size, issuers: next.issuers.size }, 'configuration loaded');
+  };
+
+  const source = new FileConfigSource({ dir: opts.configDir, logger });
+  const firstLoad = source.start(({ resources, problems, files }) => applyConfig(resources, problems, files));
+
+  const check = createCheckHandler({
+    getSnapshot: () => snapshot,
+    keys,
+    metrics,
+    logger,
+    options: { unmatchedHost: opts.unmatchedHost, maxTokenBytes: opts.maxTokenBytes, reservedHeaderPrefix: opts.reservedHeaderPrefix },
+  });
+  const grpc = await startGrpcServer({
+    addr: opts.grpcAddr,
+    check,
+    health,
+    onInternalError: (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'internal error in Check adapter; denied with 503'),
+  });
+
+  const isReady = () => !draining && !!snapshot && keysSettled;
+  const http = await startHttpServer({
+    addr: opts.httpAddr,
+    registry: metrics.registry,
+    readiness: () => ({
+      ready: isReady(),
+      detail: {
+        draining,
+        configGeneration: snapshot?.generation ?? null,
+        issuers: keys.status(),
+      },
+    }),
+  });
+
+  await firstLoad;
+  if (snapshot) {
+    await keys.waitReady(opts.keysReadyTimeoutMs).catch(() => undefined);
+  }
+  keysSettled = true;
+  const updateServing = () => {
+    const serving = isReady();
+    health.setServing(serving);
+    metrics.ready.set(serving ? 1 : 0);
+  };
+  updateServing();
+  // Until the first valid configuration arrives, flip to SERVING as soon as it does.
+  const readinessTimer = setInterval(updateServing, 250);
+  readinessTimer.unref();
+  logger.info({ grpc: grpc.address, http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, configDir: opts.configDir, ready: isReady() }, 'claimcheck serving');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      draining = true;
+      updateServing();
+      clearInterval(readinessTimer);
+      logger.info({ drainTimeoutMs: opts.drainTimeoutMs }, 'draining');
+      source.stop();
+      await grpc.drain(opts.drainTimeoutMs);
+      await http.close();
+      keys.close();
+      logger.info('stopped');
+      logger.flush();
+    })());
+
+  return { grpcAddress: grpc.address, httpPort: http.port, stop };
+}

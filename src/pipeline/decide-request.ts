@@ -1,0 +1,126 @@
+/**
+ * The request path: policy → path → rule → credential → verify → revocation → scopes → claims.
+ * Pure over its inputs; every outcome is a Decision value.
+ */
+import type { AuthRequest } from '../request.js';
+import type { CompiledPolicy, CompiledRule, Snapshot } from '../compile/snapshot.js';
+import type { Decision, Deny, DenyKind, Step, Verified } from '../decision.js';
+import type { KeyLookup } from '../authn/types.js';
+import { normalizeHost } from '../authz/normalize-host.js';
+import { normalizePath } from '../authz/normalize-path.js';
+import { findRule } from '../authz/match-rule.js';
+import { checkScopes } from '../authz/scopes.js';
+import { checkClaims } from '../authz/check-claims.js';
+import { extractCredential } from '../authn/extract-credential.js';
+import { verifyToken } from '../authn/verify-token.js';
+
+export const POLICY_EXTENSION = 'claimcheck.io/policy';
+
+export interface DecideOptions {
+  unmatchedHost: 'deny' | 'allow';
+  maxTokenBytes: number;
+}
+
+export interface DecideContext {
+  snapshot: Snapshot;
+  keys: KeyLookup;
+  nowSec: number;
+  options: DecideOptions;
+}
+
+function deny(kind: DenyKind, reason: string, description: string, steps: Step[], extra: Partial<Deny> = {}): Deny {
+  return { allow: false, kind, reason, description, steps, ...extra };
+}
+
+function selectPolicy(req: AuthRequest, snapshot: Snapshot, steps: Step[]): CompiledPolicy | undefined | 'missing-named' {
+  const named = req.contextExtensions[POLICY_EXTENSION];
+  if (named !== undefined && named !== '') {
+    const p = snapshot.policies.get(named);
+    steps.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (context extension)` : `context extension names unknown policy ${named}` });
+    return p ?? 'missing-named';
+  }
+  const host = normalizeHost(req.host);
+  const p = snapshot.policyForHost(host);
+  steps.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (host ${host})` : `no policy for host ${host}` });
+  return p;
+}
+
+export async function decideRequest(req: AuthRequest, ctx: DecideContext): Promise<Decision> {
+  const steps: Step[] = [];
+  const policy = selectPolicy(req, ctx.snapshot, steps);
+  if (policy === 'missing-named') return deny('access_denied', 'policy_not_found', 'no policy', steps);
+  if (!policy) {
+    if (ctx.options.unmatchedHost === 'allow') return { allow: true, reason: 'unmatched_host', steps };
+    return deny('access_denied', 'no_policy', 'no policy', steps);
+  }
+  const decision = await decideWithPolicy(req, policy, ctx, steps);
+  if (decision.allow || policy.mode !== 'audit') return decision;
+  steps.push({ step: 'audit', ok: true, detail: `policy is in audit mode: would deny (${decision.reason}), allowing` });
+  return { allow: true, reason: 'audit_deny', policy, rule: decision.rule, verified: decision.verified, steps, auditedDeny: decision };
+}
+
+async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: DecideContext, steps: Step[]): Promise<Decision> {
+  const base = { policy };
+  const np = normalizePath(req.path);
+  if (!np.ok) {
+    steps.push({ step: 'path', ok: false, detail: `rejected: ${np.reason}` });
+    return deny('invalid_request', np.reason, 'malformed request path', steps, base);
+  }
+  const method = req.method.toUpperCase();
+  const rule = findRule(policy, method, np.path);
+  steps.push({ step: 'rule', ok: !!rule, detail: rule ? `${rule.name} (#${rule.index}) for ${method} ${np.path}` : `no rule matches ${method} ${np.path}` });
+  if (!rule) return deny('access_denied', 'no_rule', 'access denied', steps, base);
+  const withRule = { policy, rule };
+  if (rule.action === 'deny') return deny('access_denied', 'rule_denies', 'access denied', steps, withRule);
+
+  const cred = extractCredential(req.headers, req.path, policy.tokenSources);
+  if (cred.kind === 'conflict') {
+    steps.push({ step: 'credential', ok: false, detail: cred.description });
+    return deny('invalid_request', 'multiple_credentials', 'more than one credential', steps, withRule);
+  }
+  steps.push({ step: 'credential', ok: cred.kind === 'token', detail: cred.kind === 'token' ? `token from ${cred.source.type} ${cred.source.name}` : 'no token' });
+  const credentialSource = cred.kind === 'token' ? cred.source : undefined;
+
+  if (rule.action === 'allowAnonymous') {
+    if (cred.kind !== 'token' || rule.issuers.length === 0) return { allow: true, reason: 'anonymous', ...withRule, steps };
+    const v = await verifyAndCheckRevocation(cred.token, rule, ctx, steps);
+    // Like Envoy's allow_missing_or_failed: an invalid token on an anonymous rule is ignored.
+    if (!v.ok) return { allow: true, reason: 'anonymous', ...withRule, steps };
+    return { allow: true, reason: 'allowed', ...withRule, verified: v.verified, credentialSource, steps };
+  }
+
+  if (cred.kind !== 'token') return deny('unauthorized', 'missing_token', 'token required', steps, withRule);
+  const v = await verifyAndCheckRevocation(cred.token, rule, ctx, steps);
+  if (!v.ok) return deny(v.kind, v.reason, v.description, steps, withRule);
+  const verified = v.verified;
+  const withIdentity = { ...withRule, verified };
+
+  if (rule.scopes) {
+    const s = checkScopes(verified.claims, rule.scopes);
+    steps.push({ step: 'scopes', ok: s.ok, detail: s.ok ? 'required scopes present' : `missing scope; needs ${s.needed.join(' ')}` });
+    if (!s.ok) return deny('insufficient_scope', 'insufficient_scope', 'insufficient scope', steps, { ...withIdentity, scope: s.needed });
+  }
+  if (rule.claims.length > 0) {
+    const c = checkClaims(verified.claims, rule.claims);
+    steps.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
+    if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, withIdentity);
+  }
+  return { allow: true, reason: 'allowed', ...withIdentity, credentialSource, steps };
+}
+
+type VerifyOutcome = { ok: true; verified: Verified } | { ok: false; kind: DenyKind; reason: string; description: string };
+
+async function verifyAndCheckRevocation(token: string, rule: CompiledRule, ctx: DecideContext, steps: Step[]): Promise<VerifyOutcome> {
+  const r = await verifyToken(token, rule.issuers, ctx.keys, { nowSec: ctx.nowSec, maxTokenBytes: ctx.options.maxTokenBytes });
+  if (!r.ok) {
+    steps.push({ step: 'verify', ok: false, detail: `${r.reason}: ${r.description}` });
+    return { ok: false, kind: r.status === 'unavailable' ? 'temporarily_unavailable' : 'invalid_token', reason: r.reason, description: r.description };
+  }
+  const v = r.verified;
+  steps.push({ step: 'verify', ok: true, detail: `issuer ${v.issuer.key}, alg ${v.alg}${v.kid ? `, kid ${v.kid}` : ''}` });
+  if (ctx.snapshot.revocations.isRevoked(v.issuer.key, v.claims, ctx.nowSec)) {
+    steps.push({ step: 'revocation', ok: false, detail: 'token revoked' });
+    return { ok: false, kind: 'invalid_token', reason: 'token_revoked', description: 'token revoked' };
+  }
+  return { ok: true, verified: v };
+}

@@ -1,0 +1,87 @@
+/** Wraps decideRequest with snapshot access, response building, metrics and fail-closed handling. */
+import type { AuthRequest } from '../request.js';
+import type { Snapshot } from '../compile/snapshot.js';
+import type { KeyLookup } from '../authn/types.js';
+import type { ResponsePlan } from '../respond/plan.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Decision } from '../decision.js';
+import { decideRequest, type DecideOptions } from './decide-request.js';
+import { buildAllowPlan } from '../respond/build-allow.js';
+import { buildDenyPlan } from '../respond/build-deny.js';
+import { normalizeHost } from '../authz/normalize-host.js';
+
+export interface CheckHandlerDeps {
+  getSnapshot(): Snapshot | undefined;
+  keys: KeyLookup;
+  metrics: Metrics;
+  logger: Logger;
+  options: DecideOptions & { reservedHeaderPrefix: string };
+  now?: () => number;
+}
+
+export function unavailablePlan(requestId: string, host: string, description = 'service not ready'): ResponsePlan {
+  return buildDenyPlan(
+    { allow: false, kind: 'temporarily_unavailable', reason: 'internal_error', description, steps: [] },
+    { host, requestId },
+  );
+}
+
+export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) => Promise<ResponsePlan> {
+  const now = deps.now ?? Date.now;
+  return async (req) => {
+    const started = process.hrtime.bigint();
+    let decision: Decision | undefined;
+    let plan: ResponsePlan;
+    const host = safeHost(req.host);
+    try {
+      const snapshot = deps.getSnapshot();
+      if (!snapshot) {
+        plan = unavailablePlan(req.requestId, host);
+        deps.metrics.checks.inc({ decision: 'deny', reason: 'not_ready', policy: '' });
+        return plan;
+      }
+      decision = await decideRequest(req, { snapshot, keys: deps.keys, nowSec: now() / 1000, options: deps.options });
+      plan = decision.allow
+        ? buildAllowPlan(decision, { snapshot, headers: req.headers, reservedPrefix: deps.options.reservedHeaderPrefix })
+        : buildDenyPlan(decision, { host, requestId: req.requestId });
+    } catch (err) {
+      deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
+      deps.metrics.checks.inc({ decision: 'deny', reason: 'internal_error', policy: decision?.policy?.key ?? '' });
+      return unavailablePlan(req.requestId, host, 'internal error');
+    }
+    const label = decision.allow ? (decision.reason === 'audit_deny' ? 'audit_deny' : 'allow') : 'deny';
+    deps.metrics.checks.inc({ decision: label, reason: decision.reason, policy: decision.policy?.key ?? '' });
+    deps.metrics.checkDuration.observe({ decision: label }, Number(process.hrtime.bigint() - started) / 1e9);
+    if (!decision.allow || decision.reason === 'audit_deny') {
+      const c = decision.verified?.claims;
+      deps.logger.debug(
+        {
+          requestId: req.requestId,
+          decision: label,
+          reason: decision.allow ? decision.auditedDeny?.reason : decision.reason,
+          policy: decision.policy?.key,
+          rule: decision.rule?.name,
+          issuer: decision.verified?.issuer.key,
+          sub: typeof c?.sub === 'string' ? c.sub : undefined,
+          jti: typeof c?.jti === 'string' ? c.jti : undefined,
+        },
+        'request denied',
+      );
+    }
+    return plan;
+  };
+}
+
+function safeHost(h: string): string {
+  try {
+    return normalizeHost(h);
+  } catch {
+    return '';
+  }
+}
+
+function errSummary(err: unknown): { type: string; message: string; code?: string } {
+  if (err instanceof Error) return { type: err.name, message: err.message.slice(0, 200), code: (err as { code?: string }).code };
+  return { type: typeof err, message: 'non-error thrown' };
+}
