@@ -2,7 +2,7 @@
 import type { CheckOptions } from '../cli.js';
 import type { AuthRequest } from '../request.js';
 import { formatProblem } from '../errors.js';
-import { loadConfigDir } from '../model/parse-manifests.js';
+import { loadConfigDir } from '../model/load-config-dir.js';
 import { compileSnapshot } from '../compile/compile-snapshot.js';
 import { KeyRegistry } from '../keys/key-registry.js';
 import { silentLogger } from '../telemetry/logger.js';

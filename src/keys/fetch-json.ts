@@ -36,21 +36,29 @@ export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson>
   const maxBytes = opts.maxBytes ?? MAX_BODY_BYTES;
   return new Promise<FetchedJson>((resolve, reject) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let req: http.ClientRequest | undefined;
     const fail = (err: ClaimcheckError) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      req.destroy();
+      req?.destroy();
       reject(err);
     };
     const headers = { accept: 'application/json, application/jwk-set+json', 'user-agent': 'claimcheck' };
     // A fresh agent-less request each time: `ca` must not leak between issuers through a shared agent.
-    const req =
-      parsed.protocol === 'https:'
-        ? https.request(parsed, { method: 'GET', headers, agent: false, ...(opts.caBundle ? { ca: opts.caBundle } : {}) })
-        : http.request(parsed, { method: 'GET', headers, agent: false });
-    const timer = setTimeout(() => fail(new ClaimcheckError('key_fetch_timeout', `timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    timer.unref?.();
+    try {
+      req =
+        parsed.protocol === 'https:'
+          ? https.request(parsed, { method: 'GET', headers, agent: false, ...(opts.caBundle ? { ca: opts.caBundle } : {}) })
+          : http.request(parsed, { method: 'GET', headers, agent: false });
+    } catch (err) {
+      // e.g. a caBundle that is not PEM
+      fail(new ClaimcheckError('key_fetch_failed', err instanceof Error ? err.message : 'request failed', { cause: err }));
+      return;
+    }
+    timer = setTimeout(() => fail(new ClaimcheckError('key_fetch_timeout', `timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    timer.unref();
     req.on('error', (err) => fail(new ClaimcheckError('key_fetch_failed', err.message, { cause: err })));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;

@@ -8,6 +8,8 @@ export interface OkPlan {
   kind: 'ok';
   headersToSet: HeaderToSet[];
   headersToRemove: string[];
+  /** query parameter names to strip (OkHttpResponse.query_parameters_to_remove, Envoy >= 1.21) */
+  queryParametersToRemove?: string[];
   dynamicMetadata?: Record<string, unknown>;
 }
 

@@ -19,7 +19,7 @@ export const anyValue: JsonSchema = { 'x-kubernetes-preserve-unknown-fields': tr
 
 /** `a.b.c` or a list of keys for claim names that contain dots. */
 export const claimPathSchema: JsonSchema = {
-  'x-kubernetes-int-or-string': false,
+  description: 'a claim path: a dotted string or a list of keys',
   oneOf: [nonEmptyString, { type: 'array', minItems: 1, items: nonEmptyString }],
 };
 

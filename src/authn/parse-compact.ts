@@ -1,0 +1,58 @@
+/** Strict structural checks of a compact JWS before any cryptography (RFC 8725 §3). */
+import type { VerifyFailure } from './types.js';
+import { invalid } from './invalid.js';
+
+export interface ParsedJws {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  alg: string;
+  kid?: string;
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+function decodeJsonObject(part: string): Record<string, unknown> | undefined {
+  // RFC 7515 §2: base64url without padding; a length of 1 mod 4 is never valid.
+  if (!B64URL.test(part) || part.length % 4 === 1) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(part, 'base64url')));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return value as Record<string, unknown>;
+}
+
+function isJwtContentType(cty: unknown): boolean {
+  if (typeof cty !== 'string') return false;
+  const t = cty.toLowerCase();
+  return t === 'jwt' || t === 'application/jwt';
+}
+
+export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws | VerifyFailure {
+  // Size first, so an oversized token costs nothing to reject.
+  if (token.length > maxTokenBytes || Buffer.byteLength(token, 'utf8') > maxTokenBytes) return invalid('token_too_large');
+  const parts = token.split('.');
+  // Five parts is a JWE (RFC 7516 §7.1): claimcheck verifies signatures, it decrypts nothing.
+  if (parts.length === 5) return invalid('unsupported_token');
+  if (parts.length !== 3) return invalid('malformed_token');
+  const [h, p, s] = parts as [string, string, string];
+  if (!B64URL.test(s) || s.length % 4 === 1) return invalid('malformed_token');
+  const header = decodeJsonObject(h);
+  if (!header) return invalid('malformed_token');
+  const alg = header.alg;
+  if (typeof alg !== 'string') return invalid('malformed_token');
+  // RFC 8725 §3.1: "none" is never acceptable, whatever its case.
+  if (alg.toLowerCase() === 'none') return invalid('alg_not_allowed');
+  // RFC 7515 §4.1.11: crit names extensions we would have to understand; we understand none.
+  // RFC 7797 `b64` changes what is signed; refuse it even without crit.
+  if ('crit' in header || 'b64' in header) return invalid('unsupported_header');
+  // RFC 7519 §5.2: cty JWT means a nested token; verifying only the outer layer would be wrong.
+  if (isJwtContentType(header.cty)) return invalid('unsupported_token');
+  if (header.kid !== undefined && typeof header.kid !== 'string') return invalid('malformed_token');
+  const payload = decodeJsonObject(p);
+  if (!payload) return invalid('malformed_token');
+  // jku, x5u, jwk and x5c are deliberately never read: keys come only from the issuer's configuration.
+  return { header, payload, alg, ...(typeof header.kid === 'string' ? { kid: header.kid } : {}) };
+}

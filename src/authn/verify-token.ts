@@ -1,0 +1,78 @@
+/** Verify a compact JWT against the issuers a rule accepts: structure, issuer, algorithm, signature, claims. */
+import { compactVerify } from 'jose';
+import type { CompiledIssuer } from '../compile/snapshot.js';
+import { checkClaims } from './check-claims.js';
+import { invalid } from './invalid.js';
+import { parseCompactJws, type ParsedJws } from './parse-compact.js';
+import type { KeyLookup, VerificationKey, VerifyFailure, VerifyResult } from './types.js';
+
+export interface VerifyOptions {
+  nowSec: number;
+  maxTokenBytes: number;
+}
+
+export async function verifyToken(
+  token: string,
+  candidates: readonly CompiledIssuer[],
+  keys: KeyLookup,
+  opts: VerifyOptions,
+): Promise<VerifyResult> {
+  const parsed = parseCompactJws(token, opts.maxTokenBytes);
+  if ('ok' in parsed) return parsed;
+  const iss = parsed.payload.iss;
+  // RFC 8725 §3.8: the issuer is matched exactly, and decides which keys may be used.
+  if (typeof iss !== 'string') return invalid('untrusted_issuer');
+  const seen = new Set<string>();
+  const matching = candidates.filter((c) => c.issuer === iss && !seen.has(c.key) && seen.add(c.key));
+  if (matching.length === 0) return invalid('untrusted_issuer');
+  // Two accepted TrustedIssuers may share an iss (e.g. mesh-wide and local): the one whose key verifies decides.
+  let first: VerifyFailure | undefined;
+  for (const issuer of matching) {
+    const result = await verifyWithIssuer(token, parsed, issuer, keys, opts.nowSec);
+    if (result.ok) return result;
+    first ??= result;
+  }
+  return first!;
+}
+
+async function verifyWithIssuer(
+  token: string,
+  parsed: ParsedJws,
+  issuer: CompiledIssuer,
+  keys: KeyLookup,
+  nowSec: number,
+): Promise<VerifyResult> {
+  const { alg, kid } = parsed;
+  // RFC 8725 §3.1: the issuer's allow-list, never the token, decides the algorithm; with key types
+  // checked by keys/, this is what stops HS256-with-the-RSA-public-key confusion.
+  if (!issuer.algorithms.includes(alg)) return invalid('alg_not_allowed');
+  const found = await keys.resolve(issuer, kid !== undefined ? { alg, kid } : { alg });
+  if (!found.ok) return found;
+  const tries = [{ key: found.key, kid: found.kid }, ...(found.more ?? [])];
+  let usedKid: string | undefined;
+  let verified = false;
+  for (const t of tries) {
+    if (await signatureValid(token, t.key, alg)) {
+      verified = true;
+      usedKid = t.kid ?? kid;
+      break;
+    }
+  }
+  if (!verified) return invalid('bad_signature');
+  const failure = checkClaims(parsed.payload, parsed.header, issuer, nowSec);
+  if (failure) return failure;
+  return {
+    ok: true,
+    verified: { claims: parsed.payload, issuer, token, alg, ...(usedKid !== undefined ? { kid: usedKid } : {}) },
+  };
+}
+
+/** Only the signature: jose's compactVerify checks no claims, so time and audience rules stay ours. */
+async function signatureValid(token: string, key: VerificationKey, alg: string): Promise<boolean> {
+  try {
+    await compactVerify(token, key, { algorithms: [alg] });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,64 @@
+import { claimPath } from '../authz/claims.js';
+import type { AuthPolicy } from '../model/types.js';
+import type { CompileContext } from './context.js';
+import { identityHeaderNameProblem, isHeaderToken } from './http-names.js';
+import type { CompiledIdentity, IdentityHeader, TokenSource } from './snapshot.js';
+
+export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze([
+  Object.freeze({ type: 'header', header: 'authorization', prefix: 'bearer ' } as const),
+]);
+
+export function compileTokenSources(r: AuthPolicy, ctx: CompileContext): readonly TokenSource[] {
+  const specs = r.spec.tokenSources;
+  if (!specs || specs.length === 0) return DEFAULT_TOKEN_SOURCES;
+  const out: TokenSource[] = [];
+  specs.forEach((s, i) => {
+    const path = `/spec/tokenSources/${i}`;
+    if ('header' in s && typeof s.header === 'string') {
+      const header = s.header.toLowerCase();
+      if (!isHeaderToken(header)) ctx.problem(r, `${path}/header`, `${JSON.stringify(s.header)} is not a valid HTTP header name`);
+      // the Bearer scheme is case-insensitive (RFC 6750 §2.1), so prefixes are compared lowercase
+      const prefix = (s.prefix ?? '').toLowerCase();
+      if (header === 'authorization' && prefix === '') {
+        ctx.warning(r, `${path}`, 'the whole Authorization value is taken as the token; did you mean prefix: "Bearer "?');
+      }
+      out.push(Object.freeze({ type: 'header', header, prefix }));
+    } else if ('prefix' in s) {
+      ctx.problem(r, `${path}/prefix`, 'prefix applies to header sources only');
+    } else if ('cookie' in s) {
+      out.push(Object.freeze({ type: 'cookie', cookie: s.cookie }));
+    } else if ('query' in s) {
+      out.push(Object.freeze({ type: 'query', query: s.query }));
+    }
+  });
+  return Object.freeze(out);
+}
+
+export function compileIdentity(r: AuthPolicy, ctx: CompileContext): CompiledIdentity {
+  const spec = r.spec.identity ?? {};
+  const headers: IdentityHeader[] = [];
+  const seen = new Set<string>();
+  for (const [rawName, path] of Object.entries(spec.headers ?? {})) {
+    const name = rawName.toLowerCase();
+    const at = `/spec/identity/headers/${rawName.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const bad = identityHeaderNameProblem(name);
+    if (bad) ctx.problem(r, at, bad);
+    else if (seen.has(name)) ctx.problem(r, at, `header ${JSON.stringify(name)} is listed twice (header names are case-insensitive)`);
+    seen.add(name);
+    const segments = claimPath(path);
+    if (segments.length === 0 || segments.some((s) => s === '')) ctx.problem(r, at, `claim path ${JSON.stringify(path)} has an empty segment`);
+    headers.push(Object.freeze({ name, claimPath: Object.freeze(segments) }));
+  }
+  let payloadHeader: string | undefined;
+  if (spec.payloadHeader !== undefined) {
+    payloadHeader = spec.payloadHeader.toLowerCase();
+    const bad = identityHeaderNameProblem(payloadHeader);
+    if (bad) ctx.problem(r, '/spec/identity/payloadHeader', bad);
+    else if (seen.has(payloadHeader)) ctx.problem(r, '/spec/identity/payloadHeader', `${JSON.stringify(payloadHeader)} is also an identity header`);
+  }
+  return Object.freeze({
+    headers: Object.freeze(headers),
+    ...(payloadHeader ? { payloadHeader } : {}),
+    forwardToken: spec.forwardToken ?? true,
+  });
+}

@@ -1,0 +1,90 @@
+import { compileClaimCheck } from '../authz/claims.js';
+import { compileRuleMatcher } from '../authz/match-rule.js';
+import { compilePathGlob } from '../authz/path-glob.js';
+import { ClaimcheckError } from '../errors.js';
+import type { AuthPolicy, RuleSpec } from '../model/types.js';
+import type { CompileContext } from './context.js';
+import type { IssuerScope } from './issuer-scope.js';
+import type { CompiledClaimCheck, CompiledIssuer, CompiledRule, CompiledScopes } from './snapshot.js';
+
+/** Resolve issuer names for `r`; unresolved names are problems at `path`. */
+export function resolveIssuers(names: readonly string[], r: AuthPolicy, path: string, scope: IssuerScope, ctx: CompileContext): CompiledIssuer[] {
+  const out: CompiledIssuer[] = [];
+  const ns = ctx.namespaceOf(r);
+  names.forEach((name, i) => {
+    const res = scope.resolve(name, ns);
+    if (!res.found) {
+      const where = ns === ctx.namespace ? `namespace ${ns}` : `namespace ${ns} or ${ctx.namespace}`;
+      ctx.problem(r, `${path}/${i}`, `TrustedIssuer ${JSON.stringify(name)} not found in ${where}`);
+    } else if (res.issuer && !out.includes(res.issuer)) {
+      out.push(res.issuer);
+    }
+  });
+  return out;
+}
+
+export function compileRule(
+  r: AuthPolicy,
+  rule: RuleSpec,
+  index: number,
+  policyIssuers: readonly CompiledIssuer[],
+  scope: IssuerScope,
+  ctx: CompileContext,
+): CompiledRule | undefined {
+  const before = ctx.problems.length;
+  const base = `/spec/rules/${index}`;
+  const action = rule.action ?? 'require';
+  const req = rule.require;
+
+  (rule.match?.paths ?? []).forEach((p, i) => {
+    try {
+      compilePathGlob(p);
+    } catch (err) {
+      ctx.problem(r, `${base}/match/paths/${i}`, messageOf(err));
+    }
+  });
+
+  if (action === 'deny' && req) ctx.problem(r, `${base}/require`, 'a deny rule takes no require');
+  if (action === 'allowAnonymous' && req && (req.scopes || req.claims || req.when)) {
+    // an anonymous request passes without a token, so requirements here would never hold back anyone
+    ctx.problem(r, `${base}/require`, 'an allowAnonymous rule cannot require scopes, claims or conditions (only issuers)');
+  }
+  if (req?.when !== undefined) ctx.problem(r, `${base}/require/when`, 'CEL conditions (when) are not supported by this version');
+
+  const issuers = req?.issuers ? resolveIssuers(req.issuers, r, `${base}/require/issuers`, scope, ctx) : [...policyIssuers];
+  const named = req?.issuers ?? r.spec.issuers ?? [];
+  if (action === 'require' && named.length === 0) {
+    ctx.problem(r, base, `rule ${JSON.stringify(rule.name)} requires a token but names no issuers: set spec.issuers or require.issuers`);
+  }
+
+  const claims: CompiledClaimCheck[] = [];
+  (req?.claims ?? []).forEach((c, i) => {
+    try {
+      claims.push(compileClaimCheck(c));
+    } catch (err) {
+      ctx.problem(r, `${base}/require/claims/${i}`, messageOf(err));
+    }
+  });
+  let scopes: CompiledScopes | undefined;
+  if (req?.scopes && ((req.scopes.allOf?.length ?? 0) > 0 || (req.scopes.anyOf?.length ?? 0) > 0)) {
+    scopes = Object.freeze({ allOf: Object.freeze([...(req.scopes.allOf ?? [])]), anyOf: Object.freeze([...(req.scopes.anyOf ?? [])]) });
+  }
+
+  if (ctx.problems.length > before) return undefined;
+  const matches = compileRuleMatcher(rule.match);
+  const compiled: CompiledRule = {
+    name: rule.name,
+    index,
+    action,
+    matches,
+    issuers: Object.freeze(issuers),
+    claims: Object.freeze(claims),
+    ...(scopes ? { scopes } : {}),
+  };
+  return Object.freeze(compiled);
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof ClaimcheckError) return err.message;
+  return `invalid: ${(err as Error)?.message ?? String(err)}`;
+}

@@ -1,0 +1,83 @@
+/** All issuers' key sets, kept in step with the snapshot; implements authn's KeyLookup. */
+import type { KeyLookup, KeyLookupResult } from '../authn/types.js';
+import type { CompiledIssuer } from '../compile/snapshot.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { IssuerKeySet, type KeySetStatus } from './issuer-key-set.js';
+import type { SecretReader } from './load-keys.js';
+
+export interface KeyRegistryOptions {
+  logger: Logger;
+  metrics?: Metrics;
+  /** ms since epoch; injectable for staleness and cooldown tests */
+  now?: () => number;
+  /** per remote request (discovery or JWKS); default 5 s like jose's createRemoteJWKSet */
+  fetchTimeoutMs?: number;
+  /** longest a Check waits for a key fetch in flight; default 1 s (the server preloads at startup) */
+  coldWaitMs?: number;
+  /** content of a `secretRef` without a file path (kubernetes Secrets) */
+  readSecret?: SecretReader;
+}
+
+export class KeyRegistry implements KeyLookup {
+  private readonly sets = new Map<string, IssuerKeySet>();
+  private readonly setOpts;
+
+  constructor(opts: KeyRegistryOptions) {
+    this.setOpts = {
+      logger: opts.logger,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      now: opts.now ?? Date.now,
+      fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,
+      coldWaitMs: opts.coldWaitMs ?? 1000,
+      ...(opts.readSecret ? { readSecret: opts.readSecret } : {}),
+    };
+  }
+
+  /** One key set per issuer: reused while its keysFingerprint is unchanged, stopped when the issuer goes away. */
+  sync(issuers: Iterable<CompiledIssuer>): void {
+    const seen = new Set<string>();
+    for (const issuer of issuers) {
+      seen.add(issuer.key);
+      const existing = this.sets.get(issuer.key);
+      if (existing && existing.fingerprint === issuer.keysFingerprint) {
+        existing.update(issuer);
+        continue;
+      }
+      existing?.close();
+      this.sets.set(issuer.key, new IssuerKeySet(issuer, this.setOpts));
+    }
+    for (const [key, set] of this.sets) {
+      if (!seen.has(key)) {
+        set.close();
+        this.sets.delete(key);
+      }
+    }
+  }
+
+  resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): Promise<KeyLookupResult> {
+    const set = this.sets.get(issuer.key);
+    if (!set) return Promise.resolve({ ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' });
+    return set.resolve(header);
+  }
+
+  /** Resolves once every issuer's first load attempt has finished, or after timeoutMs; status() tells which are ready. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.all([...this.sets.values()].map((s) => s.ready)), limit]);
+    clearTimeout(timer);
+  }
+
+  status(): KeySetStatus[] {
+    return [...this.sets.values()].map((s) => s.status());
+  }
+
+  close(): void {
+    for (const set of this.sets.values()) set.close();
+    this.sets.clear();
+  }
+}

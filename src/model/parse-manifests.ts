@@ -1,0 +1,100 @@
+import { isMap, isNode, isPair, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { ConfigProblem } from '../errors.js';
+import { API_GROUP, KINDS, type AnyResource, type Kind } from './types.js';
+import { validateResourceDetailed } from './validate-resource.js';
+
+export interface ParsedManifests {
+  resources: AnyResource[];
+  problems: ConfigProblem[];
+}
+
+/**
+ * Parse a multi-document YAML text into claimcheck resources. Documents of other API
+ * groups (a ConfigMap next to the policies) are ignored; an unknown kind under
+ * claimcheck.io is a problem. Every problem carries the file and a 1-based line. Never throws.
+ */
+export function parseManifests(text: string, file: string): ParsedManifests {
+  const resources: AnyResource[] = [];
+  const problems: ConfigProblem[] = [];
+  const lineCounter = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false }) as Document.Parsed[];
+    if (!Array.isArray(docs)) docs = [];
+  } catch (err) {
+    problems.push({ file, line: 1, message: `cannot parse YAML: ${(err as Error).message}` });
+    return { resources, problems };
+  }
+  const lineOf = (offset: number | undefined): number => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
+
+  for (const doc of docs) {
+    const docLine = lineOf(doc.contents?.range?.[0] ?? doc.range?.[0]);
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        problems.push({ file, line: e.linePos?.[0]?.line ?? docLine, message: `YAML syntax error: ${firstLine(e.message)}` });
+      }
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      problems.push({ file, line: docLine, message: `cannot read YAML document: ${(err as Error).message}` });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      problems.push({ file, line: docLine, message: 'a YAML document must be a mapping (apiVersion, kind, metadata, spec)' });
+      continue;
+    }
+    const obj = value as Record<string, unknown>;
+    if (!isOurs(obj)) continue;
+
+    const issues = validateResourceDetailed(obj);
+    if (issues.length > 0) {
+      for (const { problem, pointer } of issues) {
+        problems.push({ ...problem, file, line: lineOf(nodeAt(doc, pointer)?.range?.[0]) || docLine });
+      }
+      continue;
+    }
+    const resource = obj as unknown as AnyResource;
+    resource.origin = { file, line: docLine };
+    resources.push(resource);
+  }
+  return { resources, problems };
+}
+
+/** claimcheck.io/* documents, and documents naming one of our kinds without an apiVersion. */
+function isOurs(obj: Record<string, unknown>): boolean {
+  const av = obj.apiVersion;
+  if (typeof av === 'string') return av === API_GROUP || av.startsWith(`${API_GROUP}/`);
+  return av === undefined && KINDS.includes(obj.kind as Kind);
+}
+
+/** The YAML node (or the key of a pair, for unknown fields) at `pointer`; the closest ancestor found. */
+function nodeAt(doc: Document.Parsed, pointer: (string | number)[]): Node | undefined {
+  let node: unknown = doc.contents;
+  let found: Node | undefined = isNode(node) ? node : undefined;
+  for (const seg of pointer) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      // an unknown field points at its key; an existing one at its value
+      found = isNode(pair.key) ? pair.key : found;
+      node = pair.value;
+      if (isNode(node) && node.range) found = node;
+    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
+      const item = (node as { items: unknown[] }).items[Number(seg)];
+      if (!isNode(item)) break;
+      node = item;
+      found = item;
+    } else {
+      break;
+    }
+  }
+  return found;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}

@@ -1,0 +1,102 @@
+/** Starts the real `claimcheck serve` process (the built bin) and reads its JSON logs. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = `${REPO}bin/claimcheck.js`;
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export interface ClaimcheckProcess {
+  child: ChildProcess;
+  grpcAddress: string;
+  httpPort: number;
+  logs: LogLine[];
+  /** raw stderr text, for asserting that secrets never appear */
+  rawLog(): string;
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  http(path: string): Promise<{ status: number; body: string }>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startClaimcheck(opts: { configDir: string; args?: string[]; env?: Record<string, string>; grpcAddr?: string }): Promise<ClaimcheckProcess> {
+  const args = [
+    BIN,
+    'serve',
+    '--config-dir', opts.configDir,
+    '--grpc-addr', opts.grpcAddr ?? '127.0.0.1:0',
+    '--http-addr', '127.0.0.1:0',
+    '--drain-timeout', '2s',
+    ...(opts.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: LogLine[] = [];
+  let raw = '';
+  const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    raw += line + '\n';
+    let parsed: LogLine | undefined;
+    try {
+      parsed = JSON.parse(line) as LogLine;
+    } catch {
+      parsed = { level: 'raw', msg: line };
+    }
+    logs.push(parsed);
+    for (const w of waiters) if (w.pred(parsed)) { waiters.delete(w); w.resolve(parsed); }
+  });
+  child.stdout!.on('data', (d) => { raw += String(d); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs = 15_000) => {
+    const found = logs.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise<LogLine>((resolve, reject) => {
+      const w = { pred, resolve: (l: LogLine) => { clearTimeout(t); resolve(l); } };
+      const t = setTimeout(() => { waiters.delete(w); reject(new Error(`timed out waiting for log line; got:\n${raw.slice(-3000)}`)); }, timeoutMs);
+      waiters.add(w);
+      void exited.then((code) => { if (waiters.has(w)) { waiters.delete(w); clearTimeout(t); reject(new Error(`claimcheck exited with ${code} before the log line; output:\n${raw.slice(-3000)}`)); } });
+    });
+  };
+
+  const serving = await waitForLog((l) => l.msg === 'claimcheck serving', 30_000);
+  const grpcAddress = String(serving.grpc);
+  const httpPort = Number(String(serving.http).split(':').pop());
+  return {
+    child,
+    grpcAddress,
+    httpPort,
+    logs,
+    rawLog: () => raw,
+    waitForLog,
+    http: async (path) => {
+      const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
+      return { status: res.status, body: await res.text() };
+    },
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Poll `fn` until it returns a truthy value or the deadline passes. */
+export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : String(last)})`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

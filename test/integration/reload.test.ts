@@ -1,0 +1,65 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
+import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { createEnvoyClient } from '../helpers/envoy-client.js';
+
+describe('the file source reloads the configuration directory', () => {
+  let fx: Fixture;
+  let cc: ClaimcheckProcess;
+  let client: ReturnType<typeof createEnvoyClient>;
+  const host = 'payments.example.com';
+
+  before(async () => {
+    fx = await createFixture();
+    cc = await startClaimcheck({ configDir: fx.dir });
+    client = createEnvoyClient(cc.grpcAddress);
+  });
+  after(async () => {
+    client?.close();
+    await cc?.stop();
+    await fx?.cleanup();
+  });
+
+  test('an edited rule is in effect within one second', async () => {
+    const before = await client.check({ host, path: '/v0/old' });
+    assert.equal(before.httpStatus, 403);
+    const policy = paymentsPolicy();
+    (policy.spec.rules as unknown[]).unshift({ name: 'open-v0', match: { paths: ['/v0/**'] }, action: 'allowAnonymous' });
+    const t0 = Date.now();
+    await fx.write('policy.yaml', [policy]);
+    await eventually(async () => (await client.check({ host, path: '/v0/old' })).code === 0, 1_000, 20);
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed <= 1_000, `took ${elapsed} ms`);
+  });
+
+  test('a broken file is logged with file and line and the last good snapshot keeps serving', async () => {
+    await fx.writeRaw('policy.yaml', [
+      'apiVersion: claimcheck.io/v1alpha1',
+      'kind: AuthPolicy',
+      'metadata: {name: payments}',
+      'spec:',
+      '  hosts: [payments.example.com]',
+      '  rules:',
+      '    - name: everything',
+      '      match: {pathz: ["/**"]}',
+      '      action: allowAnonymous',
+      '',
+    ].join('\n'));
+    const err = await cc.waitForLog((l) => l.level === 'error' && typeof l.file === 'string' && String(l.file).endsWith('policy.yaml'), 3_000);
+    assert.ok(typeof err.line === 'number' && err.line > 0, `line reported: ${JSON.stringify(err)}`);
+    assert.match(err.msg, /pathz/);
+    // the previous rule set (with open-v0) still answers
+    assert.equal((await client.check({ host, path: '/v0/old' })).code, 0);
+    assert.equal((await client.check({ host, path: '/v1/x' })).httpStatus, 401);
+    const m = await cc.http('/metrics');
+    assert.match(m.body, /claimcheck_config_reloads_total\{result="error"\} [1-9]/);
+  });
+
+  test('garbage YAML never crashes the process', async () => {
+    await fx.writeRaw('garbage.yaml', '{{{{ not: [yaml\n\t- : :\n' + '\u0000'.repeat(10));
+    await cc.waitForLog((l) => l.level === 'error' && String(l.file ?? '').endsWith('garbage.yaml'), 3_000);
+    assert.equal(cc.child.exitCode, null);
+    assert.equal((await client.check({ host, path: '/v0/old' })).code, 0);
+  });
+});

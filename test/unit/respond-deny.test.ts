@@ -1,0 +1,59 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildDenyPlan } from '../../src/respond/build-deny.js';
+import type { Deny, DenyKind } from '../../src/decision.js';
+
+function deny(kind: DenyKind, description: string, scope?: string[]): Deny {
+  return { allow: false, kind, reason: `r_${kind}`, description, scope, steps: [] };
+}
+
+function header(plan: { headers: { name: string; value: string }[] }, name: string): string | undefined {
+  const found = plan.headers.filter((h) => h.name === name);
+  assert.ok(found.length <= 1, `duplicate ${name}`);
+  return found[0]?.value;
+}
+
+const ctx = { host: 'api.example.com', requestId: 'req-1' };
+
+describe('buildDenyPlan', () => {
+  const table: [DenyKind, string, string[] | undefined, number, number, string | undefined][] = [
+    ['invalid_request', 'path traversal', undefined, 3, 400, 'Bearer error="invalid_request", error_description="path traversal"'],
+    ['unauthorized', 'token required', undefined, 16, 401, 'Bearer realm="api.example.com"'],
+    ['invalid_token', 'token expired', undefined, 16, 401, 'Bearer realm="api.example.com", error="invalid_token", error_description="token expired"'],
+    ['insufficient_scope', 'missing scope', ['payments:write', 'payments:admin'], 7, 403, 'Bearer realm="api.example.com", error="insufficient_scope", scope="payments:write payments:admin"'],
+    ['access_denied', 'rule denies', undefined, 7, 403, undefined],
+    ['temporarily_unavailable', 'keys unavailable', undefined, 14, 503, undefined],
+  ];
+  for (const [kind, description, scope, grpc, http, www] of table) {
+    test(`${kind} answers gRPC ${grpc}, HTTP ${http} and ${www ? 'the RFC 6750 challenge' : 'no challenge'}`, () => {
+      const plan = buildDenyPlan(deny(kind, description, scope), ctx);
+      assert.equal(plan.kind, 'denied');
+      assert.equal(plan.grpcCode, grpc);
+      assert.equal(plan.httpStatus, http);
+      assert.equal(header(plan, 'www-authenticate'), www);
+      assert.equal(header(plan, 'content-type'), 'application/json');
+      assert.equal(header(plan, 'cache-control'), 'no-store');
+      assert.deepEqual(JSON.parse(plan.body), { error: kind, error_description: description, request_id: 'req-1' });
+    });
+  }
+
+  test('strips quotes, backslashes, control characters and non-ASCII from challenge values', () => {
+    const plan = buildDenyPlan(deny('invalid_token', 'bad "x"\\\r\nSet-Cookie: a=b é'), { host: 'h"o\\st\r\n', requestId: 'r' });
+    assert.equal(
+      header(plan, 'www-authenticate'),
+      'Bearer realm="host", error="invalid_token", error_description="bad xSet-Cookie: a=b "',
+    );
+    for (const h of plan.headers) assert.ok(/^[\x20-\x7e]*$/.test(h.value), h.name);
+  });
+
+  test('strips unsafe characters from scope tokens and drops empty ones', () => {
+    const plan = buildDenyPlan(deny('insufficient_scope', 'x', ['a"b', '\u00e9', 'c\\d']), ctx);
+    assert.equal(header(plan, 'www-authenticate'), 'Bearer realm="api.example.com", error="insufficient_scope", scope="ab cd"');
+  });
+
+  test('falls back to a generic description when none is given', () => {
+    const plan = buildDenyPlan(deny('invalid_token', ''), ctx);
+    assert.equal(JSON.parse(plan.body).error_description, 'invalid token');
+    assert.match(header(plan, 'www-authenticate') ?? '', /error_description="invalid token"$/);
+  });
+});
