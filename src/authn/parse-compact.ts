@@ -38,7 +38,6 @@ export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws
   if (parts.length === 5) return invalid('unsupported_token');
   if (parts.length !== 3) return invalid('malformed_token');
   const [h, p, s] = parts as [string, string, string];
-  if (!B64URL.test(s) || s.length % 4 === 1) return invalid('malformed_token');
   const header = decodeJsonObject(h);
   if (!header) return invalid('malformed_token');
   const alg = header.alg;
@@ -53,6 +52,7 @@ export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws
   if (header.kid !== undefined && typeof header.kid !== 'string') return invalid('malformed_token');
   const payload = decodeJsonObject(p);
   if (!payload) return invalid('malformed_token');
+  if (!B64URL.test(s) || s.length % 4 === 1) return invalid('malformed_token');
   // jku, x5u, jwk and x5c are deliberately never read: keys come only from the issuer's configuration.
   return { header, payload, alg, ...(typeof header.kid === 'string' ? { kid: header.kid } : {}) };
 }

@@ -77,9 +77,12 @@ export class FileConfigSource {
     }
   }
 
+  /**
+   * The first event starts the timer and later ones join it (not a sliding window), so a
+   * steady stream of events can never postpone the reload past `debounceMs`.
+   */
   private schedule(): void {
-    if (this.stopped) return;
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    if (this.stopped || this.debounceTimer) return;
     this.debounceTimer = setTimeout(() => {
       this.debounceTimer = undefined;
       void this.reload();

@@ -113,6 +113,8 @@ export function toCheckResponse(plan: ResponsePlan): object {
       ok_response: {
         headers: plan.headersToSet.map(headerOption),
         headers_to_remove: [...plan.headersToRemove],
+        // Envoy >= 1.21; older proxies ignore the field and forward the parameter.
+        ...(plan.queryParametersToRemove?.length ? { query_parameters_to_remove: [...plan.queryParametersToRemove] } : {}),
       },
     };
     if (plan.dynamicMetadata && Object.keys(plan.dynamicMetadata).length > 0) {

@@ -85,7 +85,8 @@ describe('randomized CheckRequests', () => {
       const input: CheckInput = { host: pick(hosts), path, method };
       if (useMap) input.headerMap = Object.entries(headers);
       else input.headers = headers;
-      cases.push({ input, anonymousOk: anon && method === 'GET' });
+      // Methods match case-insensitively (a lowercase `delete` must not slip past a DELETE rule).
+      cases.push({ input, anonymousOk: anon && method.toUpperCase() === 'GET' });
     }
 
     let next = 0;

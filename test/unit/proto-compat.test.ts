@@ -9,8 +9,8 @@ import { loadUpstreamProtos } from '../helpers/envoy-client.js';
 const ours = loadProtos().packageDefinition;
 const upstream = loadUpstreamProtos();
 
-function messageType(def: protoLoader.PackageDefinition, name: string): protoLoader.MessageTypeDefinition {
-  const t = def[name] as protoLoader.MessageTypeDefinition;
+function messageType(def: protoLoader.PackageDefinition, name: string): protoLoader.MessageTypeDefinition<any, any> {
+  const t = def[name] as protoLoader.MessageTypeDefinition<any, any>;
   assert.ok(t && 'serialize' in t, `${name} is a message type`);
   return t;
 }
