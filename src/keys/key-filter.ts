@@ -38,7 +38,7 @@ export function keyRejection(jwk: Jwk, opts: { symmetricAllowed: boolean }): str
   if (typeof kty !== 'string') return 'kty missing';
   if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'kid not a string';
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') return 'alg not a string';
-  
+  if (jwk.use !== undefined && jwk.use !== 'sig') return 'use is not sig';
   if (jwk.key_ops !== undefined && (!Array.isArray(jwk.key_ops) || !jwk.key_ops.includes('verify'))) {
     return 'key_ops without verify';
   }
@@ -52,7 +52,7 @@ export function keyRejection(jwk: Jwk, opts: { symmetricAllowed: boolean }): str
   switch (kty) {
     case 'RSA':
       if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') return 'RSA key incomplete';
-      
+      if (rsaModulusBits(jwk.n) < MIN_RSA_BITS) return 'RSA key under 2048 bits';
       return undefined;
     case 'EC':
       if (!['P-256', 'P-384', 'P-521'].includes(jwk.crv as string)) return 'unsupported curve';
