@@ -3,7 +3,7 @@
 // Node 20's --test does not expand globs, so the file list is built here.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const unitOnly = process.argv.includes('--unit');
@@ -25,6 +25,12 @@ if (extra.length) files = files.filter((f) => extra.some((e) => f.includes(e)));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
+}
+
+// Integration tests start the built bin: make sure dist/ matches the sources.
+if (!unitOnly) {
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
 const child = spawn(

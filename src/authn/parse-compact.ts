@@ -46,7 +46,7 @@ export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws
   if (alg.toLowerCase() === 'none') return invalid('alg_not_allowed');
   // RFC 7515 §4.1.11: crit names extensions we would have to understand; we understand none.
   // RFC 7797 `b64` changes what is signed; refuse it even without crit.
-  if ('crit' in header || 'b64' in header) return invalid('unsupported_header');
+  if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) return invalid('unsupported_header');
   // RFC 7519 §5.2: cty JWT means a nested token; verifying only the outer layer would be wrong.
   if (isJwtContentType(header.cty)) return invalid('unsupported_token');
   if (header.kid !== undefined && typeof header.kid !== 'string') return invalid('malformed_token');

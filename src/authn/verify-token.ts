@@ -46,7 +46,13 @@ async function verifyWithIssuer(
   // RFC 8725 §3.1: the issuer's allow-list, never the token, decides the algorithm; with key types
   // checked by keys/, this is what stops HS256-with-the-RSA-public-key confusion.
   if (!issuer.algorithms.includes(alg)) return invalid('alg_not_allowed');
-  const found = await keys.resolve(issuer, kid !== undefined ? { alg, kid } : { alg });
+  let found: Awaited<ReturnType<KeyLookup['resolve']>>;
+  try {
+    found = await keys.resolve(issuer, kid !== undefined ? { alg, kid } : { alg });
+  } catch {
+    // "Cannot verify right now" is a 503, never a 401 and never an exception out of the pipeline.
+    return { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+  }
   if (!found.ok) return found;
   const tries = [{ key: found.key, kid: found.kid }, ...(found.more ?? [])];
   let usedKid: string | undefined;
