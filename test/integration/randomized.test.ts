@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFixture, type Fixture } from '../helpers/fixture-config.js';
-import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { type Fixture } from '../helpers/fixture-config.js';
+import type { ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { createEnvoyClient, type CheckInput } from '../helpers/envoy-client.js';
 
 // A small deterministic PRNG so a failure can be replayed from the printed seed.
@@ -22,15 +23,13 @@ describe('randomized CheckRequests', () => {
   let fx: Fixture;
   let cc: ClaimcheckProcess;
   let client: ReturnType<typeof createEnvoyClient>;
+  let server: FixtureServer | undefined;
   before(async () => {
-    fx = await createFixture();
-    cc = await startClaimcheck({ configDir: fx.dir });
-    client = createEnvoyClient(cc.grpcAddress);
+    server = await startFixtureServer();
+    ({ fx, cc, client } = server);
   });
   after(async () => {
-    client?.close();
-    await cc?.stop();
-    await fx?.cleanup();
+    await server?.close();
   });
 
   test(`${COUNT} random requests: no crash, no empty response, no allow without a valid token on a protected rule`, async () => {

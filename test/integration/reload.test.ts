@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
-import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
+import { eventually, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { createEnvoyClient } from '../helpers/envoy-client.js';
 
 describe('the file source reloads the configuration directory', () => {
@@ -10,15 +11,13 @@ describe('the file source reloads the configuration directory', () => {
   let client: ReturnType<typeof createEnvoyClient>;
   const host = 'payments.example.com';
 
+  let server: FixtureServer | undefined;
   before(async () => {
-    fx = await createFixture();
-    cc = await startClaimcheck({ configDir: fx.dir });
-    client = createEnvoyClient(cc.grpcAddress);
+    server = await startFixtureServer();
+    ({ fx, cc, client } = server);
   });
   after(async () => {
-    client?.close();
-    await cc?.stop();
-    await fx?.cleanup();
+    await server?.close();
   });
 
   test('an edited rule is in effect within one second', async () => {

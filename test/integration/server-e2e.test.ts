@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFixture, type Fixture } from '../helpers/fixture-config.js';
-import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { type Fixture } from '../helpers/fixture-config.js';
+import type { ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { createEnvoyClient, healthCheck } from '../helpers/envoy-client.js';
 
 type Client = ReturnType<typeof createEnvoyClient>;
@@ -17,18 +18,17 @@ describe('claimcheck serve answers Envoy Check calls end to end', () => {
     return t;
   };
 
+  let server: FixtureServer | undefined;
   before(async () => {
-    fx = await createFixture();
-    await fx.write('revocations.yaml', [
-      { apiVersion: 'claimcheck.io/v1alpha1', kind: 'TokenRevocation', metadata: { name: 'incident' }, spec: { issuer: 'corp-idp', jtis: ['revoked-jti'] } },
-    ]);
-    cc = await startClaimcheck({ configDir: fx.dir });
-    client = createEnvoyClient(cc.grpcAddress);
+    server = await startFixtureServer(async (f) => {
+      await f.write('revocations.yaml', [
+        { apiVersion: 'claimcheck.io/v1alpha1', kind: 'TokenRevocation', metadata: { name: 'incident' }, spec: { issuer: 'corp-idp', jtis: ['revoked-jti'] } },
+      ]);
+    });
+    ({ fx, cc, client } = server);
   });
   after(async () => {
-    client?.close();
-    await cc?.stop();
-    await fx?.cleanup();
+    await server?.close();
   });
 
   const host = 'payments.example.com';
