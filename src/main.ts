@@ -7,7 +7,7 @@ import { formatProblem } from './errors.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { compileSnapshot } from './compile/compile-snapshot.js';
-import { FileConfigSource } from './config/file-source.js';
+import { createConfigSource } from './config/config-source.js';
 import { KeyRegistry } from './keys/key-registry.js';
 import { HealthState } from './grpc/health.js';
 import { startGrpcServer } from './grpc/server.js';
@@ -21,9 +21,6 @@ export interface RunningServer {
 }
 
 export async function serve(opts: Readonly<ServeOptions>, logger: Logger = createLogger(opts.logLevel)): Promise<RunningServer> {
-  if (opts.configSource === 'kubernetes') {
-    throw new Error('--config-source kubernetes is not available in this build; use --config-source file');
-  }
   const metrics = new Metrics({ processMetrics: true });
   const keys = new KeyRegistry({ logger, metrics });
   const health = new HealthState();
@@ -59,7 +56,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     logger.info({ generation, files: files.length, policies: next.policies.size, issuers: next.issuers.size }, 'configuration loaded');
   };
 
-  const source = new FileConfigSource({ dir: opts.configDir, logger });
+  const source = createConfigSource(opts, logger);
   const firstLoad = source.start(({ resources, problems, files }) => applyConfig(resources, problems, files));
 
   const check = createCheckHandler({
@@ -104,7 +101,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   // Until the first valid configuration arrives, flip to SERVING as soon as it does.
   const readinessTimer = setInterval(updateServing, 250);
   readinessTimer.unref();
-  logger.info({ grpc: grpc.address, http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, configDir: opts.configDir, ready: isReady() }, 'claimcheck serving');
+  logger.info({ grpc: grpc.address, http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, config: source.description, ready: isReady() }, 'claimcheck serving');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
