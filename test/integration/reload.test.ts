@@ -20,7 +20,7 @@ describe('the file source reloads the configuration directory', () => {
     await server?.close();
   });
 
-  test('an edited rule is in effect within one second', async () => {
+  test('an edited rule is in effect within one second', async (t) => {
     const before = await client.check({ host, path: '/v0/old' });
     assert.equal(before.httpStatus, 403);
     const policy = paymentsPolicy();
@@ -29,6 +29,7 @@ describe('the file source reloads the configuration directory', () => {
     await fx.write('policy.yaml', [policy]);
     await eventually(async () => (await client.check({ host, path: '/v0/old' })).code === 0, 1_000, 20);
     const elapsed = Date.now() - t0;
+    t.diagnostic(`edit to effect: ${elapsed} ms`);
     assert.ok(elapsed <= 1_000, `took ${elapsed} ms`);
   });
 
