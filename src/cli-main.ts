@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ClaimcheckError, formatProblem } from './errors.js';
 import { BUNDLED_EXAMPLES, parseCheck, parseDemoToken, parseServe, parseValidate } from './cli.js';
 import { runCheckCommand } from './commands/check-command.js';
+import { parseHealthcheck, runHealthcheckCommand } from './commands/healthcheck-command.js';
 import { validatePaths } from './model/validate-paths.js';
 
 const HELP = `claimcheck — Envoy external authorization for JWTs
@@ -12,8 +13,10 @@ usage:
   claimcheck serve    [--config-source file] [--config-dir DIR] [--grpc-addr HOST:PORT|unix:/path.sock]
                       [--http-addr HOST:PORT] [--unmatched-host deny|allow] [--log-level LEVEL]
                       [--namespace NS] [--reserved-header-prefix P] [--max-token-bytes N] [--drain-timeout D]
+                      [--workers N (default: CPUs; 1 on a unix socket)] [--token-cache-size N (0: off)]
   claimcheck check    --host H --path P [--method M] [--token JWT | --header K=V ...] [--config-dir DIR] [--policy NS/NAME] [--json]
   claimcheck validate FILE|DIR ...
+  claimcheck healthcheck [--addr HOST:PORT|unix:/path.sock] [--service NAME] [--timeout 3s]   (exit 0 when SERVING)
   claimcheck demo-token [--sub S] [--scope "a b"] [--tenant T] [--ttl 15m] [--jti ID]   (bundled DEMO key only)
 
 Every flag also reads CLAIMCHECK_<FLAG>, e.g. CLAIMCHECK_GRPC_ADDR.
@@ -29,6 +32,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runCheckCommand(parseCheck(rest));
       case 'validate':
         return await validateCommand(rest);
+      case 'healthcheck':
+        return await runHealthcheckCommand(parseHealthcheck(rest));
       case 'demo-token':
         return await demoTokenCommand(rest);
       case 'help':
@@ -40,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(HELP);
         return 2;
       default:
-        throw new ClaimcheckError('bad_flag', `unknown command "${cmd}" (try: serve, check, validate, demo-token)`);
+        throw new ClaimcheckError('bad_flag', `unknown command "${cmd}" (try: serve, check, validate, healthcheck, demo-token)`);
     }
   } catch (err) {
     if (err instanceof ClaimcheckError && err.code === 'bad_flag') {
@@ -53,6 +58,13 @@ export async function run(argv: string[]): Promise<number> {
 
 async function serveCommand(argv: string[]): Promise<number> {
   const opts = parseServe(argv);
+  if (opts.workers > 1) {
+    const { default: cluster } = await import('node:cluster');
+    if (cluster.isPrimary) {
+      const [{ runPrimary }, { createLogger }] = await Promise.all([import('./workers.js'), import('./telemetry/logger.js')]);
+      return runPrimary(opts, createLogger(opts.logLevel));
+    }
+  }
   const { serve } = await import('./main.js');
   const server = await serve(opts);
   await new Promise<void>((resolve) => {

@@ -1,9 +1,12 @@
 /** argv → typed, frozen options. Validated once; a bad flag is one clear line and exit 2. */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from './model/duration.js';
 import { ClaimcheckError } from './errors.js';
+import type { DecisionLogOptions } from './telemetry/decision-log.js';
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../examples', import.meta.url));
 
@@ -19,6 +22,27 @@ export interface ServeOptions {
   maxTokenBytes: number;
   drainTimeoutMs: number;
   keysReadyTimeoutMs: number;
+  kubernetes: Readonly<KubernetesServeOptions>;
+  /** processes serving gRPC; 1 = no cluster (src/workers.ts) */
+  workers: number;
+  /** verified tokens kept (src/authn/token-cache.ts); 0 disables the cache */
+  tokenCacheSize: number;
+  /** src/telemetry/decision-log.ts */
+  decisionLog: Readonly<DecisionLogOptions>;
+}
+
+/** --config-source kubernetes (docs/kubernetes.md) */
+export interface KubernetesServeOptions {
+  /** empty: all namespaces */
+  watchNamespaces: readonly string[];
+  kubeconfig?: string;
+  leaderElectionNamespace: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  /** this replica's identity in the Lease */
+  podName: string;
+  relistIntervalMs: number;
+  watchIdleTimeoutMs: number;
 }
 
 export interface CheckOptions {
@@ -68,6 +92,24 @@ function positiveInt(flag: string, v: string): number {
   return n;
 }
 
+function nonNegativeInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) usage(`--${flag} must be a non-negative integer (got "${v}")`);
+  return n;
+}
+
+function bool(flag: string, v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  usage(`--${flag} must be true or false (got "${v}")`);
+}
+
+function fraction(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) usage(`--${flag} must be a number from 0 to 1 (got "${v}")`);
+  return n;
+}
+
 function durationMs(flag: string, v: string): number {
   try {
     return parseDuration(v);
@@ -107,8 +149,23 @@ export function parseServe(argv: string[]): Readonly<ServeOptions> {
     'reserved-header-prefix': { type: 'string' },
     'drain-timeout': { type: 'string' },
     'keys-ready-timeout': { type: 'string' },
+    'watch-namespaces': { type: 'string' },
+    kubeconfig: { type: 'string' },
+    'leader-election-namespace': { type: 'string' },
+    'lease-name': { type: 'string' },
+    'lease-duration': { type: 'string' },
+    'pod-name': { type: 'string' },
+    'kube-relist-interval': { type: 'string' },
+    'kube-watch-idle-timeout': { type: 'string' },
+    workers: { type: 'string' },
+    'token-cache-size': { type: 'string' },
+    'decision-log': { type: 'string' },
+    'decision-log-allow-sample': { type: 'string' },
+    'decision-log-subject': { type: 'string' },
+    'decision-log-jti': { type: 'string' },
   });
   const prefix = str(values, 'reserved-header-prefix', 'x-claimcheck-')!.toLowerCase();
+  const namespace = str(values, 'namespace') ?? process.env.POD_NAMESPACE ?? 'default';
   if (!/^[a-z0-9-]+$/.test(prefix)) usage(`--reserved-header-prefix must be a lowercase header name prefix (got "${prefix}")`);
   return Object.freeze({
     configSource: oneOf('config-source', str(values, 'config-source', 'file')!, ['file', 'kubernetes'] as const),
@@ -117,11 +174,49 @@ export function parseServe(argv: string[]): Readonly<ServeOptions> {
     httpAddr: addr('http-addr', str(values, 'http-addr', '0.0.0.0:9090')!),
     unmatchedHost: oneOf('unmatched-host', str(values, 'unmatched-host', 'deny')!, ['deny', 'allow'] as const),
     logLevel: oneOf('log-level', str(values, 'log-level', 'info')!, ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
-    namespace: str(values, 'namespace') ?? process.env.POD_NAMESPACE ?? 'default',
+    namespace,
     reservedHeaderPrefix: prefix,
     maxTokenBytes: positiveInt('max-token-bytes', str(values, 'max-token-bytes', '16384')!),
     drainTimeoutMs: durationMs('drain-timeout', str(values, 'drain-timeout', '10s')!),
     keysReadyTimeoutMs: durationMs('keys-ready-timeout', str(values, 'keys-ready-timeout', '5s')!),
+    kubernetes: kubernetesOptions(values, namespace),
+    workers: workerCount(values),
+    tokenCacheSize: nonNegativeInt('token-cache-size', str(values, 'token-cache-size', '100000')!),
+    decisionLog: Object.freeze({
+      enabled: bool('decision-log', str(values, 'decision-log', 'true')!),
+      allowSample: fraction('decision-log-allow-sample', str(values, 'decision-log-allow-sample', '0')!),
+      subject: bool('decision-log-subject', str(values, 'decision-log-subject', 'true')!),
+      tokenId: bool('decision-log-jti', str(values, 'decision-log-jti', 'true')!),
+    }),
+  });
+}
+
+/** Default: one per CPU; one on a unix socket (a sidecar serves one pod, and workers cannot share a socket path). */
+function workerCount(values: Record<string, unknown>): number {
+  const unix = str(values, 'grpc-addr', '0.0.0.0:9191')!.startsWith('unix:');
+  const v = str(values, 'workers');
+  if (v === undefined) return unix ? 1 : availableParallelism();
+  const n = positiveInt('workers', v);
+  if (n > 1 && unix) usage(`--workers ${n} cannot serve a unix socket: use --workers 1 (sidecar) or a TCP --grpc-addr`);
+  return n;
+}
+
+function kubernetesOptions(values: Record<string, unknown>, namespace: string): Readonly<KubernetesServeOptions> {
+  const watchNamespaces = (str(values, 'watch-namespaces') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  for (const n of watchNamespaces) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) usage(`--watch-namespaces must be a comma-separated list of namespaces (got "${n}")`);
+  const leaseDurationMs = durationMs('lease-duration', str(values, 'lease-duration', '15s')!);
+  if (leaseDurationMs < 1000) usage('--lease-duration must be at least 1s');
+  const kubeconfig = str(values, 'kubeconfig');
+  return Object.freeze({
+    watchNamespaces,
+    ...(kubeconfig ? { kubeconfig } : {}),
+    leaderElectionNamespace: str(values, 'leader-election-namespace') ?? namespace,
+    leaseName: str(values, 'lease-name', 'claimcheck-status')!,
+    leaseDurationMs,
+    // like client-go: hostname (the pod name in a cluster) plus a random suffix, unique per process
+    podName: str(values, 'pod-name') ?? process.env.POD_NAME ?? `${hostname()}_${randomUUID().slice(0, 8)}`,
+    relistIntervalMs: durationMs('kube-relist-interval', str(values, 'kube-relist-interval', '10m')!),
+    watchIdleTimeoutMs: durationMs('kube-watch-idle-timeout', str(values, 'kube-watch-idle-timeout', '5m')!),
   });
 }
 

@@ -13,6 +13,9 @@ import { HealthState } from './grpc/health.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startHttpServer } from './http/server.js';
 import { createCheckHandler } from './pipeline/handle-check.js';
+import { createDecisionLog } from './telemetry/decision-log.js';
+import { TokenCache } from './authn/token-cache.js';
+import { workerBridge } from './workers.js';
 
 export interface RunningServer {
   grpcAddress: string;
@@ -22,7 +25,17 @@ export interface RunningServer {
 
 export async function serve(opts: Readonly<ServeOptions>, logger: Logger = createLogger(opts.logLevel)): Promise<RunningServer> {
   const metrics = new Metrics({ processMetrics: true });
-  const keys = new KeyRegistry({ logger, metrics });
+  // In a cluster worker (--workers > 1) the primary serves HTTP and aggregates metrics.
+  const bridge = workerBridge(metrics.registry);
+  if (bridge) logger = logger.child({ worker: bridge.id });
+  const lookups = (result: string) => metrics.tokenCacheLookups.labels(result);
+  const [hit, miss, rejectedHit] = [lookups('hit'), lookups('miss'), lookups('rejected_hit')];
+  const tokenCache = new TokenCache({
+    size: opts.tokenCacheSize,
+    counters: { verifiedHit: () => hit.inc(), verifiedMiss: () => miss.inc(), rejectedHit: () => rejectedHit.inc() },
+  });
+  // kubernetes source: secretRef Secrets come from its watches (called only after the source exists)
+  const keys = new KeyRegistry({ logger, metrics, readSecret: (issuer) => source.readSecret?.(issuer) });
   const health = new HealthState();
   let snapshot: Snapshot | undefined;
   let generation = 0;
@@ -56,14 +69,16 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     logger.info({ generation, files: files.length, policies: next.policies.size, issuers: next.issuers.size }, 'configuration loaded');
   };
 
-  const source = createConfigSource(opts, logger);
+  const source = createConfigSource(opts, logger, metrics);
   const firstLoad = source.start(({ resources, problems, files }) => applyConfig(resources, problems, files));
 
   const check = createCheckHandler({
     getSnapshot: () => snapshot,
     keys,
+    tokenCache,
     metrics,
     logger,
+    decisionLog: createDecisionLog(logger, opts.decisionLog),
     options: { unmatchedHost: opts.unmatchedHost, maxTokenBytes: opts.maxTokenBytes, reservedHeaderPrefix: opts.reservedHeaderPrefix },
   });
   const grpc = await startGrpcServer({
@@ -74,7 +89,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   });
 
   const isReady = () => !draining && !!snapshot && keysSettled;
-  const http = await startHttpServer({
+  const http = bridge ? undefined : await startHttpServer({
     addr: opts.httpAddr,
     registry: metrics.registry,
     readiness: () => ({
@@ -92,16 +107,23 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     await keys.waitReady(opts.keysReadyTimeoutMs).catch(() => undefined);
   }
   keysSettled = true;
+  source.startStatus?.({ keyStatus: () => keys.status(), identitySuffix: bridge ? `-w${bridge.id}` : '' });
   const updateServing = () => {
     const serving = isReady();
     health.setServing(serving);
     metrics.ready.set(serving ? 1 : 0);
+    bridge?.report(serving, snapshot?.generation ?? null);
   };
   updateServing();
   // Until the first valid configuration arrives, flip to SERVING as soon as it does.
   const readinessTimer = setInterval(updateServing, 250);
   readinessTimer.unref();
-  logger.info({ grpc: grpc.address, http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, config: source.description, ready: isReady() }, 'claimcheck serving');
+  if (bridge) {
+    logger.info({ grpc: grpc.address, pid: process.pid, config: source.description, ready: isReady() }, 'worker serving');
+    bridge.listening(grpc.address);
+  } else {
+    logger.info({ grpc: grpc.address, http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http!.port}`, config: source.description, ready: isReady() }, 'claimcheck serving');
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -110,13 +132,15 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       updateServing();
       clearInterval(readinessTimer);
       logger.info({ drainTimeoutMs: opts.drainTimeoutMs }, 'draining');
-      source.stop();
+      const sourceStopped = source.stop(); // kubernetes: releases the status Lease meanwhile
       await grpc.drain(opts.drainTimeoutMs);
-      await http.close();
+      await sourceStopped;
+      await http?.close();
       keys.close();
       logger.info('stopped');
       logger.flush();
+      bridge?.done();
     })());
 
-  return { grpcAddress: grpc.address, httpPort: http.port, stop };
+  return { grpcAddress: grpc.address, httpPort: http?.port ?? 0, stop };
 }

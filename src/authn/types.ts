@@ -36,4 +36,9 @@ export type KeyLookupResult =
 /** Per-issuer key sets; implemented by keys/. Never fetches anything named by the token. */
 export interface KeyLookup {
   resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): Promise<KeyLookupResult>;
+  /**
+   * A value that changes whenever the issuer's usable keys change; undefined while it has none.
+   * Optional: without it, verified tokens are never cached.
+   */
+  keysVersion?(issuer: CompiledIssuer): number | undefined;
 }

@@ -19,6 +19,17 @@ export async function verifyToken(
 ): Promise<VerifyResult> {
   const parsed = parseCompactJws(token, opts.maxTokenBytes);
   if ('ok' in parsed) return parsed;
+  return verifyParsed(token, parsed, candidates, keys, opts.nowSec);
+}
+
+/** verifyToken after parseCompactJws: the token cache parses once and keeps the parsed form. */
+export async function verifyParsed(
+  token: string,
+  parsed: ParsedJws,
+  candidates: readonly CompiledIssuer[],
+  keys: KeyLookup,
+  nowSec: number,
+): Promise<VerifyResult> {
   const iss = parsed.payload.iss;
   // RFC 8725 §3.8: the issuer is matched exactly, and decides which keys may be used.
   if (typeof iss !== 'string') return invalid('untrusted_issuer');
@@ -28,7 +39,7 @@ export async function verifyToken(
   // Two accepted TrustedIssuers may share an iss (e.g. mesh-wide and local): the one whose key verifies decides.
   let first: VerifyFailure | undefined;
   for (const issuer of matching) {
-    const result = await verifyWithIssuer(token, parsed, issuer, keys, opts.nowSec);
+    const result = await verifyWithIssuer(token, parsed, issuer, keys, nowSec);
     if (result.ok) return result;
     first ??= result;
   }

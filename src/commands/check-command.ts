@@ -49,13 +49,17 @@ export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string
       ? buildAllowPlan(d, { snapshot, headers, reservedPrefix: 'x-claimcheck-' })
       : buildDenyPlan(d, { host: normalizeHost(o.host), requestId: req.requestId });
     const keyState = d.verified ? keys.status().find((s) => s.issuer === d.verified!.issuer.key) : undefined;
+    // audit mode: what enforce mode would have answered
+    const wouldDeny = d.allow && d.auditedDeny ? buildDenyPlan(d.auditedDeny, { host: normalizeHost(o.host), requestId: req.requestId }) : undefined;
     if (o.json) {
-      out(JSON.stringify({ allow: d.allow, reason: d.reason, policy: d.policy?.key, rule: d.rule?.name, issuer: d.verified?.issuer.key, steps: d.steps, keys: keyState, response: plan }, null, 2) + '\n');
+      const audit = wouldDeny && d.allow ? { auditedDeny: { reason: d.auditedDeny!.reason, error: d.auditedDeny!.kind, httpStatus: wouldDeny.httpStatus } } : {};
+      out(JSON.stringify({ allow: d.allow, reason: d.reason, policy: d.policy?.key, rule: d.rule?.name, condition: d.rule?.when, issuer: d.verified?.issuer.key, ...audit, steps: d.steps, keys: keyState, response: plan }, null, 2) + '\n');
     } else {
       for (const s of d.steps) out(`${s.ok ? '  ok ' : ' FAIL'}  ${s.step.padEnd(10)} ${s.detail}\n`);
       if (keyState) out(`       keys       ${keyState.keyCount} key(s), ${keyState.ready ? 'ready' : 'not ready'}${keyState.stale ? ', stale' : ''}${keyState.error ? `, last error: ${keyState.error}` : ''}\n`);
       if (plan.kind === 'ok') {
         out(`decision: ALLOW (${d.reason})\n`);
+        if (wouldDeny && d.allow) out(`  audit  policy ${d.policy?.key} is in audit mode; enforce mode would DENY ${wouldDeny.httpStatus} (${d.auditedDeny!.reason})\n`);
         for (const h of plan.headersToSet) out(`  set    ${h.name}: ${h.name === 'authorization' ? '[credential]' : h.value}\n`);
         if (plan.headersToRemove.length) out(`  remove ${plan.headersToRemove.join(', ')}\n`);
       } else {

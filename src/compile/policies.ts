@@ -52,6 +52,7 @@ export function compilePolicy(r: AuthPolicy, scope: IssuerScope, ctx: CompileCon
     mode: r.spec.mode ?? 'enforce',
     hosts: Object.freeze(hosts),
     tokenSources,
+    issuers: Object.freeze(issuers),
     rules: Object.freeze(rules),
     identity,
   });

@@ -1,6 +1,8 @@
 import { compileClaimCheck } from '../authz/claims.js';
 import { compileRuleMatcher } from '../authz/match-rule.js';
 import { compilePathGlob } from '../authz/path-glob.js';
+import { compileCondition } from '../authz/cel/compile-condition.js';
+import type { CompiledCondition } from '../authz/cel/types.js';
 import { ClaimcheckError } from '../errors.js';
 import type { AuthPolicy, RuleSpec } from '../model/types.js';
 import type { CompileContext } from './context.js';
@@ -49,7 +51,12 @@ export function compileRule(
     // an anonymous request passes without a token, so requirements here would never hold back anyone
     ctx.problem(r, `${base}/require`, 'an allowAnonymous rule cannot require scopes, claims or conditions (only issuers)');
   }
-  if (req?.when !== undefined) ctx.problem(r, `${base}/require/when`, 'CEL conditions (when) are not supported by this version');
+  let condition: CompiledCondition | undefined;
+  if (req?.when !== undefined) {
+    const c = compileCondition(req.when);
+    if (c.ok) condition = c.condition;
+    else ctx.problem(r, `${base}/require/when`, c.message);
+  }
 
   const issuers = req?.issuers ? resolveIssuers(req.issuers, r, `${base}/require/issuers`, scope, ctx) : [...policyIssuers];
   const named = req?.issuers ?? r.spec.issuers ?? [];
@@ -80,6 +87,7 @@ export function compileRule(
     issuers: Object.freeze(issuers),
     claims: Object.freeze(claims),
     ...(scopes ? { scopes } : {}),
+    ...(condition ? { when: condition.expression, condition } : {}),
   };
   return Object.freeze(compiled);
 }

@@ -1,5 +1,6 @@
 /** The immutable, compiled configuration a request is evaluated against. */
 import type { Jwk, SecretRef } from '../model/types.js';
+import type { CompiledCondition } from '../authz/cel/types.js';
 
 export type TokenSource =
   | { type: 'header'; header: string; /** lowercase; '' = the whole value */ prefix: string }
@@ -66,6 +67,8 @@ export interface CompiledRule {
   readonly scopes?: CompiledScopes;
   readonly claims: readonly CompiledClaimCheck[];
   readonly when?: string;
+  /** `require.when`, compiled; evaluated after scopes and claims */
+  readonly condition?: CompiledCondition;
 }
 
 export interface IdentityHeader {
@@ -89,6 +92,8 @@ export interface CompiledPolicy {
   readonly mode: 'enforce' | 'audit';
   readonly hosts: readonly string[];
   readonly tokenSources: readonly TokenSource[];
+  /** spec.issuers, resolved: audit mode verifies a token against them when no rule did */
+  readonly issuers?: readonly CompiledIssuer[];
   readonly rules: readonly CompiledRule[];
   readonly identity: CompiledIdentity;
 }

@@ -1,21 +1,27 @@
 /** What main.ts needs from a configuration source; file and Kubernetes sources implement it. */
 import type { LoadedConfig } from '../model/load-config-dir.js';
 import type { ServeOptions } from '../cli.js';
+import type { SecretReader } from '../keys/local-key-source.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { IssuerKeyStatus } from '../status/conditions.js';
 import { FileConfigSource } from './file-source.js';
+import { createKubernetesConfigSource } from './kubernetes/create-source.js';
 
 export interface ConfigSource {
   /** Delivers the whole current resource set on every change; the first delivery happens before this resolves. */
   start(onChange: (loaded: LoadedConfig) => void): Promise<void>;
-  stop(): void;
+  stop(): void | Promise<void>;
   /** a short description for logs, e.g. the directory */
   readonly description: string;
+  /** kubernetes: the content of Secrets named by `jwks.secretRef`, for the key registry */
+  readonly readSecret?: SecretReader;
+  /** kubernetes: start leader election and the status writer (needs the key sets' state) */
+  startStatus?(deps: { keyStatus: () => IssuerKeyStatus[]; identitySuffix?: string }): void;
 }
 
-export function createConfigSource(opts: Readonly<ServeOptions>, logger: Logger): ConfigSource {
-  if (opts.configSource === 'kubernetes') {
-    throw new Error('--config-source kubernetes is not available in this build; use --config-source file');
-  }
+export function createConfigSource(opts: Readonly<ServeOptions>, logger: Logger, metrics?: Metrics): ConfigSource {
+  if (opts.configSource === 'kubernetes') return createKubernetesConfigSource(opts, logger, metrics);
   const source = new FileConfigSource({ dir: opts.configDir, logger });
   return { start: (cb) => source.start(cb), stop: () => source.stop(), description: `file:${opts.configDir}` };
 }

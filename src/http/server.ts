@@ -1,6 +1,5 @@
 /** /healthz (alive), /readyz (config loaded and keys settled), /metrics (Prometheus). */
 import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -9,7 +8,8 @@ export interface ReadinessReport {
 
 export interface HttpServerOptions {
   addr: string;
-  registry: Registry;
+  /** a prom-client Registry, or the cluster primary's aggregation of its workers' registries */
+  registry: { readonly contentType: string; metrics(): Promise<string> };
   readiness(): ReadinessReport;
 }
 

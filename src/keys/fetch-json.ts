@@ -19,7 +19,11 @@ export interface FetchedJson {
   maxAgeSec?: number;
 }
 
-/** Error codes: key_fetch_refused, key_fetch_failed, key_fetch_status, key_fetch_too_large, key_fetch_timeout, key_fetch_invalid. */
+/**
+ * Error codes: key_fetch_refused, key_fetch_failed (connection), key_fetch_tls, key_fetch_status,
+ * key_fetch_redirect, key_fetch_too_large, key_fetch_timeout, key_fetch_invalid. Messages are coarse
+ * and built here (no URL, no server text), because they end up in /readyz and `claimcheck check`.
+ */
 export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson> {
   let parsed: URL;
   try {
@@ -54,15 +58,20 @@ export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson>
           : http.request(parsed, { method: 'GET', headers, agent: false });
     } catch (err) {
       // e.g. a caBundle that is not PEM
-      fail(new ClaimcheckError('key_fetch_failed', err instanceof Error ? err.message : 'request failed', { cause: err }));
+      fail(new ClaimcheckError('key_fetch_tls', 'TLS setup failed (caBundle)', { cause: err }));
       return;
     }
     timer = setTimeout(() => fail(new ClaimcheckError('key_fetch_timeout', `timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
     timer.unref();
-    req.on('error', (err) => fail(new ClaimcheckError('key_fetch_failed', err.message, { cause: err })));
+    req.on('error', (err) => fail(connectionError(err)));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       // Redirects are not followed: a JWKS location is configuration, not something a server may move.
+      if (status >= 300 && status < 400) {
+        res.resume();
+        fail(new ClaimcheckError('key_fetch_redirect', `redirect (HTTP ${status}) not followed`));
+        return;
+      }
       if (status !== 200) {
         res.resume();
         fail(new ClaimcheckError('key_fetch_status', `HTTP ${status}`));
@@ -83,7 +92,7 @@ export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson>
         }
         chunks.push(chunk);
       });
-      res.on('error', (err) => fail(new ClaimcheckError('key_fetch_failed', err.message, { cause: err })));
+      res.on('error', (err) => fail(connectionError(err)));
       res.on('aborted', () => fail(new ClaimcheckError('key_fetch_failed', 'connection closed')));
       res.on('end', () => {
         if (settled) return;
@@ -101,6 +110,15 @@ export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson>
     });
     req.end();
   });
+}
+
+const TLS_ERROR = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|EPROTO$|HOSTNAME_MISMATCH)/;
+
+/** Only the errno-style code of a socket or TLS error: node's message names hosts and addresses. */
+function connectionError(err: Error & { code?: unknown }): ClaimcheckError {
+  const code = typeof err.code === 'string' ? err.code : undefined;
+  if (code && TLS_ERROR.test(code)) return new ClaimcheckError('key_fetch_tls', `TLS verification failed (${code})`, { cause: err });
+  return new ClaimcheckError('key_fetch_failed', code ? `connection failed (${code})` : 'connection failed', { cause: err });
 }
 
 /** RFC 9111 §5.2.2.1; no-store/no-cache are treated as max-age=0 (the caller clamps to its minimum). */

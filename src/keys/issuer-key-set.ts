@@ -1,15 +1,20 @@
-/** The keys of one TrustedIssuer: first load, scheduled refresh, unknown-kid refetch, staleness. */
-import type { KeyLookupResult, VerificationKey, VerifyFailure } from '../authn/types.js';
+/** The keys of one TrustedIssuer: first load, scheduled refresh, unknown-kid refetch, retries, staleness. */
+import type { KeyLookupResult, VerifyFailure } from '../authn/types.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { ClaimcheckError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { isRemote, loadRemoteKeys, loadStaticKeys, type SecretReader } from './load-keys.js';
+import { KeySetHealth, type KeySetSample, type KeySetStatus } from './key-set-health.js';
+import { diffKeys, logPreparedSet, type PreparedSet } from './key-set-log.js';
+import { isRemote } from './remote-documents.js';
+import { LocalKeySource, type SecretReader } from './local-key-source.js';
 import type { ParsedKeys } from './parse-jwks.js';
+import { lookupResult, pickCandidates, settledWithin } from './pick-keys.js';
 import { prepareKeys, type PreparedKey } from './prepared-key.js';
+import { refreshDelayMs, retryDelayMs } from './refresh-timing.js';
+import { RemoteKeySource } from './remote-key-source.js';
 
-/** Tokens without a kid try at most this many keys: each try is a signature verification. */
-export const MAX_CANDIDATES = 10;
+export type { KeySetSample, KeySetStatus };
 
 export interface KeySetOptions {
   logger: Logger;
@@ -18,42 +23,50 @@ export interface KeySetOptions {
   fetchTimeoutMs: number;
   /** longest a Check waits for a fetch in flight */
   coldWaitMs: number;
+  discoveryIntervalMs: number;
+  /** how often a local key file or Secret is checked for changes */
+  sourcePollMs: number;
   readSecret?: SecretReader;
 }
 
-export interface KeySetStatus {
-  issuer: string;
-  ready: boolean;
-  keyCount: number;
-  lastRefreshMs?: number;
-  error?: string;
-  stale: boolean;
-}
-
 const unavailable: VerifyFailure = { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+
+/** Process-wide, so a replaced key set never reuses a version its predecessor handed out. */
+let versionSeq = 0;
 
 export class IssuerKeySet {
   readonly fingerprint: string;
   readonly ready: Promise<void>;
   private issuer: CompiledIssuer;
-  private readonly remote: boolean;
+  private readonly remote: RemoteKeySource | undefined;
+  private readonly local: LocalKeySource | undefined;
+  private readonly health: KeySetHealth;
   private keys: PreparedKey[] | undefined;
-  private lastSuccessMs: number | undefined;
   private lastFetchStartMs: number | undefined;
-  private lastError: string | undefined;
-  private failures = 0;
   private nextRefreshAtMs = Infinity;
   private inflight: Promise<void> | undefined;
-  private jwksUri: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private staleReported = false;
+  private version = 0;
+  private versionJson: string | undefined;
 
   constructor(issuer: CompiledIssuer, private readonly opts: KeySetOptions) {
     this.issuer = issuer;
     this.fingerprint = issuer.keysFingerprint;
-    this.remote = isRemote(issuer);
-    this.ready = this.remote ? this.refetch() : this.loadStatic();
+    const remote = isRemote(issuer);
+    this.health = new KeySetHealth({
+      issuerKey: issuer.key,
+      iss: issuer.issuer,
+      logger: opts.logger,
+      maxStalenessMs: () => (remote ? this.issuer.jwks.maxStalenessMs : undefined),
+    });
+    if (remote) {
+      this.remote = new RemoteKeySource(opts);
+      this.ready = this.refetch();
+    } else {
+      this.local = new LocalKeySource(issuer, opts.readSecret);
+      this.ready = this.reload();
+    }
   }
 
   /** A snapshot swap with the same keysFingerprint keeps this set; later imports use the new algorithms. */
@@ -64,16 +77,14 @@ export class IssuerKeySet {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    this.opts.metrics?.keyCount.remove({ issuer: this.issuer.key });
-    this.opts.metrics?.keyLastRefresh.remove({ issuer: this.issuer.key });
   }
 
   async resolve(header: { alg: string; kid?: string }): Promise<KeyLookupResult> {
     const now = this.opts.now();
     if (this.remote) {
-      if (!this.keys || this.staleBeyondLimit(now)) {
+      if (!this.usable(now)) {
         await this.boundedWait(this.refetchIfAllowed(now));
-        if (!this.keys || this.staleBeyondLimit(this.opts.now())) return unavailable;
+        if (!this.usable(this.opts.now())) return unavailable;
       } else if (now >= this.nextRefreshAtMs) {
         // Timers may lag (suspended process, fake clocks): a due refresh also starts from here, in the background.
         void this.refetchIfAllowed(now);
@@ -82,63 +93,65 @@ export class IssuerKeySet {
       await this.boundedWait(this.ready);
       if (!this.keys) return unavailable;
     }
-    let found = this.candidates(header);
+    let found = pickCandidates(this.keys ?? [], header);
     if (found === 'unknown_kid' && this.remote) {
       // Rotation: an unknown kid may be a new key. At most one refetch per cooldown, shared by all callers.
-      await this.boundedWait(this.refetchIfAllowed(this.opts.now()));
-      found = this.candidates(header);
+      const settled = await this.boundedWait(this.refetchIfAllowed(this.opts.now()));
+      found = pickCandidates(this.keys ?? [], header);
+      // The refetch that may bring this kid is still running: "cannot verify right now", not "bad token".
+      if (found === 'unknown_kid' && !settled) return unavailable;
     }
-    if (found === 'unknown_kid') return { ok: false, status: 'invalid', reason: 'unknown_kid', description: 'unknown signing key' };
-    const usable: { key: VerificationKey; kid?: string }[] = [];
-    for (const k of found) {
-      const key = await k.importFor(header.alg);
-      if (key) usable.push({ key, ...(k.kid !== undefined ? { kid: k.kid } : {}) });
-    }
-    if (usable.length === 0) return { ok: false, status: 'invalid', reason: 'no_matching_key', description: 'no matching key' };
-    const [first, ...more] = usable;
-    return { ok: true, ...first!, ...(more.length > 0 ? { more } : {}) };
+    return lookupResult(found, header.alg);
+  }
+
+  /**
+   * Changes whenever the usable key material changes (rotation, removal); undefined while no keys
+   * are usable (not loaded, or stale beyond maxStaleness), so caches of verified tokens step aside.
+   */
+  keysVersion(): number | undefined {
+    return this.usable(this.opts.now()) ? this.version : undefined;
   }
 
   status(): KeySetStatus {
     const now = this.opts.now();
+    const state = this.health.observe(now, this.keys !== undefined);
+    const err = this.health.error;
+    const last = this.health.lastSuccessMs;
+    const jwksUri = this.issuer.jwks.discovery && !this.issuer.jwks.uri ? this.remote?.currentJwksUri : undefined;
     return {
       issuer: this.issuer.key,
-      ready: this.keys !== undefined && !this.staleBeyondLimit(now),
+      source: this.remote ? (this.issuer.jwks.uri ? 'uri' : 'discovery') : this.local!.kind,
+      state,
+      ready: this.keys !== undefined && state !== 'expired',
       keyCount: this.keys?.length ?? 0,
-      ...(this.lastSuccessMs !== undefined ? { lastRefreshMs: this.lastSuccessMs } : {}),
-      ...(this.lastError !== undefined ? { error: this.lastError } : {}),
-      stale: this.keys !== undefined && this.lastError !== undefined,
+      keyIds: (this.keys ?? []).flatMap((k) => (k.kid !== undefined ? [k.kid] : [])),
+      ...(last !== undefined ? { lastRefresh: new Date(last).toISOString() } : {}),
+      staleSeconds: this.health.staleSeconds(now),
+      stale: this.keys !== undefined && err !== undefined,
+      ...(err ? { error: err.message, errorCode: err.outcome } : {}),
+      failures: this.health.failures,
+      ...(jwksUri !== undefined ? { jwksUri } : {}),
     };
   }
 
-  /** Keys for this header; a kid the set does not hold at all is `unknown_kid`. */
-  private candidates(header: { alg: string; kid?: string }): PreparedKey[] | 'unknown_kid' {
-    const keys = this.keys ?? [];
-    if (header.kid === undefined) return keys.filter((k) => k.fits(header.alg)).slice(0, MAX_CANDIDATES);
-    const byKid = keys.filter((k) => k.kid === header.kid);
-    // Like Envoy jwt_authn: a key without a kid (e.g. from PEM) may verify a token that names one.
-    const pool = byKid.length > 0 ? byKid : keys.filter((k) => k.kid === undefined);
-    if (pool.length === 0) return 'unknown_kid';
-    return pool.filter((k) => k.fits(header.alg)).slice(0, MAX_CANDIDATES);
+  sample(): KeySetSample {
+    const now = this.opts.now();
+    const last = this.health.lastSuccessMs;
+    return {
+      issuer: this.issuer.key,
+      ready: this.usable(now),
+      keyCount: this.keys?.length ?? 0,
+      ...(last !== undefined ? { lastRefreshMs: last } : {}),
+      staleSeconds: this.health.staleSeconds(now),
+    };
   }
 
-  private staleBeyondLimit(now: number): boolean {
-    if (!this.remote || this.lastSuccessMs === undefined) return false;
-    const stale = now - this.lastSuccessMs > this.issuer.jwks.maxStalenessMs;
-    if (stale && !this.staleReported) {
-      this.staleReported = true;
-      this.opts.logger.error({ issuer: this.issuer.key, iss: this.issuer.issuer }, 'keys stale beyond maxStaleness: failing closed');
-    }
-    return stale;
+  private usable(now: number): boolean {
+    return this.keys !== undefined && this.health.observe(now, true) !== 'expired';
   }
 
-  private boundedWait(p: Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.opts.coldWaitMs);
-      timer.unref();
-    });
-    return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  private boundedWait(p: Promise<void>): Promise<boolean> {
+    return settledWithin(p, this.opts.coldWaitMs);
   }
 
   private refetchIfAllowed(now: number): Promise<void> {
@@ -150,6 +163,7 @@ export class IssuerKeySet {
 
   private refetch(): Promise<void> {
     if (this.inflight) return this.inflight;
+    if (this.closed) return Promise.resolve();
     this.lastFetchStartMs = this.opts.now();
     this.inflight = this.fetchOnce().finally(() => {
       this.inflight = undefined;
@@ -158,87 +172,81 @@ export class IssuerKeySet {
   }
 
   private async fetchOnce(): Promise<void> {
-    const iss = this.issuer;
-    let maxAgeSec: number | undefined;
+    const issuer = this.issuer;
+    this.health.attempted(this.opts.now());
+    let delay: number;
     try {
-      const got = await loadRemoteKeys(iss, this.opts.fetchTimeoutMs, this.jwksUri);
-      this.jwksUri = iss.jwks.discovery && !iss.jwks.uri ? got.jwksUri : undefined;
-      maxAgeSec = got.maxAgeSec;
-      await this.commit(got.parsed);
+      const { value, maxAgeSec } = await this.remote!.load(issuer, (parsed) => this.prepare(parsed));
       if (this.closed) return;
-      this.opts.metrics?.keyFetches.inc({ issuer: iss.key, outcome: 'success' });
-      this.schedule(this.refreshDelay(maxAgeSec));
+      this.commit(value);
+      delay = refreshDelayMs(issuer.jwks, maxAgeSec);
     } catch (err) {
       if (this.closed) return;
-      const code = err instanceof ClaimcheckError ? err.code : 'key_fetch_failed';
-      this.failures++;
-      this.lastError = err instanceof Error ? err.message : String(err);
-      // Re-discover next time: the jwks_uri itself may be what moved.
-      this.jwksUri = undefined;
-      this.opts.metrics?.keyFetches.inc({ issuer: iss.key, outcome: code });
-      this.opts.logger.warn(
-        { issuer: iss.key, iss: iss.issuer, code, error: this.lastError, failures: this.failures, servingLastGood: this.keys !== undefined },
-        'key fetch failed',
-      );
-      this.schedule(this.backoffDelay());
+      this.fail(err);
+      delay = retryDelayMs(issuer.jwks, this.health.failures);
     }
+    this.schedule(delay, () => void this.refetch());
   }
 
-  private async loadStatic(): Promise<void> {
+  /** Local sources: read at start, then polled; an unchanged source only confirms the keys. */
+  private async reload(): Promise<void> {
+    const local = this.local!;
+    this.health.attempted(this.opts.now());
     try {
-      await this.commit(loadStaticKeys(this.issuer, this.opts.readSecret));
+      const read = local.read();
+      if (read !== 'unchanged') {
+        const prepared = await this.prepare(read);
+        if (this.closed) return;
+        this.commit(prepared);
+      } else if (this.keys) {
+        this.health.succeeded(this.opts.now());
+        this.health.observe(this.opts.now(), true);
+      }
     } catch (err) {
-      this.lastError = err instanceof Error ? err.message : String(err);
-      this.opts.logger.error({ issuer: this.issuer.key, iss: this.issuer.issuer, error: this.lastError }, 'key source unusable');
+      if (this.closed) return;
+      local.forget();
+      this.fail(err);
     }
+    if (local.changes) this.schedule(this.opts.sourcePollMs, () => void this.reload());
   }
 
-  private async commit(parsed: ParsedKeys): Promise<void> {
-    const iss = this.issuer;
-    const { keys, dropped } = await prepareKeys(parsed.keys, iss.algorithms);
-    const skipped = parsed.skipped.length + dropped;
-    if (keys.length === 0) throw new ClaimcheckError('jwks_no_usable_keys', `no usable keys (${skipped} skipped)`);
-    if (this.closed) return;
-    const recovered = this.lastError !== undefined && this.keys !== undefined;
-    const before = this.keys?.map((k) => k.kid ?? '').join(',');
-    this.keys = keys;
-    this.lastSuccessMs = this.opts.now();
-    this.lastError = undefined;
-    this.failures = 0;
-    this.staleReported = false;
-    const kids = keys.map((k) => k.kid ?? '');
-    const log = { issuer: iss.key, iss: iss.issuer, keyCount: keys.length, skipped, kids };
-    if (parsed.skipped.length > 0) this.opts.logger.info({ issuer: iss.key, skippedKeys: parsed.skipped }, 'keys skipped');
-    const dup = kids.filter((k, i) => k !== '' && kids.indexOf(k) !== i);
-    if (dup.length > 0) this.opts.logger.warn({ issuer: iss.key, duplicateKids: [...new Set(dup)] }, 'duplicate kid in key set: each candidate is tried');
-    if (recovered) this.opts.logger.info(log, 'key fetch recovered');
-    else if (before !== kids.join(',')) this.opts.logger.info(log, `loaded ${keys.length} keys`);
-    else this.opts.logger.debug(log, 'keys refreshed, unchanged');
-    this.opts.metrics?.keyCount.set({ issuer: iss.key }, keys.length);
-    this.opts.metrics?.keyLastRefresh.set({ issuer: iss.key }, Math.floor(this.lastSuccessMs / 1000));
+  private async prepare(parsed: ParsedKeys): Promise<PreparedSet> {
+    const { keys, dropped } = await prepareKeys(parsed.keys, this.issuer.algorithms);
+    if (keys.length === 0) {
+      throw new ClaimcheckError('jwks_no_usable_keys', `no usable keys (${parsed.skipped.length + dropped} skipped)`);
+    }
+    return { keys, skipped: parsed.skipped, dropped };
   }
 
-  /** Cache-Control max-age may shorten the refresh interval, never below the cooldown. */
-  private refreshDelay(maxAgeSec: number | undefined): number {
-    const { refreshIntervalMs, minRefreshIntervalMs } = this.issuer.jwks;
-    if (maxAgeSec === undefined) return refreshIntervalMs;
-    return Math.max(minRefreshIntervalMs, Math.min(refreshIntervalMs, maxAgeSec * 1000));
+  private commit(set: PreparedSet): void {
+    const now = this.opts.now();
+    const previous = this.keys;
+    const afterFailures = this.health.failures;
+    this.keys = set.keys;
+    this.health.succeeded(now);
+    const json = JSON.stringify(set.keys.map((k) => k.jwk));
+    if (json !== this.versionJson) {
+      this.versionJson = json;
+      this.version = ++versionSeq;
+      logPreparedSet(this.opts.logger, this.issuer, set, previous ? diffKeys(previous, set.keys) : undefined);
+    }
+    const keyIds = set.keys.flatMap((k) => (k.kid !== undefined ? [k.kid] : []));
+    this.health.observe(now, true, { keyCount: set.keys.length, keyIds, ...(afterFailures > 0 ? { afterFailures } : {}) });
   }
 
-  private backoffDelay(): number {
-    const { refreshIntervalMs, minRefreshIntervalMs } = this.issuer.jwks;
-    const base = Math.max(1000, Math.min(minRefreshIntervalMs, 30_000));
-    const cap = Math.max(base, refreshIntervalMs);
-    const delay = Math.min(cap, base * 2 ** Math.min(this.failures - 1, 16));
-    return delay + Math.floor(Math.random() * delay * 0.1);
+  private fail(err: unknown): void {
+    this.health.failed(err);
+    const e = this.health.error!;
+    this.opts.logger.debug({ issuer: this.issuer.key, code: e.outcome, error: e.message, failures: this.health.failures }, 'key load failed');
+    this.health.observe(this.opts.now(), this.keys !== undefined);
   }
 
-  private schedule(delayMs: number): void {
+  private schedule(delayMs: number, run: () => void): void {
     if (this.closed) return;
     clearTimeout(this.timer);
     this.nextRefreshAtMs = this.opts.now() + delayMs;
     // setTimeout overflows above 2^31-1 ms and would then fire at once.
-    this.timer = setTimeout(() => void this.refetch(), Math.min(delayMs, 2 ** 31 - 1));
+    this.timer = setTimeout(run, Math.min(delayMs, 2 ** 31 - 1));
     this.timer.unref();
   }
 }

@@ -3,8 +3,17 @@ import type { KeyLookup, KeyLookupResult } from '../authn/types.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { IssuerKeySet, type KeySetStatus } from './issuer-key-set.js';
-import type { SecretReader } from './load-keys.js';
+import { IssuerKeySet, type KeySetOptions, type KeySetStatus } from './issuer-key-set.js';
+import type { SecretReader } from './local-key-source.js';
+import { DISCOVERY_INTERVAL_MS } from './remote-key-source.js';
+
+/**
+ * Below Envoy's default ext_authz timeout (200 ms), so the client gets claimcheck's own 503 rather
+ * than Envoy's timeout error; the fetch itself goes on in the background.
+ */
+export const COLD_WAIT_MS = 150;
+/** Like the file config source's rescan: a changed key file is picked up within about two seconds. */
+export const SOURCE_POLL_MS = 2000;
 
 export interface KeyRegistryOptions {
   logger: Logger;
@@ -13,15 +22,20 @@ export interface KeyRegistryOptions {
   now?: () => number;
   /** per remote request (discovery or JWKS); default 5 s like jose's createRemoteJWKSet */
   fetchTimeoutMs?: number;
-  /** longest a Check waits for a key fetch in flight; default 1 s (the server preloads at startup) */
+  /** longest a Check waits for a key fetch in flight; default COLD_WAIT_MS (the server preloads at startup) */
   coldWaitMs?: number;
+  /** re-read of the OIDC discovery document; default DISCOVERY_INTERVAL_MS (1 h) */
+  discoveryIntervalMs?: number;
+  /** check of a local key file or Secret for changes; default SOURCE_POLL_MS (2 s) */
+  sourcePollMs?: number;
   /** content of a `secretRef` without a file path (kubernetes Secrets) */
   readSecret?: SecretReader;
 }
 
 export class KeyRegistry implements KeyLookup {
   private readonly sets = new Map<string, IssuerKeySet>();
-  private readonly setOpts;
+  private readonly setOpts: KeySetOptions;
+  private readonly unwatch: (() => void) | undefined;
 
   constructor(opts: KeyRegistryOptions) {
     this.setOpts = {
@@ -29,9 +43,13 @@ export class KeyRegistry implements KeyLookup {
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       now: opts.now ?? Date.now,
       fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,
-      coldWaitMs: opts.coldWaitMs ?? 1000,
+      coldWaitMs: opts.coldWaitMs ?? COLD_WAIT_MS,
+      discoveryIntervalMs: opts.discoveryIntervalMs ?? DISCOVERY_INTERVAL_MS,
+      sourcePollMs: opts.sourcePollMs ?? SOURCE_POLL_MS,
       ...(opts.readSecret ? { readSecret: opts.readSecret } : {}),
     };
+    // Key count, last refresh, readiness and staleness are read at scrape time: always current, and a removed issuer simply disappears.
+    this.unwatch = opts.metrics?.watchKeySets(() => [...this.sets.values()].map((s) => s.sample()));
   }
 
   /** One key set per issuer: reused while its keysFingerprint is unchanged, stopped when the issuer goes away. */
@@ -61,6 +79,12 @@ export class KeyRegistry implements KeyLookup {
     return set.resolve(header);
   }
 
+  /** See IssuerKeySet.keysVersion; undefined for an issuer without a usable key set. */
+  keysVersion(issuer: CompiledIssuer): number | undefined {
+    const set = this.sets.get(issuer.key);
+    return set && set.fingerprint === issuer.keysFingerprint ? set.keysVersion() : undefined;
+  }
+
   /** Resolves once every issuer's first load attempt has finished, or after timeoutMs; status() tells which are ready. */
   async waitReady(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -77,6 +101,7 @@ export class KeyRegistry implements KeyLookup {
   }
 
   close(): void {
+    this.unwatch?.();
     for (const set of this.sets.values()) set.close();
     this.sets.clear();
   }

@@ -1,18 +1,20 @@
 /**
- * The request path: policy → path → rule → credential → verify → revocation → scopes → claims.
+ * The request path: policy → path → rule → credential → verify → revocation → scopes → claims → condition (CEL).
  * Pure over its inputs; every outcome is a Decision value.
  */
 import type { AuthRequest } from '../request.js';
-import type { CompiledPolicy, CompiledRule, Snapshot } from '../compile/snapshot.js';
-import type { Decision, Deny, DenyKind, Step, Verified } from '../decision.js';
+import type { CompiledIssuer, CompiledPolicy, Snapshot } from '../compile/snapshot.js';
+import type { Allow, Decision, Deny, DenyKind, Step, Verified } from '../decision.js';
 import type { KeyLookup } from '../authn/types.js';
 import { normalizeHost } from '../authz/normalize-host.js';
 import { normalizePath } from '../authz/normalize-path.js';
 import { findRule } from '../authz/match-rule.js';
 import { checkScopes } from '../authz/scopes.js';
 import { checkClaims } from '../authz/check-claims.js';
+import { checkCondition } from '../authz/cel/check-condition.js';
 import { extractCredential } from '../authn/extract-credential.js';
 import { verifyToken } from '../authn/verify-token.js';
+import type { TokenCache } from '../authn/token-cache.js';
 
 export const POLICY_EXTENSION = 'claimcheck.io/policy';
 
@@ -24,6 +26,8 @@ export interface DecideOptions {
 export interface DecideContext {
   snapshot: Snapshot;
   keys: KeyLookup;
+  /** verified-token cache; without it every token is verified */
+  tokenCache?: TokenCache;
   nowSec: number;
   options: DecideOptions;
 }
@@ -55,8 +59,33 @@ export async function decideRequest(req: AuthRequest, ctx: DecideContext): Promi
   }
   const decision = await decideWithPolicy(req, policy, ctx, steps);
   if (decision.allow || policy.mode !== 'audit') return decision;
-  steps.push({ step: 'audit', ok: true, detail: `policy is in audit mode: would deny (${decision.reason}), allowing` });
-  return { allow: true, reason: 'audit_deny', policy, rule: decision.rule, verified: decision.verified, steps, auditedDeny: decision };
+  return auditAllow(req, policy, decision, ctx, steps);
+}
+
+/**
+ * Audit mode never denies (api.md `mode: audit`), not even a malformed path or two
+ * credentials: turning audit on must not change what reaches the upstream. The
+ * would-deny is kept for the decision log and metrics. A valid token still yields
+ * identity headers — when the denial came before verification (no rule, deny
+ * rule, bad path), the token is verified against the rule's or the policy's issuers.
+ */
+async function auditAllow(req: AuthRequest, policy: CompiledPolicy, denied: Deny, ctx: DecideContext, steps: Step[]): Promise<Allow> {
+  const cred = extractCredential(req.headers, req.path, policy.tokenSources);
+  let verified = denied.verified;
+  const attempted = denied.kind === 'invalid_token' || denied.kind === 'temporarily_unavailable';
+  if (!verified && !attempted && cred.kind === 'token') {
+    const issuers = denied.rule?.issuers.length ? denied.rule.issuers : (policy.issuers ?? []);
+    if (issuers.length > 0) {
+      const v = await verifyAndCheckRevocation(cred.token, issuers, ctx, steps);
+      if (v.ok) verified = v.verified;
+    }
+  }
+  steps.push({ step: 'audit', ok: true, detail: `policy is in audit mode: would deny (${denied.reason}), allowing` });
+  const allow: Allow = { allow: true, reason: 'audit_deny', policy, steps, auditedDeny: denied };
+  if (denied.rule) allow.rule = denied.rule;
+  if (verified) allow.verified = verified;
+  if (cred.kind === 'token') allow.credentialSource = cred.source;
+  return allow;
 }
 
 async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: DecideContext, steps: Step[]): Promise<Decision> {
@@ -83,14 +112,14 @@ async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: D
 
   if (rule.action === 'allowAnonymous') {
     if (cred.kind !== 'token' || rule.issuers.length === 0) return { allow: true, reason: 'anonymous', ...withRule, steps };
-    const v = await verifyAndCheckRevocation(cred.token, rule, ctx, steps);
+    const v = await verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps);
     // Like Envoy's allow_missing_or_failed: an invalid token on an anonymous rule is ignored.
     if (!v.ok) return { allow: true, reason: 'anonymous', ...withRule, steps };
     return { allow: true, reason: 'allowed', ...withRule, verified: v.verified, credentialSource, steps };
   }
 
   if (cred.kind !== 'token') return deny('unauthorized', 'missing_token', 'token required', steps, withRule);
-  const v = await verifyAndCheckRevocation(cred.token, rule, ctx, steps);
+  const v = await verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps);
   if (!v.ok) return deny(v.kind, v.reason, v.description, steps, withRule);
   const verified = v.verified;
   const withIdentity = { ...withRule, verified };
@@ -105,13 +134,20 @@ async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: D
     steps.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
     if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, withIdentity);
   }
+  if (rule.condition) {
+    const input = { claims: verified.claims, method, host: normalizeHost(req.host), path: np.path, rawPath: req.path, headers: req.headers, source: req.source, destination: req.destination, nowSec: ctx.nowSec };
+    const c = checkCondition(rule.condition, input);
+    steps.push({ step: 'condition', ok: c.ok, detail: c.detail });
+    if (!c.ok) return deny('access_denied', c.reason, 'access denied', steps, withIdentity);
+  }
   return { allow: true, reason: 'allowed', ...withIdentity, credentialSource, steps };
 }
 
 type VerifyOutcome = { ok: true; verified: Verified } | { ok: false; kind: DenyKind; reason: string; description: string };
 
-async function verifyAndCheckRevocation(token: string, rule: CompiledRule, ctx: DecideContext, steps: Step[]): Promise<VerifyOutcome> {
-  const r = await verifyToken(token, rule.issuers, ctx.keys, { nowSec: ctx.nowSec, maxTokenBytes: ctx.options.maxTokenBytes });
+async function verifyAndCheckRevocation(token: string, issuers: readonly CompiledIssuer[], ctx: DecideContext, steps: Step[]): Promise<VerifyOutcome> {
+  const vopts = { nowSec: ctx.nowSec, maxTokenBytes: ctx.options.maxTokenBytes };
+  const r = await (ctx.tokenCache ? ctx.tokenCache.verify(token, issuers, ctx.keys, vopts) : verifyToken(token, issuers, ctx.keys, vopts));
   if (!r.ok) {
     steps.push({ step: 'verify', ok: false, detail: `${r.reason}: ${r.description}` });
     return { ok: false, kind: r.status === 'unavailable' ? 'temporarily_unavailable' : 'invalid_token', reason: r.reason, description: r.description };

@@ -2,6 +2,7 @@
 import type { AuthRequest } from '../request.js';
 import type { Snapshot } from '../compile/snapshot.js';
 import type { KeyLookup } from '../authn/types.js';
+import type { TokenCache } from '../authn/token-cache.js';
 import type { ResponsePlan } from '../respond/plan.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -10,12 +11,16 @@ import { decideRequest, type DecideOptions } from './decide-request.js';
 import { buildAllowPlan } from '../respond/build-allow.js';
 import { buildDenyPlan } from '../respond/build-deny.js';
 import { normalizeHost } from '../authz/normalize-host.js';
+import { createDecisionLog, type DecisionLog } from '../telemetry/decision-log.js';
 
 export interface CheckHandlerDeps {
   getSnapshot(): Snapshot | undefined;
   keys: KeyLookup;
+  tokenCache?: TokenCache;
   metrics: Metrics;
   logger: Logger;
+  /** defaults to denials only, on `logger` */
+  decisionLog?: DecisionLog;
   options: DecideOptions & { reservedHeaderPrefix: string };
   now?: () => number;
 }
@@ -29,6 +34,7 @@ export function unavailablePlan(requestId: string, host: string, description = '
 
 export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) => Promise<ResponsePlan> {
   const now = deps.now ?? Date.now;
+  const decisionLog = deps.decisionLog ?? createDecisionLog(deps.logger);
   return async (req) => {
     const started = process.hrtime.bigint();
     let decision: Decision | undefined;
@@ -39,36 +45,26 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
       if (!snapshot) {
         plan = unavailablePlan(req.requestId, host);
         deps.metrics.checks.inc({ decision: 'deny', reason: 'not_ready', policy: '' });
+        decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
         return plan;
       }
-      decision = await decideRequest(req, { snapshot, keys: deps.keys, nowSec: now() / 1000, options: deps.options });
+      decision = await decideRequest(req, { snapshot, keys: deps.keys, ...(deps.tokenCache ? { tokenCache: deps.tokenCache } : {}), nowSec: now() / 1000, options: deps.options });
       plan = decision.allow
         ? buildAllowPlan(decision, { snapshot, headers: req.headers, reservedPrefix: deps.options.reservedHeaderPrefix })
         : buildDenyPlan(decision, { host, requestId: req.requestId });
     } catch (err) {
       deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
       deps.metrics.checks.inc({ decision: 'deny', reason: 'internal_error', policy: decision?.policy?.key ?? '' });
-      return unavailablePlan(req.requestId, host, 'internal error');
+      const failed = unavailablePlan(req.requestId, host, 'internal error');
+      decisionLog.record(req, { label: 'deny', reason: 'internal_error', status: 503 });
+      return failed;
     }
-    const label = decision.allow ? (decision.reason === 'audit_deny' ? 'audit_deny' : 'allow') : 'deny';
-    deps.metrics.checks.inc({ decision: label, reason: decision.reason, policy: decision.policy?.key ?? '' });
+    const label = decision.allow ? (decision.auditedDeny ? 'audit_deny' : 'allow') : 'deny';
+    // audit_deny is counted under the reason enforce mode would have denied with
+    const reason = decision.allow && decision.auditedDeny ? decision.auditedDeny.reason : decision.reason;
+    deps.metrics.checks.inc({ decision: label, reason, policy: decision.policy?.key ?? '' });
     deps.metrics.checkDuration.observe({ decision: label }, Number(process.hrtime.bigint() - started) / 1e9);
-    if (!decision.allow || decision.reason === 'audit_deny') {
-      const c = decision.verified?.claims;
-      deps.logger.debug(
-        {
-          requestId: req.requestId,
-          decision: label,
-          reason: decision.allow ? decision.auditedDeny?.reason : decision.reason,
-          policy: decision.policy?.key,
-          rule: decision.rule?.name,
-          issuer: decision.verified?.issuer.key,
-          sub: typeof c?.sub === 'string' ? c.sub : undefined,
-          jti: typeof c?.jti === 'string' ? c.jti : undefined,
-        },
-        'request denied',
-      );
-    }
+    decisionLog.record(req, { label, reason, decision, ...(plan.kind === 'denied' ? { status: plan.httpStatus } : {}) });
     return plan;
   };
 }

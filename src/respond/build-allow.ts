@@ -17,6 +17,7 @@
 import type { Allow } from '../decision.js';
 import type { CompiledPolicy, Snapshot } from '../compile/snapshot.js';
 import { getClaim } from '../authz/claims.js';
+import { grantedScopes } from '../authz/scopes.js';
 import type { HeaderToSet, OkPlan } from './plan.js';
 import { isSafeHeaderValue } from './header-value.js';
 
@@ -120,6 +121,12 @@ export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
   return plan;
 }
 
+/**
+ * For Envoy's later filters (rate limits, access logs): namespace
+ * `envoy.filters.http.ext_authz`. `scopes` is the granted scope list (omitted when
+ * empty); `audit_deny` is the reason audit mode let a request through, so access
+ * logs can show would-be denials.
+ */
 function dynamicMetadata(a: Allow): Record<string, unknown> | undefined {
   const meta: Record<string, unknown> = {};
   const claims = a.verified?.claims;
@@ -127,5 +134,8 @@ function dynamicMetadata(a: Allow): Record<string, unknown> | undefined {
   if (a.verified) meta.iss = a.verified.issuer.issuer;
   if (a.policy) meta.policy = a.policy.key;
   if (a.rule) meta.rule = a.rule.name;
+  const scopes = claims ? [...grantedScopes(claims)] : [];
+  if (scopes.length > 0) meta.scopes = scopes;
+  if (a.auditedDeny) meta.audit_deny = a.auditedDeny.reason;
   return Object.keys(meta).length ? meta : undefined;
 }

@@ -1,5 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** One issuer's key set as the gauges show it (keys/ KeySetSample). */
+export interface IssuerKeySample {
+  issuer: string;
+  ready: boolean;
+  keyCount: number;
+  lastRefreshMs?: number;
+  staleSeconds: number;
+}
+
 /** All claimcheck metrics, on a registry of their own. Labels stay bounded: no path, no subject. */
 export class Metrics {
   readonly registry = new Registry();
@@ -18,22 +27,27 @@ export class Metrics {
   });
   readonly keyFetches = new Counter({
     name: 'claimcheck_key_fetches_total',
-    help: 'JWKS and discovery fetches by issuer and outcome',
-    labelNames: ['issuer', 'outcome'] as const,
+    help: 'JWKS and discovery fetches by issuer, document (jwks, discovery) and outcome (ok, timeout, http_error, ...)',
+    labelNames: ['issuer', 'document', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly keyCount = new Gauge({
-    name: 'claimcheck_issuer_keys',
-    help: 'Usable verification keys per issuer',
-    labelNames: ['issuer'] as const,
-    registers: [this.registry],
-  });
-  readonly keyLastRefresh = new Gauge({
-    name: 'claimcheck_issuer_keys_last_refresh_timestamp_seconds',
-    help: 'Unix time of the last successful key refresh per issuer',
-    labelNames: ['issuer'] as const,
-    registers: [this.registry],
-  });
+  // The per-issuer key gauges are filled at scrape time from the key sets (watchKeySets).
+  private readonly keySources = new Set<() => readonly IssuerKeySample[]>();
+  // Each cluster worker (--workers) holds its own key sets: the aggregated series report the worst worker.
+  readonly keyCount = this.keyGauge('claimcheck_issuer_keys', 'Usable verification keys per issuer', 'min', (s) => s.keyCount);
+  readonly keyLastRefresh = this.keyGauge(
+    'claimcheck_issuer_keys_last_refresh_timestamp_seconds',
+    'Unix time the keys were last confirmed current (successful fetch or unchanged key file)',
+    'min',
+    (s) => (s.lastRefreshMs !== undefined ? Math.floor(s.lastRefreshMs / 1000) : undefined),
+  );
+  readonly keyStaleSeconds = this.keyGauge(
+    'claimcheck_issuer_keys_stale_seconds',
+    'Seconds since the keys were last confirmed current, while the latest refresh failed; 0 when it succeeded',
+    'max',
+    (s) => s.staleSeconds,
+  );
+  readonly keyReady = this.keyGauge('claimcheck_issuer_keys_ready', '1 when the issuer has keys within maxStaleness', 'min', (s) => (s.ready ? 1 : 0));
   readonly configReloads = new Counter({
     name: 'claimcheck_config_reloads_total',
     help: 'Configuration reload attempts by result (success, error)',
@@ -50,13 +64,81 @@ export class Metrics {
     help: 'Generation of the snapshot being served',
     registers: [this.registry],
   });
+  readonly tokenCacheLookups = new Counter({
+    name: 'claimcheck_token_cache_lookups_total',
+    help: 'Verified-token cache lookups: hit, miss, or rejected_hit (a cached bad signature or malformed token)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({
     name: 'claimcheck_ready',
     help: '1 when this process reports ready',
     registers: [this.registry],
   });
+  // Kubernetes config source (labels: resource = plural, kind = resource kind; both bounded)
+  readonly kubeRelists = new Counter({
+    name: 'claimcheck_kubernetes_relists_total',
+    help: 'Complete lists of a watched collection by reason (initial, expired = 410 Gone, periodic, error)',
+    labelNames: ['resource', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly kubeWatchRestarts = new Counter({
+    name: 'claimcheck_kubernetes_watch_restarts_total',
+    help: 'Watch streams that ended, by reason (closed, error, idle = watchdog, expired = 410 Gone)',
+    labelNames: ['resource', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly kubeObjects = new Gauge({
+    name: 'claimcheck_kubernetes_objects',
+    help: 'Objects of each kind currently seen in the API server',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly kubeRejected = new Gauge({
+    name: 'claimcheck_kubernetes_rejected_objects',
+    help: 'Objects of each kind whose current version is not accepted',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly statusWrites = new Counter({
+    name: 'claimcheck_kubernetes_status_writes_total',
+    help: 'Status subresource updates by kind and result (only the elected replica writes)',
+    labelNames: ['kind', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'claimcheck_leader',
+    help: '1 while this replica holds the status Lease',
+    registers: [this.registry],
+  });
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'claimcheck_' });
+  }
+
+  /** Report these key sets on every scrape; returns the function that stops it. */
+  watchKeySets(source: () => readonly IssuerKeySample[]): () => void {
+    this.keySources.add(source);
+    return () => void this.keySources.delete(source);
+  }
+
+  private keyGauge(name: string, help: string, aggregator: 'min' | 'max', value: (s: IssuerKeySample) => number | undefined): Gauge<'issuer'> {
+    const gauge: Gauge<'issuer'> = new Gauge({
+      name,
+      help,
+      labelNames: ['issuer'] as const,
+      registers: [this.registry],
+      aggregator,
+      collect: () => {
+        gauge.reset();
+        for (const source of this.keySources) {
+          for (const s of source()) {
+            const v = value(s);
+            if (v !== undefined) gauge.set({ issuer: s.issuer }, v);
+          }
+        }
+      },
+    });
+    return gauge;
   }
 }

@@ -151,10 +151,12 @@ describe('compileSnapshot: policies', () => {
     assert.equal(snapshot!.policies.get(`${ROOT}/p`)!.rules[0]!.action, 'require');
   });
 
-  test('CEL conditions are reported as unsupported', () => {
-    const { problems } = compile([issuer('idp'), policy('p', undefined, { rules: [{ name: 'r', require: { when: 'true' } }] })]);
+  test('a CEL condition compiles, and a broken one is a problem at its path with its position', () => {
+    const ok = compile([issuer('idp'), policy('p', undefined, { rules: [{ name: 'r', require: { when: 'true' } }] })]);
+    assert.equal(ok.snapshot!.policies.get(`${ROOT}/p`)!.rules[0]!.condition!.expression, 'true');
+    const { problems } = compile([issuer('idp'), policy('p', undefined, { rules: [{ name: 'r', require: { when: 'true &&' } }] })]);
     assert.equal(problems[0]!.path, '/spec/rules/0/require/when');
-    assert.match(problems[0]!.message, /CEL conditions \(when\) are not supported by this version/);
+    assert.match(problems[0]!.message, /^CEL syntax error at line 1, column 8: /);
   });
 
   test('a bad path pattern and a bad claim regex are problems at their paths', () => {

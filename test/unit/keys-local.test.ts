@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyToken } from '../../src/authn/verify-token.js';
@@ -10,6 +10,7 @@ import { keyFitsAlg, keyRejection } from '../../src/keys/key-filter.js';
 import { KeyRegistry } from '../../src/keys/key-registry.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { generateKey, jwksOf, makeIssuer, signRaw, signToken } from '../helpers/tokens.js';
+import { captureLogs, pollUntil, statusOf } from './keys-support.js';
 
 const NOW = 1_800_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'claimcheck-keys-'));
@@ -144,5 +145,157 @@ describe('key and algorithm compatibility', () => {
       assert.match(keyRejection({ ...rsa.jwk, [m]: 'AQAB' }, { symmetricAllowed: false }) ?? '', /private/, m);
     }
     assert.equal(keyRejection({ ...rsa.jwk, key_ops: ['verify'] }, { symmetricAllowed: false }), undefined);
+  });
+});
+
+describe('local key sources that change', () => {
+  const POLL_MS = 40;
+  function watching(issuer: CompiledIssuer, logger = silentLogger()) {
+    const reg = new KeyRegistry({ logger, sourcePollMs: POLL_MS });
+    reg.sync([issuer]);
+    return reg;
+  }
+  const sign = (issuer: CompiledIssuer, key: typeof rsa) => signToken(payload(issuer.issuer), { key });
+
+  test('picks up a JWKS key file rewritten in place: the new key verifies, the removed one is denied', async () => {
+    const path = file('rotating.json', JSON.stringify(jwksOf(rsa)));
+    const issuer = makeIssuer({ issuer: 'https://file-rotation.test', jwks: { secretPath: path } });
+    const logs = captureLogs();
+    const reg = watching(issuer, logs.logger);
+    try {
+      await reg.waitReady(5000);
+      assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
+      writeFileSync(path, JSON.stringify(jwksOf(ec)));
+      await pollUntil('the new key file', () => statusOf(reg, issuer).keyIds.join() === 'ec');
+      assert.equal(await check(reg, issuer, await sign(issuer, ec)), 'ok');
+      assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'unknown_kid');
+      const changed = logs.lines.find((l) => l.msg === 'keys changed');
+      assert.deepEqual([changed?.added, changed?.removed], [['ec'], ['rsa']]);
+      assert.doesNotMatch(logs.raw(), new RegExp(String(ec.jwk.x).slice(0, 20)), 'no key material in the logs');
+    } finally {
+      reg.close();
+    }
+  });
+
+  test('picks up a Kubernetes Secret volume update (..data symlink swap)', async () => {
+    const vol = join(dir, 'secret-volume');
+    mkdirSync(join(vol, '..v1'), { recursive: true });
+    writeFileSync(join(vol, '..v1', 'jwks.json'), JSON.stringify(jwksOf(rsa)));
+    symlinkSync('..v1', join(vol, '..data'));
+    symlinkSync('..data/jwks.json', join(vol, 'jwks.json'));
+    const issuer = makeIssuer({ issuer: 'https://k8s-volume.test', jwks: { secretPath: join(vol, 'jwks.json') } });
+    const reg = watching(issuer);
+    try {
+      await reg.waitReady(5000);
+      assert.deepEqual(statusOf(reg, issuer).keyIds, ['rsa']);
+      // What the kubelet's atomic writer does: a new timestamped dir, a new ..data link renamed over the old one.
+      mkdirSync(join(vol, '..v2'));
+      writeFileSync(join(vol, '..v2', 'jwks.json'), JSON.stringify(jwksOf(rsa, ec)));
+      symlinkSync('..v2', join(vol, '..data_tmp'));
+      renameSync(join(vol, '..data_tmp'), join(vol, '..data'));
+      await pollUntil('the swapped volume', () => statusOf(reg, issuer).keyCount === 2);
+      assert.equal(await check(reg, issuer, await sign(issuer, ec)), 'ok');
+    } finally {
+      reg.close();
+    }
+  });
+
+  test('picks up a rotated HMAC secret file: the new secret verifies, the old one no longer does', async () => {
+    const oldSecret = randomBytes(32);
+    const newSecret = randomBytes(32);
+    const path = file('hmac-rotating.bin', oldSecret);
+    const issuer = makeIssuer({ issuer: 'https://hs-rotation.test', algorithms: ['HS256'], jwks: { secretPath: path } });
+    const reg = watching(issuer);
+    try {
+      await reg.waitReady(5000);
+      const hs = (secret: Buffer) => signRaw({ alg: 'HS256' }, payload(issuer.issuer), secret, 'HS256');
+      assert.equal(await check(reg, issuer, hs(oldSecret)), 'ok');
+      const v1 = reg.keysVersion(issuer);
+      writeFileSync(path + '.tmp', newSecret);
+      renameSync(path + '.tmp', path);
+      await pollUntil('the new secret', () => reg.keysVersion(issuer) !== v1);
+      assert.equal(await check(reg, issuer, hs(newSecret)), 'ok');
+      assert.equal(await check(reg, issuer, hs(oldSecret)), 'bad_signature');
+    } finally {
+      reg.close();
+    }
+  });
+
+  test('a key file that disappears or breaks keeps the last good keys, reports it, and recovers when fixed', async () => {
+    const path = file('flaky.json', JSON.stringify(jwksOf(rsa)));
+    const issuer = makeIssuer({ issuer: 'https://file-flaky.test', jwks: { secretPath: path } });
+    const logs = captureLogs();
+    const reg = watching(issuer, logs.logger);
+    try {
+      await reg.waitReady(5000);
+      unlinkSync(path);
+      await pollUntil('the missing file', () => statusOf(reg, issuer).errorCode === 'unreadable');
+      let st = statusOf(reg, issuer);
+      assert.deepEqual([st.source, st.state, st.ready, st.stale, st.keyCount], ['file', 'stale', true, true, 1]);
+      assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
+      writeFileSync(path, '{"keys": [');
+      await pollUntil('the broken file', () => statusOf(reg, issuer).errorCode === 'invalid_jwks');
+      assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
+      writeFileSync(path, JSON.stringify({ keys: [{ ...ec.jwk, use: 'enc' }] }));
+      await pollUntil('the unusable file', () => statusOf(reg, issuer).errorCode === 'no_usable_keys');
+      const failures = statusOf(reg, issuer).failures;
+      await pollUntil('more polls of the same file', () => statusOf(reg, issuer).failures >= failures + 3);
+      assert.deepEqual([statusOf(reg, issuer).state, statusOf(reg, issuer).keyIds], ['stale', ['rsa']], 'an unchanged bad file stays reported');
+      writeFileSync(path, JSON.stringify(jwksOf(rsa)));
+      await pollUntil('recovery', () => statusOf(reg, issuer).state === 'fresh');
+      st = statusOf(reg, issuer);
+      assert.deepEqual([st.ready, st.stale, st.staleSeconds, st.error], [true, false, 0, undefined]);
+      const states = logs.messages().filter((m) => m.startsWith('key'));
+      assert.deepEqual(states, ['keys loaded', 'key refresh failed: serving last good keys', 'keys recovered'], 'one line per state change');
+    } finally {
+      reg.close();
+    }
+  });
+
+  test('a touched but unchanged key file keeps the key-set version', async () => {
+    const path = file('touched.json', JSON.stringify(jwksOf(rsa)));
+    const issuer = makeIssuer({ issuer: 'https://file-touched.test', jwks: { secretPath: path } });
+    const reg = watching(issuer);
+    try {
+      await reg.waitReady(5000);
+      const v = reg.keysVersion(issuer);
+      const first = statusOf(reg, issuer).lastRefresh;
+      const later = new Date(Date.now() + 5000);
+      utimesSync(path, later, later);
+      await pollUntil('a later check', () => statusOf(reg, issuer).lastRefresh !== first);
+      assert.equal(reg.keysVersion(issuer), v);
+    } finally {
+      reg.close();
+    }
+  });
+});
+
+describe('HMAC secrets', () => {
+  const hsPayload = (iss: string) => payload(iss);
+
+  test('are used only for the HS* algorithms the issuer lists', async () => {
+    const secret = randomBytes(64);
+    const issuer = makeIssuer({ issuer: 'https://hs-listed.test', algorithms: ['HS512'], jwks: { secretPath: file('hs512.bin', secret) } });
+    const { reg } = await loaded(issuer);
+    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, hsPayload(issuer.issuer), secret, 'HS256')), 'alg_not_allowed');
+    reg.close();
+  });
+
+  test('must be at least as long as the hash: a 32-byte secret serves HS256, never HS384', async () => {
+    const secret = randomBytes(32);
+    const issuer = makeIssuer({ issuer: 'https://hs-length.test', algorithms: ['HS256', 'HS384'], jwks: { secretPath: file('hs-32.bin', secret) } });
+    const { reg } = await loaded(issuer);
+    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, hsPayload(issuer.issuer), secret, 'HS256')), 'ok');
+    const r = await reg.resolve(issuer, { alg: 'HS384' });
+    assert.equal(r.ok ? 'ok' : r.reason, 'no_matching_key');
+    reg.close();
+  });
+
+  test('refuses a secret of 31 bytes, even as a JWKS oct key', async () => {
+    const k = randomBytes(31).toString('base64url');
+    const issuer = makeIssuer({ issuer: 'https://hs-short.test', algorithms: ['HS256'], jwks: { secretPath: file('hs-31.json', JSON.stringify({ keys: [{ kty: 'oct', k, kid: 'h' }] })) } });
+    const { reg, st } = await loaded(issuer);
+    assert.deepEqual([st.ready, st.errorCode], [false, 'no_usable_keys']);
+    reg.close();
   });
 });

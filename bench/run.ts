@@ -1,0 +1,226 @@
+/**
+ * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --json FILE]`
+ *
+ * Starts every server under test as its own process, drives it with ghz (pre-encoded
+ * CheckRequests in a count-delimited binary file, sent round-robin), and prints one table:
+ * max throughput at fixed concurrency, p50/p99 at a fixed rate (half the baseline's
+ * maximum), CPU seconds per 10,000 requests (/proc/PID/stat) and peak RSS (VmHWM), with each
+ * row's ratio to the no-op baseline measured in the same run.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, tmpdir, totalmem, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildCheckRequest, createEnvoyClient } from '../test/helpers/envoy-client.js';
+import { DATA_DIR, HOST, forgedToken, peerData, tokenPool, writeConfig, type Alg } from './fixtures.js';
+import { runGhz, writeRequests, type GhzRun, type LoadSettings } from './ghz.js';
+import { cpuSeconds, peakRssMiB } from './proc-stats.js';
+import { SCENARIOS, type Scenario } from './scenarios.js';
+import { startClaimcheck, startNoop, startPeer, type ServerUnderTest } from './servers.js';
+import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
+import { printReport, type Row } from './report.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    smoke: { type: 'boolean' },
+    only: { type: 'string' },
+    concurrency: { type: 'string' },
+    connections: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const smoke = values.smoke === true;
+const quick = values.quick === true || smoke;
+// --smoke: a few hundred requests per phase, only to prove every part still runs (npm test).
+const P = smoke
+  ? { warmSec: 0.5, maxSec: 1, fixedSec: 1, poolWarm: 50, poolMax: 300, poolFixedCap: 200, memoryPool: 600 }
+  : quick
+    ? { warmSec: 1, maxSec: 2, fixedSec: 2, poolWarm: 300, poolMax: 3000, poolFixedCap: 2000, memoryPool: 6000 }
+    : { warmSec: 3, maxSec: 10, fixedSec: 8, poolWarm: 5000, poolMax: 50000, poolFixedCap: 30000, memoryPool: 100000 };
+const load: LoadSettings = { concurrency: Number(values.concurrency ?? 32), connections: Number(values.connections ?? 1) };
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+async function main(): Promise<number> {
+  const ghz = ghzPath();
+  if (!ghz) {
+    log(`SKIP: ghz ${GHZ_VERSION} is not installed; run scripts/bench-tools.sh`);
+    return 0;
+  }
+  const peer = peerPath();
+  const scenarios = SCENARIOS.filter((s) => (!only || only.has(s.id) || s.id === 'baseline') && (s.server.kind !== 'peer' || peer));
+  if (!peer) log(`peer rows skipped: the OPA peer (${OPA_VERSION}) is not built; run scripts/bench-tools.sh`);
+
+  const work = mkdtempSync(join(tmpdir(), 'claimcheck-bench-'));
+  try {
+    const configs = { 10: join(work, 'config-10'), 10000: join(work, 'config-10000') };
+    writeConfig(configs[10], 10);
+    if (scenarios.some((s) => s.server.kind === 'claimcheck' && s.server.policies === 10000)) writeConfig(configs[10000], 10000);
+    const peerDir = join(work, 'peer');
+    mkdirSync(peerDir);
+    copyFileSync(fileURLToPath(new URL('./peer-opa/policy.rego', import.meta.url)), join(peerDir, 'policy.rego'));
+    writeFileSync(join(peerDir, 'data.json'), peerData());
+
+    const fixedNeed = (rate: number) => Math.min(P.poolFixedCap, Math.ceil(rate * P.fixedSec));
+    const poolSize = (alg: Alg) => {
+      const need = P.poolWarm + P.poolMax + P.poolFixedCap;
+      return alg === 'RS256' && scenarios.some((s) => s.memoryOnly) ? Math.max(need, P.memoryPool) : need;
+    };
+    const pools = new Map<Alg, string[]>();
+    for (const s of scenarios) {
+      if (s.requests.tokens === 'pool' && !pools.has(s.requests.alg)) pools.set(s.requests.alg, await tokenPool(s.requests.alg, poolSize(s.requests.alg), log));
+    }
+    const repeated = new Map<Alg, string>();
+    for (const s of scenarios) {
+      if (s.requests.tokens === 'repeated' && !repeated.has(s.requests.alg)) repeated.set(s.requests.alg, (await tokenPool(s.requests.alg, 1, log))[0]!);
+    }
+    const forged = await forgedToken();
+
+    const request = (token: string, path: string) => buildCheckRequest({ host: HOST, path, method: 'GET', headers: { authorization: `Bearer ${token}`, 'user-agent': 'bench/1.0', accept: 'application/json' }, requestId: 'b1d6e2a4-7f55-4c3a-9a39-3f1c2f8e0c11' });
+    const dataFile = (name: string, tokens: readonly string[], path: string) => {
+      const f = join(work, `${name}.bin`);
+      writeRequests(f, tokens.map((t) => request(t, path)));
+      return f;
+    };
+
+    log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    log(`load: ghz ${GHZ_VERSION}, ${load.concurrency} concurrent calls on ${load.connections} connection(s); ${quick ? 'QUICK (numbers are not meaningful)' : 'full'} run`);
+    const rows: Row[] = [];
+    let rate = 0;
+    for (const s of scenarios) {
+      const server = await start(s, configs, peerDir, peer);
+      try {
+        const row = await measure(s, server, { ghz, rate, dataFile, pools, repeated, forged, fixedNeed, request });
+        if (s.id === 'baseline') rate = fixedRateFor(row.rps);
+        row.fixedRate = s.memoryOnly ? undefined : rate;
+        rows.push(row);
+        log(`${s.id}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms, p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms, ${row.cpuPer10k.toFixed(2)} CPU s/10k, ${row.peakRssMiB.toFixed(0)} MiB`);
+      } finally {
+        await server.stop();
+      }
+    }
+    const meta = {
+      date: new Date().toISOString(),
+      quick,
+      nproc: availableParallelism(),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+      freeGiB: Number((freemem() / 2 ** 30).toFixed(1)),
+      loadavgEnd: loadavg(),
+      node: process.version,
+      ghz: GHZ_VERSION,
+      opa: OPA_VERSION,
+      load,
+      fixedRate: rate,
+    };
+    printReport(rows, meta);
+    const out = values.json ?? join(DATA_DIR, '..', '..', 'bench-results', `${meta.date.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileSync(out, JSON.stringify({ meta, rows }, null, 2));
+    log(`results: ${out}`);
+    return 0;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function fixedRateFor(baselineRps: number): number {
+  return Math.max(100, Math.round(baselineRps / 2 / 100) * 100);
+}
+
+async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: string, peer: string | undefined): Promise<ServerUnderTest> {
+  if (s.server.kind === 'noop') return startNoop();
+  if (s.server.kind === 'peer') return startPeer(peer!, join(peerDir, 'policy.rego'), join(peerDir, 'data.json'), s.server.gomaxprocs);
+  return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1);
+}
+
+interface Ctx {
+  ghz: string;
+  rate: number;
+  dataFile(name: string, tokens: readonly string[], path: string): string;
+  pools: Map<Alg, string[]>;
+  repeated: Map<Alg, string>;
+  forged: string;
+  fixedNeed(rate: number): number;
+  request(token: string, path: string): object;
+}
+
+async function measure(s: Scenario, server: ServerUnderTest, ctx: Ctx): Promise<Row> {
+  const target = server.address;
+  const loadFor: LoadSettings = { ...load, connections: s.connections ?? load.connections };
+  const r = s.requests;
+  const firstToken = r.tokens === 'forged' ? ctx.forged : r.tokens === 'repeated' ? ctx.repeated.get(r.alg)! : ctx.pools.get(r.alg)![0]!;
+
+  // The row means nothing if the server answers differently than the scenario says.
+  if (s.server.kind !== 'noop') {
+    const client = createEnvoyClient(target);
+    try {
+      const out = await client.checkRaw(ctx.request(firstToken, r.path));
+      const got = out.code === 0 ? 'allow' : 'deny';
+      if (got !== s.expect) throw new Error(`${s.id}: expected ${s.expect}, got ${got} (${out.httpStatus ?? ''} ${out.body ?? ''})`);
+    } finally {
+      client.close();
+    }
+  }
+
+  let warm: string, max: string, fixed: string | undefined;
+  let maxHow: { durationSec: number } | { total: number };
+  let warmHow: typeof maxHow;
+  let fixedHow: typeof maxHow = { durationSec: P.fixedSec };
+  if (r.tokens === 'pool') {
+    const pool = ctx.pools.get(r.alg)!;
+    if (s.memoryOnly) {
+      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, 1), r.path);
+      warmHow = { total: 1 };
+      max = ctx.dataFile(`${s.id}-max`, pool, r.path);
+      maxHow = { total: pool.length };
+    } else {
+      // Disjoint slices: ghz restarts its round-robin at the first message on every run.
+      const a = P.poolWarm, b = a + P.poolMax, c = b + ctx.fixedNeed(ctx.rate);
+      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, a), r.path);
+      max = ctx.dataFile(`${s.id}-max`, pool.slice(a, b), r.path);
+      fixed = ctx.dataFile(`${s.id}-fixed`, pool.slice(b, c), r.path);
+      warmHow = { total: a };
+      maxHow = { total: b - a };
+      fixedHow = { total: c - b };
+    }
+  } else {
+    warm = max = fixed = ctx.dataFile(s.id, [firstToken], r.path);
+    warmHow = { durationSec: P.warmSec };
+    maxHow = { durationSec: P.maxSec };
+  }
+
+  await runGhz(ctx.ghz, target, warm, loadFor, warmHow);
+  const cpu0 = cpuSeconds(server.pid);
+  const top: GhzRun = await runGhz(ctx.ghz, target, max, loadFor, maxHow);
+  const cpu1 = cpuSeconds(server.pid);
+  let atRate: GhzRun | undefined;
+  // The baseline runs first and sets the fixed rate for every row: half its maximum.
+  const rate = ctx.rate || fixedRateFor(top.rps);
+  if (!s.memoryOnly && fixed) atRate = await runGhz(ctx.ghz, target, fixed, loadFor, fixedHow, rate);
+  return {
+    id: s.id,
+    title: s.title,
+    rps: top.rps,
+    count: top.count,
+    errors: top.errors + (atRate?.errors ?? 0),
+    p50Ms: atRate?.p50Ms,
+    p99Ms: atRate?.p99Ms,
+    achievedRate: atRate?.rps,
+    cpuPer10k: ((cpu1 - cpu0) / Math.max(1, top.count)) * 10_000,
+    peakRssMiB: peakRssMiB(server.pid),
+    loadavg: loadavg()[0]!,
+    ...(s.memoryOnly ? { note: `${top.count} distinct tokens sent` } : {}),
+  };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,50 @@
+/** What each benchmark row runs: which server, which requests, what answer to expect. */
+import type { Alg } from './fixtures.js';
+
+export type ServerKind =
+  | { kind: 'noop' }
+  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number }
+  | { kind: 'peer'; gomaxprocs: number };
+
+export type Requests =
+  /** one token, sent again and again */
+  | { tokens: 'repeated'; alg: Alg; path: string }
+  /** a distinct valid token per request: every request is a cache miss */
+  | { tokens: 'pool'; alg: Alg; path: string }
+  /** one token signed by a key nobody trusts */
+  | { tokens: 'forged'; path: string };
+
+export interface Scenario {
+  id: string;
+  title: string;
+  server: ServerKind;
+  requests: Requests;
+  expect: 'allow' | 'deny';
+  /** only the max-throughput phase, over the whole pool (the memory row) */
+  memoryOnly?: boolean;
+  /** HTTP/2 connections (more than one to spread over cluster workers) */
+  connections?: number;
+}
+
+export const SCENARIOS: Scenario[] = [
+  { id: 'baseline', title: 'no-op grpc-js server (baseline)', server: { kind: 'noop' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'repeated', title: 'RS256, one token repeated', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'distinct', title: 'RS256, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'es256', title: 'ES256, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'ES256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'eddsa', title: 'EdDSA, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'EdDSA', path: '/api/orders' }, expect: 'allow' },
+  { id: 'claims', title: 'rule with scopes + 3 claim checks', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/claims/orders' }, expect: 'allow' },
+  { id: 'cel-rule', title: 'rule with scopes + a CEL condition (the 3 claim checks, a path and a header test)', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/cel/orders' }, expect: 'allow' },
+  { id: 'policies10k', title: '10,000 policies, one token repeated', server: { kind: 'claimcheck', policies: 10000 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'forged', title: 'flood of one forged token (bad signature)', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'forged', path: '/api/orders' }, expect: 'deny' },
+  { id: 'peer', title: 'peer: OPA + Rego, one token repeated', server: { kind: 'peer', gomaxprocs: 1 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'peer-distinct', title: 'peer: OPA + Rego, a new token every request', server: { kind: 'peer', gomaxprocs: 1 }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'workers2', title: 'RS256 repeated, --workers 2 (2 connections)', server: { kind: 'claimcheck', policies: 10, workers: 2 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow', connections: 2 },
+  {
+    id: 'memory',
+    title: 'memory: 10,000 policies + every pool token cached',
+    server: { kind: 'claimcheck', policies: 10000 },
+    requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' },
+    expect: 'allow',
+    memoryOnly: true,
+  },
+];

@@ -1,0 +1,80 @@
+/** Starts each server under test as its own process and finds its gRPC address. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+export interface ServerUnderTest {
+  pid: number;
+  /** host:port */
+  address: string;
+  httpPort?: number;
+  stop(): Promise<void>;
+}
+
+/** Spawns `cmd`, waits for a JSON log line with `msg === readyMsg` on stderr, keeps draining output after. */
+async function launch(cmd: string, args: string[], readyMsg: string, env: Record<string, string> = {}): Promise<ServerUnderTest & { line: Record<string, unknown> }> {
+  const child: ChildProcess = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let tail = '';
+  const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start within 120 s:\n${tail}`)), 120_000);
+    createInterface({ input: child.stderr! }).on('line', (l) => {
+      tail = (tail + l + '\n').slice(-3000);
+      try {
+        const j = JSON.parse(l) as Record<string, unknown>;
+        if (j.msg === readyMsg) {
+          clearTimeout(timer);
+          resolve(j);
+        }
+      } catch {
+        // not JSON
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited before serving:\n${tail}`));
+    });
+  });
+  return {
+    pid: child.pid!,
+    address: String(line.grpc),
+    line,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+export async function startNoop(): Promise<ServerUnderTest> {
+  return launch(process.execPath, ['bench/noop-server.mjs', '127.0.0.1:0'], 'noop serving');
+}
+
+export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = []): Promise<ServerUnderTest> {
+  const s = await launch(
+    process.execPath,
+    ['bin/claimcheck.js', 'serve', '--config-dir', configDir, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--log-level', 'info', '--workers', String(workers), ...extra],
+    'claimcheck serving',
+  );
+  const httpPort = Number(String(s.line.http).split(':').pop());
+  // ready = configuration loaded and keys settled
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('claimcheck never became ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { ...s, httpPort };
+}
+
+export async function startPeer(bin: string, policy: string, data: string, gomaxprocs: number): Promise<ServerUnderTest> {
+  return launch(bin, ['--addr', '127.0.0.1:0', '--policy', policy, '--data', data, '--query', 'data.envoy.authz.result'], 'peer serving', {
+    GOMAXPROCS: String(gomaxprocs),
+  });
+}

@@ -1,0 +1,183 @@
+/**
+ * Multi-core serving with node:cluster (`--workers N`, N > 1).
+ *
+ * The primary forks N workers and serves HTTP itself: /metrics sums every worker's
+ * registry (prom-client's AggregatorRegistry, over the cluster IPC channel), /readyz is
+ * ready only while every worker is. Each worker is a complete `claimcheck serve` without
+ * the HTTP server: it loads the configuration and keys itself (N config watches and N
+ * JWKS fetchers — simple, and a worker never waits on another to decide), and binds the
+ * gRPC TCP port, which cluster shares (the primary accepts and hands connections out
+ * round-robin; an HTTP/2 connection stays on its worker for its lifetime).
+ *
+ * A unix socket (the sidecar topology) is served by one process: workers cannot share
+ * a socket path, and a sidecar serves one pod anyway.
+ *
+ * SIGTERM/SIGINT: the primary reports not ready, sends SIGTERM to every worker (each
+ * drains like a single process does) and exits when all have exited. A worker that dies
+ * otherwise is restarted, with a backoff when it keeps dying; a worker that dies before it
+ * ever served, while none has served yet, stops the whole server (e.g. the port is taken).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { ServeOptions } from './cli.js';
+import { startHttpServer } from './http/server.js';
+import type { Logger } from './telemetry/logger.js';
+
+const STATUS = 'claimcheck:status';
+
+/** What a worker tells the primary: sent when it starts serving and whenever readiness changes. */
+interface StatusMessage {
+  type: typeof STATUS;
+  listening?: string;
+  ready: boolean;
+  configGeneration: number | null;
+}
+
+interface WorkerState {
+  worker: Worker;
+  startedMs: number;
+  listening?: string;
+  ready: boolean;
+  configGeneration: number | null;
+}
+
+export interface WorkerBridge {
+  id: number;
+  /** the worker's gRPC server is bound */
+  listening(address: string): void;
+  report(ready: boolean, configGeneration: number | null): void;
+  /** after draining: close the IPC channel so the process can exit */
+  done(): void;
+}
+
+/** In a cluster worker: expose the registry to the primary's aggregation and report status. */
+export function workerBridge(registry: Registry): WorkerBridge | undefined {
+  if (!cluster.isWorker || !process.send) return undefined;
+  // Constructing one installs prom-client's worker-side listener; setRegistries picks ours.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+  let last: string | undefined;
+  const send = (m: StatusMessage) => {
+    if (process.connected) process.send!(m);
+  };
+  return {
+    id: cluster.worker!.id,
+    listening: (address) => send({ type: STATUS, listening: address, ready: false, configGeneration: null }),
+    report: (ready, configGeneration) => {
+      const key = `${ready}/${configGeneration}`;
+      if (key === last) return;
+      last = key;
+      send({ type: STATUS, ready, configGeneration });
+    },
+    done: () => {
+      if (process.connected) cluster.worker!.disconnect();
+    },
+  };
+}
+
+/** The primary: fork, supervise, aggregate, drain. Resolves with the exit code. */
+export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): Promise<number> {
+  const aggregator = new AggregatorRegistry();
+  const states = new Map<number, WorkerState>();
+  let draining = false;
+  let everServed = false;
+  let recentDeaths = 0;
+  let fatal: ((code: number) => void) | undefined;
+  const finished = new Promise<number>((resolve) => (fatal = resolve));
+
+  const fork = () => {
+    const worker = cluster.fork();
+    states.set(worker.id, { worker, startedMs: Date.now(), ready: false, configGeneration: null });
+    worker.on('message', (m: StatusMessage) => {
+      const s = states.get(worker.id);
+      if (!s || m?.type !== STATUS) return;
+      if (m.listening) {
+        s.listening = m.listening;
+        onListening();
+      } else {
+        s.ready = m.ready;
+        s.configGeneration = m.configGeneration;
+      }
+    });
+  };
+
+  let announced = false;
+  let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  const onListening = () => {
+    const listening = [...states.values()].filter((s) => s.listening);
+    if (listening.length > 0) everServed = true;
+    if (announced || listening.length < opts.workers || !http) return;
+    announced = true;
+    logger.info(
+      { grpc: listening[0]!.listening, http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, workers: opts.workers, pid: process.pid, ready: isReady() },
+      'claimcheck serving',
+    );
+  };
+
+  const isReady = () => !draining && states.size === opts.workers && [...states.values()].every((s) => s.ready);
+
+  cluster.on('exit', (worker, code, signal) => {
+    const s = states.get(worker.id);
+    states.delete(worker.id);
+    if (draining) return;
+    if (!everServed) {
+      logger.error({ worker: worker.id, code, signal }, 'worker exited before serving; stopping');
+      void stopAll().then(() => fatal?.(1));
+      return;
+    }
+    // Short-lived workers back off (1 s doubling to 30 s) so a crash loop does not spin a core.
+    const lived = Date.now() - (s?.startedMs ?? 0);
+    recentDeaths = lived < 10_000 ? recentDeaths + 1 : 0;
+    const delay = recentDeaths === 0 ? 0 : Math.min(30_000, 1000 * 2 ** (recentDeaths - 1));
+    logger.error({ worker: worker.id, pid: worker.process.pid, code, signal, restartInMs: delay }, 'worker exited; restarting it');
+    setTimeout(() => {
+      if (!draining) fork();
+    }, delay).unref();
+  });
+
+  const stopAll = async () => {
+    draining = true;
+    const exits = [...states.values()].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.worker.isDead()) return resolve();
+          s.worker.once('exit', () => resolve());
+          s.worker.process.kill('SIGTERM');
+        }),
+    );
+    // Each worker force-closes at its own drain deadline; this only covers a hung one.
+    const limit = setTimeout(() => {
+      for (const s of states.values()) if (!s.worker.isDead()) s.worker.process.kill('SIGKILL');
+    }, opts.drainTimeoutMs + 5000);
+    await Promise.all(exits);
+    clearTimeout(limit);
+    await http?.close();
+  };
+
+  http = await startHttpServer({
+    addr: opts.httpAddr,
+    registry: { metrics: () => aggregator.clusterMetrics(), contentType: aggregator.contentType },
+    readiness: () => ({
+      ready: isReady(),
+      detail: {
+        draining,
+        workers: [...states.values()].map((s) => ({ id: s.worker.id, pid: s.worker.process.pid, ready: s.ready, configGeneration: s.configGeneration })),
+      },
+    }),
+  });
+  for (let i = 0; i < opts.workers; i++) fork();
+
+  const onSignal = (sig: string) => {
+    if (draining) return;
+    process.stderr.write(`claimcheck: ${sig} received, draining ${states.size} workers\n`);
+    logger.info({ workers: states.size, drainTimeoutMs: opts.drainTimeoutMs }, 'draining');
+    void stopAll().then(() => {
+      logger.info('stopped');
+      logger.flush();
+      fatal?.(0);
+    });
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  return finished;
+}

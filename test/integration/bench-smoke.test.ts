@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from '../helpers/claimcheck-process.js';
+import { ghzPath, peerPath } from '../../bench/tools.js';
+
+// No thresholds: this proves `npm run bench` still runs end to end (servers, ghz, /proc
+// sampling, report), so the benchmark cannot rot between the runs that publish numbers.
+const ghz = ghzPath();
+if (!ghz) console.log('SKIP bench smoke: ghz is not installed (scripts/bench-tools.sh builds it; .ci/run runs that script)');
+
+test('npm run bench --smoke measures the baseline, claimcheck and the peer and writes its report', { skip: !ghz, timeout: 300_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'claimcheck-bench-smoke-'));
+  try {
+    const json = join(dir, 'bench.json');
+    const only = ['repeated', 'distinct', 'forged', ...(peerPath() ? ['peer'] : [])];
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--only', only.join(','), '--json', json], { cwd: REPO });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += String(d)));
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      child.on('exit', (c) => resolve({ code: c, stdout, stderr }));
+    });
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /\| scenario \| max req\/s \| × baseline \|/);
+    const report = JSON.parse(await readFile(json, 'utf8')) as { rows: { id: string; count: number; errors: number; rps: number; cpuPer10k: number; peakRssMiB: number }[] };
+    assert.deepEqual(report.rows.map((r) => r.id), ['baseline', ...only]);
+    for (const r of report.rows) {
+      assert.ok(r.count > 0 && r.rps > 0, `${r.id} sent requests`);
+      assert.equal(r.errors, 0, `${r.id} had no RPC errors`);
+      assert.ok(r.cpuPer10k > 0 && r.peakRssMiB > 0, `${r.id} was sampled from /proc`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

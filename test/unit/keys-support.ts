@@ -1,0 +1,116 @@
+/** Shared set-up for the keys-*.test.ts files: real HTTPS key servers under a test CA, a fake clock, captured logs. */
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { verifyToken } from '../../src/authn/verify-token.js';
+import type { CompiledIssuer, CompiledJwks } from '../../src/compile/snapshot.js';
+import { KeyRegistry, type KeyRegistryOptions } from '../../src/keys/key-registry.js';
+import type { KeySetStatus } from '../../src/keys/key-set-health.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import type { Metrics } from '../../src/telemetry/metrics.js';
+import { startJwksServer, type JwksServer } from '../helpers/jwks-server.js';
+import { createTestCa, type TestCa } from '../helpers/test-ca.js';
+import { jwksOf, makeIssuer, signToken, type TestKey } from '../helpers/tokens.js';
+
+export const MINUTE = 60_000;
+
+let testCa: TestCa | undefined;
+/** One CA per test file, made on first use. */
+export function ca(): TestCa {
+  testCa ??= createTestCa('claimcheck keys test CA');
+  return testCa;
+}
+
+const servers: JwksServer[] = [];
+const registries: KeyRegistry[] = [];
+after(async () => {
+  for (const r of registries) r.close();
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+export async function keyServer(keys: TestKey[], opts: { tls?: TestCa | null } = {}): Promise<JwksServer> {
+  const s = await startJwksServer({ ...(opts.tls === null ? {} : { tls: opts.tls ?? ca() }), jwks: jwksOf(...keys) });
+  servers.push(s);
+  return s;
+}
+
+export class FakeClock {
+  ms = 1_900_000_000_000;
+  readonly now = () => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+export function registry(clock = new FakeClock(), extra: Omit<KeyRegistryOptions, 'now' | 'logger'> & { logger?: KeyRegistryOptions['logger'] } = {}): KeyRegistry {
+  const r = new KeyRegistry({ logger: silentLogger(), now: clock.now, ...extra });
+  registries.push(r);
+  return r;
+}
+
+/** An issuer whose JWKS is `s`, trusted through the test CA; algorithms include HS256 so that symmetric keys would be tried if let in. */
+export function remoteIssuer(s: JwksServer, jwks: Partial<CompiledJwks> = {}, over: Partial<Omit<CompiledIssuer, 'jwks'>> = {}): CompiledIssuer {
+  return makeIssuer({ issuer: s.url, algorithms: ['RS256', 'ES256', 'HS256'], ...over, jwks: { uri: s.jwksUrl, caBundle: ca().caCert, ...jwks } });
+}
+
+export async function load(reg: KeyRegistry, issuer: CompiledIssuer): Promise<KeySetStatus> {
+  reg.sync([issuer]);
+  await reg.waitReady(10_000);
+  return statusOf(reg, issuer);
+}
+
+export function statusOf(reg: KeyRegistry, issuer: CompiledIssuer): KeySetStatus {
+  const st = reg.status().find((s) => s.issuer === issuer.key);
+  assert.ok(st, `no key set for ${issuer.key}`);
+  return st;
+}
+
+/** The decision for a fresh token signed by `key` at the clock's time: 'ok' or the failure's reason. */
+export async function decide(reg: KeyRegistry, issuer: CompiledIssuer, key: TestKey, nowMs: number, opts: { kid?: string; alg?: string } = {}): Promise<string> {
+  const nowSec = Math.floor(nowMs / 1000);
+  const token = await signToken({ iss: issuer.issuer, aud: 'api', exp: nowSec + 60 }, { key, ...opts });
+  const r = await verifyToken(token, [issuer], reg, { nowSec, maxTokenBytes: 16384 });
+  return r.ok ? 'ok' : r.reason;
+}
+
+export async function pollUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Completed fetches counted by the metrics (a fetch is counted once its outcome is known). */
+export async function fetchCount(metrics: Metrics, labels: { issuer: string; document?: string; outcome?: string }): Promise<number> {
+  const { values } = await metrics.keyFetches.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => (v.labels as Record<string, unknown>)[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** The value of one per-issuer gauge line in the Prometheus text, or undefined when absent. */
+export async function gauge(metrics: Metrics, name: string, issuer: string): Promise<number | undefined> {
+  const text = await metrics.registry.metrics();
+  const m = new RegExp(`^${name}\\{issuer="${issuer.replace(/[/]/g, '\\/')}"\\} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface CapturedLog {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+/** A real pino logger at debug level writing into an array; `raw` is every byte written, for secret checks. */
+export function captureLogs(): { logger: pino.Logger; lines: CapturedLog[]; raw: () => string; messages: () => string[] } {
+  const lines: CapturedLog[] = [];
+  let raw = '';
+  const logger = pino({ level: 'debug' }, {
+    write(chunk: string) {
+      raw += chunk;
+      lines.push(JSON.parse(chunk) as CapturedLog);
+    },
+  });
+  return { logger, lines, raw: () => raw, messages: () => lines.filter((l) => l.level >= 30).map((l) => l.msg) };
+}
