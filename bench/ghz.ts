@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadProtos } from '../src/grpc/load-protos.js';
+import { pinned } from './pin.js';
 
 const PROTO_DIR = fileURLToPath(new URL('../proto/', import.meta.url));
 export const CALL = 'envoy.service.auth.v3.Authorization/Check';
@@ -65,7 +66,8 @@ export async function runGhz(
     target,
   ];
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(ghz, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const [cmd, argv] = pinned('client', ghz, args);
+    execFile(cmd, argv, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       // ghz exits 1 when some calls failed but still prints its report
       if (stdout.trim().startsWith('{')) resolve(stdout);
       else reject(new Error(`ghz failed: ${err?.message ?? ''} ${stderr.slice(0, 500)}`));

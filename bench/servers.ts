@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { pinned } from './pin.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -15,7 +16,8 @@ export interface ServerUnderTest {
 
 /** Spawns `cmd`, waits for a JSON log line with `msg === readyMsg` on stderr, keeps draining output after. */
 async function launch(cmd: string, args: string[], readyMsg: string, env: Record<string, string> = {}): Promise<ServerUnderTest & { line: Record<string, unknown> }> {
-  const child: ChildProcess = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const [c, a] = pinned('server', cmd, args);
+  const child: ChildProcess = spawn(c, a, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let tail = '';
   const line = await new Promise<Record<string, unknown>>((resolve, reject) => {

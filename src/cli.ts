@@ -206,6 +206,9 @@ function kubernetesOptions(values: Record<string, unknown>, namespace: string): 
   for (const n of watchNamespaces) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) usage(`--watch-namespaces must be a comma-separated list of namespaces (got "${n}")`);
   const leaseDurationMs = durationMs('lease-duration', str(values, 'lease-duration', '15s')!);
   if (leaseDurationMs < 1000) usage('--lease-duration must be at least 1s');
+  const relistIntervalMs = durationMs('kube-relist-interval', str(values, 'kube-relist-interval', '10m')!);
+  const watchIdleTimeoutMs = durationMs('kube-watch-idle-timeout', str(values, 'kube-watch-idle-timeout', '5m')!);
+  if (relistIntervalMs < 1000 || watchIdleTimeoutMs < 1000) usage('--kube-relist-interval and --kube-watch-idle-timeout must be at least 1s');
   const kubeconfig = str(values, 'kubeconfig');
   return Object.freeze({
     watchNamespaces,
@@ -215,8 +218,8 @@ function kubernetesOptions(values: Record<string, unknown>, namespace: string): 
     leaseDurationMs,
     // like client-go: hostname (the pod name in a cluster) plus a random suffix, unique per process
     podName: str(values, 'pod-name') ?? process.env.POD_NAME ?? `${hostname()}_${randomUUID().slice(0, 8)}`,
-    relistIntervalMs: durationMs('kube-relist-interval', str(values, 'kube-relist-interval', '10m')!),
-    watchIdleTimeoutMs: durationMs('kube-watch-idle-timeout', str(values, 'kube-watch-idle-timeout', '5m')!),
+    relistIntervalMs,
+    watchIdleTimeoutMs,
   });
 }
 

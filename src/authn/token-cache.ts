@@ -94,12 +94,12 @@ export class TokenCache {
 
   /** Same contract as verifyToken. */
   async verify(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): Promise<VerifyResult> {
-    const versionOf = keys.keysVersion?.bind(keys);
-    const cacheable = this.opts.size > 0 && versionOf !== undefined && token.length <= MAX_CACHED_TOKEN_CHARS && token.length <= opts.maxTokenBytes;
+    const cacheable = this.opts.size > 0 && keys.keysVersion !== undefined && token.length <= MAX_CACHED_TOKEN_CHARS && token.length <= opts.maxTokenBytes;
     if (!cacheable) {
       const parsed = parseCompactJws(token, opts.maxTokenBytes);
       return 'ok' in parsed ? parsed : verifyParsed(token, parsed, candidates, keys, opts.nowSec);
     }
+    const versionOf = (issuer: CompiledIssuer) => keys.keysVersion!(issuer);
     const h = hashToken(token);
     const hit = this.verified.get(h);
     if (hit) {

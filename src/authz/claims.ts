@@ -12,6 +12,23 @@
  *   using them is a load error carrying the engine's message.
  */
 import { RE2JS } from 're2js';
+
+/**
+ * One compiled program per distinct pattern: an RE2JS program is ~8 KB, and 10,000 policies
+ * that share a pattern would otherwise hold 10,000 copies. Compiled patterns are immutable
+ * (each match makes its own matcher). Patterns come from configuration only; the cap keeps
+ * years of reloads bounded.
+ */
+const compiledPatterns = new Map<string, RE2JS>();
+function compileShared(pattern: string): RE2JS {
+  let re = compiledPatterns.get(pattern);
+  if (!re) {
+    re = RE2JS.compile(pattern);
+    if (compiledPatterns.size >= 10_000) compiledPatterns.clear();
+    compiledPatterns.set(pattern, re);
+  }
+  return re;
+}
 import { ClaimcheckError } from '../errors.js';
 import type { ClaimPath, ClaimRequirementSpec } from '../model/types.js';
 import type { CompiledClaimCheck } from '../compile/snapshot.js';
@@ -139,7 +156,7 @@ export function compileClaimCheck(spec: ClaimRequirementSpec): CompiledClaimChec
       if (typeof pattern !== 'string') throw invalid(`claim ${name}: matches must be a string`);
       let re: RE2JS;
       try {
-        re = RE2JS.compile(pattern);
+        re = compileShared(pattern);
       } catch (err) {
         throw new ClaimcheckError(
           'invalid_claim_requirement',

@@ -48,7 +48,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
         decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
         return plan;
       }
-      decision = await decideRequest(req, { snapshot, keys: deps.keys, ...(deps.tokenCache ? { tokenCache: deps.tokenCache } : {}), nowSec: now() / 1000, options: deps.options });
+      decision = await decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options });
       plan = decision.allow
         ? buildAllowPlan(decision, { snapshot, headers: req.headers, reservedPrefix: deps.options.reservedHeaderPrefix })
         : buildDenyPlan(decision, { host, requestId: req.requestId });

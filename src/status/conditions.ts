@@ -74,7 +74,8 @@ export function desiredStatus(o: WatchedObject, ctx: StatusContext): DesiredStat
   const namespace = o.obj.metadata.namespace ?? ctx.namespace;
   const spec = (o.obj.spec ?? {}) as Record<string, any>;
   const served = ctx.served.get(o.key);
-  const servedNow = served !== undefined && served.metadata.resourceVersion === o.obj.metadata.resourceVersion;
+  // generation, not resourceVersion: writing status changes the latter, never the spec
+  const servedNow = served !== undefined && served.metadata.generation === o.obj.metadata.generation && served.metadata.uid === o.obj.metadata.uid;
   const rejected = ctx.acceptance.rejected.get(o.key);
   const warnings = servedNow ? (ctx.acceptance.warnings.get(o.key) ?? []) : [];
   const conditions: Condition[] = [];

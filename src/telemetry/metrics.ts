@@ -57,11 +57,14 @@ export class Metrics {
   readonly configErrors = new Gauge({
     name: 'claimcheck_config_errors',
     help: 'Problems found in the most recent configuration attempt (0 when it was accepted)',
+    // --workers: each worker loads the configuration; /metrics shows the worst
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly configGeneration = new Gauge({
     name: 'claimcheck_config_generation',
     help: 'Generation of the snapshot being served',
+    aggregator: 'min',
     registers: [this.registry],
   });
   readonly tokenCacheLookups = new Counter({
@@ -72,7 +75,8 @@ export class Metrics {
   });
   readonly ready = new Gauge({
     name: 'claimcheck_ready',
-    help: '1 when this process reports ready',
+    help: '1 when this process reports ready (--workers: when every worker does)',
+    aggregator: 'min',
     registers: [this.registry],
   });
   // Kubernetes config source (labels: resource = plural, kind = resource kind; both bounded)
@@ -92,12 +96,14 @@ export class Metrics {
     name: 'claimcheck_kubernetes_objects',
     help: 'Objects of each kind currently seen in the API server',
     labelNames: ['kind'] as const,
+    aggregator: 'max', // --workers: every worker watches the same objects
     registers: [this.registry],
   });
   readonly kubeRejected = new Gauge({
     name: 'claimcheck_kubernetes_rejected_objects',
     help: 'Objects of each kind whose current version is not accepted',
     labelNames: ['kind'] as const,
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly statusWrites = new Counter({

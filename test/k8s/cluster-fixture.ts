@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import { generateKey, signToken, type TestKey } from '../helpers/tokens.js';
 import { startClaimcheck, eventually, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { createEnvoyClient, type EnvoyClient } from '../helpers/envoy-client.js';
 import { REPO, type ApiserverInstance, type KubeApiserver } from './harness.js';
 
 /** any API server instance of the test control plane (admin credentials) */
@@ -167,6 +168,18 @@ export function startK8sClaimcheck(o: K8sClaimcheckOptions): Promise<ClaimcheckP
   });
 }
 
+/** A sample's value from Prometheus text (0 when absent); `labels` must all match. */
+export function metric(text: string, name: string, labels: Record<string, string> = {}): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    const bare = line.startsWith(`${name} `);
+    if (!bare && !line.startsWith(`${name}{`)) continue;
+    const inner = bare ? '' : line.slice(name.length + 1, line.indexOf('}'));
+    if (want.every((w) => inner.split(',').includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
+
 /** `eventually` for lookups: resolves to the first defined, truthy value. */
 export async function settled<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000, intervalMs = 50): Promise<NonNullable<T>> {
   return (await eventually(fn, timeoutMs, intervalMs)) as NonNullable<T>;
@@ -174,4 +187,25 @@ export async function settled<T>(fn: () => Promise<T | undefined> | T | undefine
 
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
+}
+
+/**
+ * claimcheck's namespace with its RBAC, `apps` app namespaces, and `replicas` claimcheck
+ * processes watching them (stopped through `cleanups`).
+ */
+export async function startScenario(api: KubeApiserver, cleanups: (() => Promise<void> | void)[], apps: number, opts: { replicas?: number } = {}) {
+  const ns = await createNamespace(api, 'cc');
+  const kubeconfig = await claimcheckIdentity(api, ns);
+  const appNs: string[] = [];
+  for (let i = 0; i < apps; i++) appNs.push(await createNamespace(api, 'app'));
+  const procs: ClaimcheckProcess[] = [];
+  const clients: EnvoyClient[] = [];
+  for (let i = 0; i < (opts.replicas ?? 1); i++) {
+    const cc = await startK8sClaimcheck({ kubeconfig, namespace: ns, args: ['--watch-namespaces', appNs.join(',')] });
+    procs.push(cc);
+    const client = createEnvoyClient(cc.grpcAddress);
+    clients.push(client);
+    cleanups.push(async () => { client.close(); await cc.stop(); });
+  }
+  return { ns, kubeconfig, apps: appNs, procs, clients, client: clients[0]! };
 }

@@ -33,6 +33,20 @@ describe('CRDs in a real kube-apiserver', { skip }, () => {
     assert.match(r.stdout, /tokenrevocation\.claimcheck\.io\/demo-incident created \(server dry run\)/);
   });
 
+  test('the API server built by scripts/k8s-tools.sh reports its real version', async () => {
+    const v = await api.request('GET', '/version');
+    assert.match(v.body.gitVersion, /^v1\.\d+\.\d+$/);
+    assert.notEqual(v.body.gitVersion, 'v0.0.0');
+  });
+
+  test('kubectl rejects a misspelled field (strict field validation) although the schema prunes unknown fields', async () => {
+    const doc = ['apiVersion: claimcheck.io/v1alpha1', 'kind: AuthPolicy', `metadata: {name: typo, namespace: ${ns}}`,
+      'spec: {hosts: [a.example], issuers: [idp], rules: [{name: r, match: {pathz: ["/x"]}}]}', ''].join('\n');
+    const r = await api.kubectl(['apply', '-f', '-'], { input: doc });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unknown field "spec\.rules\[0\]\.match\.pathz"/);
+  });
+
   const invalid: [string, Plural, unknown, RegExp][] = [
     // schema
     ['a TrustedIssuer without issuer', 'trustedissuers', { jwks: inline }, /spec\.issuer: Required value/],

@@ -11,22 +11,12 @@ import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/
 import { createEnvoyClient, type EnvoyClient } from '../helpers/envoy-client.js';
 import { freePort, k8sSkipReason, REPO, startKubeApiserver, type ApiserverInstance, type KubeApiserver } from './harness.js';
 import {
-  bearer, claimcheckIdentity, createNamespace, installCrds, mergePatch, mustCreate, policySpec, remove, startK8sClaimcheck, testIssuer,
+  bearer, claimcheckIdentity, createNamespace, installCrds, mergePatch, metric, mustCreate, policySpec, remove, startK8sClaimcheck, testIssuer,
 } from './cluster-fixture.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const reason = k8sSkipReason();
 const skip = reason ? `SKIP Kubernetes suite: ${reason}` : false;
-
-function metric(text: string, name: string, labels: Record<string, string>): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const inner = line.slice(name.length + 1, line.indexOf('}'));
-    if (want.every((w) => inner.split(',').includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
-}
 
 describe('the Kubernetes watch never silently stops', { skip }, () => {
   let api: KubeApiserver;

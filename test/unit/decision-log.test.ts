@@ -43,8 +43,6 @@ const rule = { name: 'write' } as never;
 const denied: Deny = { allow: false, kind: 'access_denied', reason: 'condition_false', description: 'access denied', steps: [], policy, rule, verified };
 
 describe('decision log', () => {
-  afterEach(() => undefined);
-
   test('writes one JSON line per denial with request id, policy, rule, issuer, reason, sub and jti, and never the token', () => {
     const { log, lines, parsed } = capture();
     log.record(req, { label: 'deny', reason: 'condition_false', status: 403, decision: denied });

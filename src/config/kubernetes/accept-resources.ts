@@ -84,7 +84,7 @@ export function acceptResources(input: AcceptInput): Acceptance {
       if (candidate === current.get(key)) {
         rejected.set(key, problems);
         const good = lastGood.get(key);
-        if (good && good !== candidate && good.metadata.resourceVersion !== candidate.metadata.resourceVersion) {
+        if (good && good !== candidate && good.metadata.generation !== candidate.metadata.generation) {
           candidates.set(key, good);
           continue;
         }

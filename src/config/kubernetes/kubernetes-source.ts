@@ -55,7 +55,7 @@ export class KubernetesSource {
   private dirty = false;
   private building: Promise<void> | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private lastInputs = '';
   private reportedRejections = new Map<string, string>();
   private stopped = false;
 
@@ -112,7 +112,6 @@ export class KubernetesSource {
     for (const { lw } of this.watches) lw.stop();
     this.secrets.stop();
     clearTimeout(this.batchTimer);
-    clearTimeout(this.expiryTimer);
   }
 
   current(): KubernetesView | undefined {
@@ -174,20 +173,27 @@ export class KubernetesSource {
     if (!this.view) await this.secrets.waitSynced(SECRET_SYNC_WAIT_MS);
     if (this.stopped) return;
 
-    const acceptance = acceptResources({
-      resources,
-      invalid,
-      lastGood: this.lastGood,
-      existing: new Set(objects.map((o) => o.key)),
-      namespace: this.opts.namespace,
-    });
-    this.reportRejections(acceptance);
-    const view: KubernetesView = { objects, acceptance, secrets: this.secrets, builtAtMs: Date.now() };
+    // A status write changes only resourceVersion and status: nothing to compile, but the
+    // status writer must see the new objects.
+    const inputs = JSON.stringify([resources.map((r) => ({ ...r, metadata: { ...r.metadata, resourceVersion: undefined } })), [...invalid]]);
+    let acceptance = this.view?.acceptance;
+    const changed = !acceptance || inputs !== this.lastInputs;
+    if (changed) {
+      acceptance = acceptResources({
+        resources,
+        invalid,
+        lastGood: this.lastGood,
+        existing: new Set(objects.map((o) => o.key)),
+        namespace: this.opts.namespace,
+      });
+      this.lastInputs = inputs;
+      this.reportRejections(acceptance);
+    }
+    const view: KubernetesView = { objects, acceptance: acceptance!, secrets: this.secrets, builtAtMs: Date.now() };
     this.view = view;
     this.opts.metrics?.observe(view);
-    this.deliver?.({ resources: acceptance.served, problems: acceptance.global, files: [] });
+    if (changed) this.deliver?.({ resources: view.acceptance.served, problems: view.acceptance.global, files: [] });
     for (const l of this.listeners) l(view);
-    this.scheduleExpiry(resources);
   }
 
   /** Logs each rejection once per distinct set of problems, not on every build. */
@@ -206,20 +212,5 @@ export class KubernetesSource {
       }
     }
     this.reportedRejections = next;
-  }
-
-  /** A TokenRevocation's expiresAt passing changes its status (Expired): rebuild then. */
-  private scheduleExpiry(resources: readonly AnyResource[]): void {
-    clearTimeout(this.expiryTimer);
-    const now = Date.now();
-    let next = Infinity;
-    for (const r of resources) {
-      if (r.kind !== 'TokenRevocation' || !r.spec.expiresAt) continue;
-      const t = Date.parse(r.spec.expiresAt);
-      if (t > now && t < next) next = t;
-    }
-    if (next === Infinity) return;
-    this.expiryTimer = setTimeout(() => this.enqueue(), Math.min(next - now + 50, 2 ** 31 - 1));
-    this.expiryTimer.unref();
   }
 }

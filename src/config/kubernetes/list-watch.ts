@@ -86,7 +86,14 @@ export class ListWatch {
           await this.list(listReason);
           needList = false;
         }
+        const started = Date.now();
         const end = await this.watchOnce();
+        if (end === 'closed' && Date.now() - started < 1_000) {
+          // a server (or proxy) that ends every watch at once must not make this a busy loop
+          this.failures++;
+          await this.sleep(this.backoffMs());
+          continue;
+        }
         this.failures = 0;
         if (end === 'expired' || end === 'relist') {
           needList = true;
@@ -95,8 +102,8 @@ export class ListWatch {
       } catch (err) {
         if (this.stopped) return;
         this.failures++;
-        this.lastError = err as Error;
         const expired = err instanceof KubeApiError && err.status === 410;
+        if (!expired) this.lastError = err as Error;
         if (expired) {
           needList = true;
           listReason = 'expired';
@@ -116,7 +123,7 @@ export class ListWatch {
 
   private backoffMs(): number {
     const min = this.opts.minBackoffMs ?? 200;
-    const max = this.opts.maxBackoffMs ?? 30_000;
+    const max = this.opts.maxBackoffMs ?? 10_000;
     const d = Math.min(max, min * 2 ** Math.min(this.failures - 1, 20));
     return Math.round(d * (0.8 + Math.random() * 0.4));
   }
@@ -128,10 +135,8 @@ export class ListWatch {
     });
   }
 
-  private query(extra: Record<string, string>): string {
-    const q = new URLSearchParams(extra);
-    if (this.opts.fieldSelector) q.set('fieldSelector', this.opts.fieldSelector);
-    return q.toString();
+  private params(extra: Record<string, string>): Record<string, string> {
+    return this.opts.fieldSelector ? { ...extra, fieldSelector: this.opts.fieldSelector } : extra;
   }
 
   /** A full, paginated list that replaces the store; only real differences call onChange. */
@@ -141,7 +146,7 @@ export class ListWatch {
     let rv = '';
     do {
       const page = await this.opts.client.request<{ items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } }>(
-        'GET', `${this.opts.path}?${this.query({ limit: String(PAGE_SIZE), ...(cont ? { continue: cont } : {}) })}`,
+        'GET', `${this.opts.path}?${new URLSearchParams(this.params({ limit: String(PAGE_SIZE), ...(cont ? { continue: cont } : {}) }))}`,
       );
       for (const item of page.items ?? []) fresh.set(objectKey(item), item);
       cont = page.metadata?.continue ?? '';
@@ -197,9 +202,9 @@ export class ListWatch {
       this.current = { end };
       // Like client-go: the server ends each watch after 5-10 minutes, so a stuck one cannot last.
       const timeoutSeconds = String(300 + Math.floor(Math.random() * 300));
-      const query = this.query({ allowWatchBookmarks: 'true', resourceVersion: this.resourceVersion, timeoutSeconds });
+      const query = this.params({ allowWatchBookmarks: 'true', resourceVersion: this.resourceVersion, timeoutSeconds });
       this.opts.client
-        .watch(`${this.opts.path}`, Object.fromEntries(new URLSearchParams(query)), (type, obj) => {
+        .watch(this.opts.path, query, (type, obj) => {
           lastEventMs = Date.now();
           if (type === 'ERROR') {
             const status = obj as { code?: number; reason?: string; message?: string };
