@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
+import { after, afterEach, before } from 'node:test';
 import { generateKey, signToken, type TestKey } from '../helpers/tokens.js';
 import { startClaimcheck, eventually, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { createEnvoyClient, type EnvoyClient } from '../helpers/envoy-client.js';
@@ -208,4 +209,25 @@ export async function startScenario(api: KubeApiserver, cleanups: (() => Promise
     cleanups.push(async () => { client.close(); await cc.stop(); });
   }
   return { ns, kubeconfig, apps: appNs, procs, clients, client: clients[0]! };
+}
+
+/**
+ * Registers the per-file hooks every Kubernetes suite shares: one API server with the CRDs
+ * for the file, and cleanups run after each test. Call inside `describe`.
+ */
+export function useApiserver(start: () => Promise<KubeApiserver>, onReady: (api: KubeApiserver) => void): { cleanups: (() => Promise<void> | void)[] } {
+  let api: KubeApiserver | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  before(async () => {
+    api = await start();
+    await installCrds(api);
+    onReady(api);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  after(async () => {
+    await api?.stop();
+  });
+  return { cleanups };
 }

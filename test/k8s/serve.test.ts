@@ -3,14 +3,15 @@
  * ServiceAccount token bound to deploy/rbac/, not system:masters): what requests get.
  * One API server for the file; a fresh claimcheck namespace (and app namespaces) per test.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { eventually } from '../helpers/claimcheck-process.js';
 import { signRaw } from '../helpers/tokens.js';
 import { k8sSkipReason, startKubeApiserver, type KubeApiserver } from './harness.js';
 import {
-  AUDIENCE, allowSecrets, bearer, condition, get, installCrds, mergePatch, mustCreate, policySpec, remove, settled, startScenario, testIssuer,
+  AUDIENCE, allowSecrets, bearer, condition, get, mergePatch, mustCreate, policySpec, remove, settled, startScenario, testIssuer,
+  useApiserver,
 } from './cluster-fixture.js';
 
 const reason = k8sSkipReason();
@@ -18,18 +19,7 @@ const skip = reason ? `SKIP Kubernetes suite: ${reason}` : false;
 
 describe('claimcheck serve --config-source kubernetes', { skip }, () => {
   let api: KubeApiserver;
-  const cleanups: (() => Promise<void> | void)[] = [];
-
-  before(async () => {
-    api = await startKubeApiserver();
-    await installCrds(api);
-  });
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-  after(async () => {
-    await api?.stop();
-  });
+  const { cleanups } = useApiserver(startKubeApiserver, (a) => { api = a; });
 
   const setup = (apps: number, opts: { replicas?: number } = {}) => startScenario(api, cleanups, apps, opts);
 

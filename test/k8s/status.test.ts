@@ -2,13 +2,14 @@
  * Status in Kubernetes mode: leader election over a Lease, conditions, Events and printer
  * columns, against a real API server through real RBAC. One API server for the file.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually } from '../helpers/claimcheck-process.js';
 import { k8sSkipReason, startKubeApiserver, type KubeApiserver } from './harness.js';
 import {
-  AUDIENCE, allowSecrets, claimcheckIdentity, condition, createNamespace, get, installCrds, metric, mustCreate, policySpec,
+  AUDIENCE, allowSecrets, claimcheckIdentity, condition, createNamespace, get, metric, mustCreate, policySpec,
   settled, startK8sClaimcheck, startScenario, testIssuer,
+  useApiserver,
 } from './cluster-fixture.js';
 
 const reason = k8sSkipReason();
@@ -16,18 +17,7 @@ const skip = reason ? `SKIP Kubernetes suite: ${reason}` : false;
 
 describe('status of claimcheck resources', { skip }, () => {
   let api: KubeApiserver;
-  const cleanups: (() => Promise<void> | void)[] = [];
-
-  before(async () => {
-    api = await startKubeApiserver();
-    await installCrds(api);
-  });
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-  after(async () => {
-    await api?.stop();
-  });
+  const { cleanups } = useApiserver(startKubeApiserver, (a) => { api = a; });
 
   const setup = (apps: number) => startScenario(api, cleanups, apps);
 
