@@ -112,7 +112,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     const serving = isReady();
     health.setServing(serving);
     metrics.ready.set(serving ? 1 : 0);
-    bridge?.report(serving, snapshot?.generation ?? null);
+    bridge?.report(serving, snapshot?.generation ?? null, keys.status());
   };
   updateServing();
   // Until the first valid configuration arrives, flip to SERVING as soon as it does.

@@ -31,6 +31,8 @@ interface StatusMessage {
   listening?: string;
   ready: boolean;
   configGeneration: number | null;
+  /** the worker's per-issuer key state, for /readyz */
+  issuers?: unknown[];
 }
 
 interface WorkerState {
@@ -39,13 +41,14 @@ interface WorkerState {
   listening?: string;
   ready: boolean;
   configGeneration: number | null;
+  issuers?: unknown[];
 }
 
 export interface WorkerBridge {
   id: number;
   /** the worker's gRPC server is bound */
   listening(address: string): void;
-  report(ready: boolean, configGeneration: number | null): void;
+  report(ready: boolean, configGeneration: number | null, issuers?: unknown[]): void;
   /** after draining: close the IPC channel so the process can exit */
   done(): void;
 }
@@ -57,17 +60,25 @@ export function workerBridge(registry: Registry): WorkerBridge | undefined {
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
   let last: string | undefined;
+  let lastSent = 0;
   const send = (m: StatusMessage) => {
     if (process.connected) process.send!(m);
   };
   return {
     id: cluster.worker!.id,
     listening: (address) => send({ type: STATUS, listening: address, ready: false, configGeneration: null }),
-    report: (ready, configGeneration) => {
-      const key = `${ready}/${configGeneration}`;
-      if (key === last) return;
+    report: (ready, configGeneration, issuers) => {
+      // Key state changes without readiness changing; send it when it changes, leaving
+      // out the counters that move every second, and at least every 5 s so staleness stays current.
+      const steady = issuers?.map((i) => {
+        const { staleSeconds: _s, ...rest } = i as Record<string, unknown>;
+        return rest;
+      });
+      const key = `${ready}/${configGeneration}/${JSON.stringify(steady ?? null)}`;
+      if (key === last && Date.now() - lastSent < 5000) return;
       last = key;
-      send({ type: STATUS, ready, configGeneration });
+      lastSent = Date.now();
+      send({ type: STATUS, ready, configGeneration, issuers });
     },
     done: () => {
       if (process.connected) cluster.worker!.disconnect();
@@ -97,6 +108,7 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
       } else {
         s.ready = m.ready;
         s.configGeneration = m.configGeneration;
+        if (m.issuers) s.issuers = m.issuers;
       }
     });
   };
@@ -162,6 +174,8 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
       detail: {
         draining,
         workers: [...states.values()].map((s) => ({ id: s.worker.id, pid: s.worker.process.pid, ready: s.ready, configGeneration: s.configGeneration })),
+        // Every worker loads the same keys; the first worker's view answers for the process.
+        issuers: [...states.values()].find((s) => s.issuers)?.issuers ?? [],
       },
     }),
   });

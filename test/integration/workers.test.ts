@@ -54,6 +54,14 @@ describe('--workers 2 (node:cluster)', () => {
     assert.notEqual(r.workers[0]!.pid, r.workers[1]!.pid);
   });
 
+  test('lists each issuer\'s key state on /readyz as a single process does', async () => {
+    const issuers = await eventually(async () => {
+      const body = JSON.parse((await cc.http('/readyz')).body) as { issuers?: { issuer: string; ready: boolean; keyCount: number }[] };
+      return body.issuers?.length ? body.issuers : undefined;
+    }, 10_000);
+    assert.deepEqual(issuers.map((i) => [i.issuer, i.ready, i.keyCount]), [['default/corp-idp', true, 1]]);
+  });
+
   test('serves Checks from both workers and /metrics sums their counters', async () => {
     const before = await checksTotal();
     const token = await fx.sign({ scope: 'payments:read' });
