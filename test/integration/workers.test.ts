@@ -59,7 +59,7 @@ describe('--workers 2 (node:cluster)', () => {
       const body = JSON.parse((await cc.http('/readyz')).body) as { issuers?: { issuer: string; ready: boolean; keyCount: number }[] };
       return body.issuers?.length ? body.issuers : undefined;
     }, 10_000);
-    assert.deepEqual(issuers.map((i) => [i.issuer, i.ready, i.keyCount]), [['default/corp-idp', true, 1]]);
+    assert.deepEqual(issuers!.map((i) => [i.issuer, i.ready, i.keyCount]), [['default/corp-idp', true, 1]]);
   });
 
   test('serves Checks from both workers and /metrics sums their counters', async () => {
