@@ -69,7 +69,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     logger.info({ generation, files: files.length, policies: next.policies.size, issuers: next.issuers.size }, 'configuration loaded');
   };
 
-  const source = createConfigSource(opts, logger, metrics);
+  const source = await createConfigSource(opts, logger, metrics);
   const firstLoad = source.start(({ resources, problems, files }) => applyConfig(resources, problems, files));
 
   const check = createCheckHandler({

@@ -6,7 +6,6 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { IssuerKeyStatus } from '../status/conditions.js';
 import { FileConfigSource } from './file-source.js';
-import { createKubernetesConfigSource } from './kubernetes/create-source.js';
 
 export interface ConfigSource {
   /** Delivers the whole current resource set on every change; the first delivery happens before this resolves. */
@@ -20,8 +19,12 @@ export interface ConfigSource {
   startStatus?(deps: { keyStatus: () => IssuerKeyStatus[]; identitySuffix?: string }): void;
 }
 
-export function createConfigSource(opts: Readonly<ServeOptions>, logger: Logger, metrics?: Metrics): ConfigSource {
-  if (opts.configSource === 'kubernetes') return createKubernetesConfigSource(opts, logger, metrics);
+export async function createConfigSource(opts: Readonly<ServeOptions>, logger: Logger, metrics?: Metrics): Promise<ConfigSource> {
+  // Loaded only in Kubernetes mode: @kubernetes/client-node alone is ~55 MiB of RSS (docs/performance.md).
+  if (opts.configSource === 'kubernetes') {
+    const { createKubernetesConfigSource } = await import('./kubernetes/create-source.js');
+    return createKubernetesConfigSource(opts, logger, metrics);
+  }
   const source = new FileConfigSource({ dir: opts.configDir, logger });
   return { start: (cb) => source.start(cb), stop: () => source.stop(), description: `file:${opts.configDir}` };
 }
