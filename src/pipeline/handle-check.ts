@@ -39,11 +39,12 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     const started = process.hrtime.bigint();
     let decision: Decision | undefined;
     let plan: ResponsePlan;
-    const host = safeHost(req.host);
+    // The realm is needed only when denying; allowed requests skip the extra host normalisation.
+    const realm = () => normalizeHost(req.host);
     try {
       const snapshot = deps.getSnapshot();
       if (!snapshot) {
-        plan = unavailablePlan(req.requestId, host);
+        plan = unavailablePlan(req.requestId, realm());
         deps.metrics.checks.inc({ decision: 'deny', reason: 'not_ready', policy: '' });
         decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
         return plan;
@@ -51,11 +52,11 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
       decision = await decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options });
       plan = decision.allow
         ? buildAllowPlan(decision, { snapshot, headers: req.headers, reservedPrefix: deps.options.reservedHeaderPrefix })
-        : buildDenyPlan(decision, { host, requestId: req.requestId });
+        : buildDenyPlan(decision, { host: realm(), requestId: req.requestId });
     } catch (err) {
       deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
       deps.metrics.checks.inc({ decision: 'deny', reason: 'internal_error', policy: decision?.policy?.key ?? '' });
-      const failed = unavailablePlan(req.requestId, host, 'internal error');
+      const failed = unavailablePlan(req.requestId, realm(), 'internal error');
       decisionLog.record(req, { label: 'deny', reason: 'internal_error', status: 503 });
       return failed;
     }
@@ -67,14 +68,6 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     decisionLog.record(req, { label, reason, decision, ...(plan.kind === 'denied' ? { status: plan.httpStatus } : {}) });
     return plan;
   };
-}
-
-function safeHost(h: string): string {
-  try {
-    return normalizeHost(h);
-  } catch {
-    return '';
-  }
 }
 
 function errSummary(err: unknown): { type: string; message: string; code?: string } {
