@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --json FILE]`
+ * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --json FILE] [-- --profile DIR]`
  *
  * Starts every server under test as its own process, drives it with ghz (pre-encoded
  * CheckRequests in a count-delimited binary file, sent round-robin), and prints one table:
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     connections: { type: 'string' },
     json: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const smoke = values.smoke === true;
@@ -138,7 +139,9 @@ function fixedRateFor(baselineRps: number): number {
 async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: string, peer: string | undefined): Promise<ServerUnderTest> {
   if (s.server.kind === 'noop') return startNoop();
   if (s.server.kind === 'peer') return startPeer(peer!, join(peerDir, 'policy.rego'), join(peerDir, 'data.json'), s.server.gomaxprocs);
-  return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1);
+  // --profile: a V8 CPU profile per claimcheck row (summarise with bench/profile-summary.ts)
+  const nodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [];
+  return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [], nodeArgs);
 }
 
 interface Ctx {

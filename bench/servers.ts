@@ -57,10 +57,10 @@ export async function startNoop(): Promise<ServerUnderTest> {
   return launch(process.execPath, ['bench/noop-server.mjs', '127.0.0.1:0'], 'noop serving');
 }
 
-export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = []): Promise<ServerUnderTest> {
+export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = [], nodeArgs: string[] = []): Promise<ServerUnderTest> {
   const s = await launch(
     process.execPath,
-    ['bin/claimcheck.js', 'serve', '--config-dir', configDir, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--log-level', 'info', '--workers', String(workers), ...extra],
+    [...nodeArgs, 'bin/claimcheck.js', 'serve', '--config-dir', configDir, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--log-level', 'info', '--workers', String(workers), ...extra],
     'claimcheck serving',
   );
   const httpPort = Number(String(s.line.http).split(':').pop());

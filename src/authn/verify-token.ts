@@ -1,10 +1,10 @@
 /** Verify a compact JWT against the issuers a rule accepts: structure, issuer, algorithm, signature, claims. */
-import { compactVerify } from 'jose';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { checkClaims } from './check-claims.js';
 import { invalid } from './invalid.js';
 import { parseCompactJws, type ParsedJws } from './parse-compact.js';
-import type { KeyLookup, VerificationKey, VerifyFailure, VerifyResult } from './types.js';
+import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
+import { verifySignature } from './verify-signature.js';
 
 export interface VerifyOptions {
   nowSec: number;
@@ -69,7 +69,7 @@ async function verifyWithIssuer(
   let usedKid: string | undefined;
   let verified = false;
   for (const t of tries) {
-    if (await signatureValid(token, t.key, alg)) {
+    if (await verifySignature(token, t.key, alg)) {
       verified = true;
       usedKid = t.kid ?? kid;
       break;
@@ -82,14 +82,4 @@ async function verifyWithIssuer(
     ok: true,
     verified: { claims: parsed.payload, issuer, token, alg, ...(usedKid !== undefined ? { kid: usedKid } : {}) },
   };
-}
-
-/** Only the signature: jose's compactVerify checks no claims, so time and audience rules stay ours. */
-async function signatureValid(token: string, key: VerificationKey, alg: string): Promise<boolean> {
-  try {
-    await compactVerify(token, key, { algorithms: [alg] });
-    return true;
-  } catch {
-    return false;
-  }
 }

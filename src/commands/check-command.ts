@@ -44,6 +44,7 @@ export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string
       keys,
       nowSec: Date.now() / 1000,
       options: { unmatchedHost: 'deny', maxTokenBytes: o.maxTokenBytes },
+      explain: true,
     });
     const plan = d.allow
       ? buildAllowPlan(d, { snapshot, headers, reservedPrefix: 'x-claimcheck-' })

@@ -1,4 +1,5 @@
 /** A usable JWK with its imported forms cached per algorithm: import once, never per request. */
+import { KeyObject, createSecretKey } from 'node:crypto';
 import { importJWK } from 'jose';
 import type { VerificationKey } from '../authn/types.js';
 import type { Jwk } from '../model/types.js';
@@ -22,8 +23,9 @@ export class PreparedKey {
     if (!p) {
       // jose reads `alg` from the argument; `use`/`key_ops` were checked by the filter.
       const { alg: _ignored, ...jwk } = this.jwk;
+      // jose validates and imports; the KeyObject is what authn/verify-signature.ts checks with.
       p = importJWK(jwk as Parameters<typeof importJWK>[0], alg, { extractable: false }).then(
-        (k) => k as VerificationKey,
+        (k) => (k instanceof Uint8Array ? createSecretKey(k) : KeyObject.from(k)),
         () => undefined,
       );
       this.imports.set(alg, p);

@@ -30,31 +30,41 @@ export interface DecideContext {
   tokenCache?: TokenCache;
   nowSec: number;
   options: DecideOptions;
+  /**
+   * Record the explanation (`Decision.steps`), for `claimcheck check` and tests. Off on the
+   * serving path: the steps are template strings built per request that nothing there reads.
+   */
+  explain?: boolean;
 }
 
-function deny(kind: DenyKind, reason: string, description: string, steps: Step[], extra: Partial<Deny> = {}): Deny {
-  return { allow: false, kind, reason, description, steps, ...extra };
+/** undefined when not explaining: `steps?.push(...)` then skips building the step. */
+type Steps = Step[] | undefined;
+
+const NO_STEPS: Step[] = Object.freeze([]) as unknown as Step[];
+
+function deny(kind: DenyKind, reason: string, description: string, steps: Steps, extra: Partial<Deny> = {}): Deny {
+  return { allow: false, kind, reason, description, steps: steps ?? NO_STEPS, ...extra };
 }
 
-function selectPolicy(req: AuthRequest, snapshot: Snapshot, steps: Step[]): CompiledPolicy | undefined | 'missing-named' {
+function selectPolicy(req: AuthRequest, snapshot: Snapshot, steps: Steps): CompiledPolicy | undefined | 'missing-named' {
   const named = req.contextExtensions[POLICY_EXTENSION];
   if (named !== undefined && named !== '') {
     const p = snapshot.policies.get(named);
-    steps.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (context extension)` : `context extension names unknown policy ${named}` });
+    steps?.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (context extension)` : `context extension names unknown policy ${named}` });
     return p ?? 'missing-named';
   }
   const host = normalizeHost(req.host);
   const p = snapshot.policyForHost(host);
-  steps.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (host ${host})` : `no policy for host ${host}` });
+  steps?.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (host ${host})` : `no policy for host ${host}` });
   return p;
 }
 
 export async function decideRequest(req: AuthRequest, ctx: DecideContext): Promise<Decision> {
-  const steps: Step[] = [];
+  const steps: Steps = ctx.explain ? [] : undefined;
   const policy = selectPolicy(req, ctx.snapshot, steps);
   if (policy === 'missing-named') return deny('access_denied', 'policy_not_found', 'no policy', steps);
   if (!policy) {
-    if (ctx.options.unmatchedHost === 'allow') return { allow: true, reason: 'unmatched_host', steps };
+    if (ctx.options.unmatchedHost === 'allow') return { allow: true, reason: 'unmatched_host', steps: steps ?? NO_STEPS };
     return deny('access_denied', 'no_policy', 'no policy', steps);
   }
   const decision = await decideWithPolicy(req, policy, ctx, steps);
@@ -69,7 +79,7 @@ export async function decideRequest(req: AuthRequest, ctx: DecideContext): Promi
  * identity headers — when the denial came before verification (no rule, deny
  * rule, bad path), the token is verified against the rule's or the policy's issuers.
  */
-async function auditAllow(req: AuthRequest, policy: CompiledPolicy, denied: Deny, ctx: DecideContext, steps: Step[]): Promise<Allow> {
+async function auditAllow(req: AuthRequest, policy: CompiledPolicy, denied: Deny, ctx: DecideContext, steps: Steps): Promise<Allow> {
   const cred = extractCredential(req.headers, req.path, policy.tokenSources);
   let verified = denied.verified;
   const attempted = denied.kind === 'invalid_token' || denied.kind === 'temporarily_unavailable';
@@ -80,42 +90,42 @@ async function auditAllow(req: AuthRequest, policy: CompiledPolicy, denied: Deny
       if (v.ok) verified = v.verified;
     }
   }
-  steps.push({ step: 'audit', ok: true, detail: `policy is in audit mode: would deny (${denied.reason}), allowing` });
-  const allow: Allow = { allow: true, reason: 'audit_deny', policy, steps, auditedDeny: denied };
+  steps?.push({ step: 'audit', ok: true, detail: `policy is in audit mode: would deny (${denied.reason}), allowing` });
+  const allow: Allow = { allow: true, reason: 'audit_deny', policy, steps: steps ?? NO_STEPS, auditedDeny: denied };
   if (denied.rule) allow.rule = denied.rule;
   if (verified) allow.verified = verified;
   if (cred.kind === 'token') allow.credentialSource = cred.source;
   return allow;
 }
 
-async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: DecideContext, steps: Step[]): Promise<Decision> {
+async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: DecideContext, steps: Steps): Promise<Decision> {
   const base = { policy };
   const np = normalizePath(req.path);
   if (!np.ok) {
-    steps.push({ step: 'path', ok: false, detail: `rejected: ${np.reason}` });
+    steps?.push({ step: 'path', ok: false, detail: `rejected: ${np.reason}` });
     return deny('invalid_request', np.reason, 'malformed request path', steps, base);
   }
   const method = req.method.toUpperCase();
   const rule = findRule(policy, method, np.path);
-  steps.push({ step: 'rule', ok: !!rule, detail: rule ? `${rule.name} (#${rule.index}) for ${method} ${np.path}` : `no rule matches ${method} ${np.path}` });
+  steps?.push({ step: 'rule', ok: !!rule, detail: rule ? `${rule.name} (#${rule.index}) for ${method} ${np.path}` : `no rule matches ${method} ${np.path}` });
   if (!rule) return deny('access_denied', 'no_rule', 'access denied', steps, base);
   const withRule = { policy, rule };
   if (rule.action === 'deny') return deny('access_denied', 'rule_denies', 'access denied', steps, withRule);
 
   const cred = extractCredential(req.headers, req.path, policy.tokenSources);
   if (cred.kind === 'conflict') {
-    steps.push({ step: 'credential', ok: false, detail: cred.description });
+    steps?.push({ step: 'credential', ok: false, detail: cred.description });
     return deny('invalid_request', 'multiple_credentials', 'more than one credential', steps, withRule);
   }
-  steps.push({ step: 'credential', ok: cred.kind === 'token', detail: cred.kind === 'token' ? `token from ${cred.source.type} ${cred.source.name}` : 'no token' });
+  steps?.push({ step: 'credential', ok: cred.kind === 'token', detail: cred.kind === 'token' ? `token from ${cred.source.type} ${cred.source.name}` : 'no token' });
   const credentialSource = cred.kind === 'token' ? cred.source : undefined;
 
   if (rule.action === 'allowAnonymous') {
-    if (cred.kind !== 'token' || rule.issuers.length === 0) return { allow: true, reason: 'anonymous', ...withRule, steps };
+    if (cred.kind !== 'token' || rule.issuers.length === 0) return { allow: true, reason: 'anonymous', ...withRule, steps: steps ?? NO_STEPS };
     const v = await verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps);
     // Like Envoy's allow_missing_or_failed: an invalid token on an anonymous rule is ignored.
-    if (!v.ok) return { allow: true, reason: 'anonymous', ...withRule, steps };
-    return { allow: true, reason: 'allowed', ...withRule, verified: v.verified, credentialSource, steps };
+    if (!v.ok) return { allow: true, reason: 'anonymous', ...withRule, steps: steps ?? NO_STEPS };
+    return { allow: true, reason: 'allowed', ...withRule, verified: v.verified, credentialSource, steps: steps ?? NO_STEPS };
   }
 
   if (cred.kind !== 'token') return deny('unauthorized', 'missing_token', 'token required', steps, withRule);
@@ -126,36 +136,36 @@ async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: D
 
   if (rule.scopes) {
     const s = checkScopes(verified.claims, rule.scopes);
-    steps.push({ step: 'scopes', ok: s.ok, detail: s.ok ? 'required scopes present' : `missing scope; needs ${s.needed.join(' ')}` });
+    steps?.push({ step: 'scopes', ok: s.ok, detail: s.ok ? 'required scopes present' : `missing scope; needs ${s.needed.join(' ')}` });
     if (!s.ok) return deny('insufficient_scope', 'insufficient_scope', 'insufficient scope', steps, { ...withIdentity, scope: s.needed });
   }
   if (rule.claims.length > 0) {
     const c = checkClaims(verified.claims, rule.claims);
-    steps.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
+    steps?.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
     if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, withIdentity);
   }
   if (rule.condition) {
     const input = { claims: verified.claims, method, host: normalizeHost(req.host), path: np.path, rawPath: req.path, headers: req.headers, source: req.source, destination: req.destination, nowSec: ctx.nowSec };
     const c = checkCondition(rule.condition, input);
-    steps.push({ step: 'condition', ok: c.ok, detail: c.detail });
+    steps?.push({ step: 'condition', ok: c.ok, detail: c.detail });
     if (!c.ok) return deny('access_denied', c.reason, 'access denied', steps, withIdentity);
   }
-  return { allow: true, reason: 'allowed', ...withIdentity, credentialSource, steps };
+  return { allow: true, reason: 'allowed', ...withIdentity, credentialSource, steps: steps ?? NO_STEPS };
 }
 
 type VerifyOutcome = { ok: true; verified: Verified } | { ok: false; kind: DenyKind; reason: string; description: string };
 
-async function verifyAndCheckRevocation(token: string, issuers: readonly CompiledIssuer[], ctx: DecideContext, steps: Step[]): Promise<VerifyOutcome> {
+async function verifyAndCheckRevocation(token: string, issuers: readonly CompiledIssuer[], ctx: DecideContext, steps: Steps): Promise<VerifyOutcome> {
   const vopts = { nowSec: ctx.nowSec, maxTokenBytes: ctx.options.maxTokenBytes };
   const r = await (ctx.tokenCache ? ctx.tokenCache.verify(token, issuers, ctx.keys, vopts) : verifyToken(token, issuers, ctx.keys, vopts));
   if (!r.ok) {
-    steps.push({ step: 'verify', ok: false, detail: `${r.reason}: ${r.description}` });
+    steps?.push({ step: 'verify', ok: false, detail: `${r.reason}: ${r.description}` });
     return { ok: false, kind: r.status === 'unavailable' ? 'temporarily_unavailable' : 'invalid_token', reason: r.reason, description: r.description };
   }
   const v = r.verified;
-  steps.push({ step: 'verify', ok: true, detail: `issuer ${v.issuer.key}, alg ${v.alg}${v.kid ? `, kid ${v.kid}` : ''}` });
+  steps?.push({ step: 'verify', ok: true, detail: `issuer ${v.issuer.key}, alg ${v.alg}${v.kid ? `, kid ${v.kid}` : ''}` });
   if (ctx.snapshot.revocations.isRevoked(v.issuer.key, v.claims, ctx.nowSec)) {
-    steps.push({ step: 'revocation', ok: false, detail: 'token revoked' });
+    steps?.push({ step: 'revocation', ok: false, detail: 'token revoked' });
     return { ok: false, kind: 'invalid_token', reason: 'token_revoked', description: 'token revoked' };
   }
   return { ok: true, verified: v };

@@ -70,7 +70,7 @@ export class CelHarness {
       source: input.source ?? { principal: 'spiffe://cluster.local/ns/shop/sa/web', address: '10.1.2.3' },
       destination: { principal: 'spiffe://cluster.local/ns/api/sa/api', address: '10.4.5.6' },
     };
-    return decideRequest(req, { snapshot, keys: this.keys, nowSec: CEL_NOW, options: { unmatchedHost: 'deny', maxTokenBytes: 16 * 1024 } });
+    return decideRequest(req, { snapshot, keys: this.keys, nowSec: CEL_NOW, options: { unmatchedHost: 'deny', maxTokenBytes: 16 * 1024 }, explain: true });
   }
 
   close(): void {

@@ -259,8 +259,12 @@ describe('token cache in the request path', () => {
       const now = Math.floor(Date.now() / 1000);
       const token = await signToken({ iss: ISSUER, aud: AUDIENCE, sub: 'u', jti: 'j-1', iat: now, exp: now + 600, scope: 'payments:read' }, { key: signer });
       const ctx = (snapshot: typeof first) => ({ snapshot, keys, tokenCache: cache, nowSec: now, options: { unmatchedHost: 'deny' as const, maxTokenBytes: MAX_BYTES } });
-      assert.equal((await decideRequest(request(token), ctx(first))).allow, true);
+      const served = await decideRequest(request(token), ctx(first));
+      assert.equal(served.allow, true);
+      assert.deepEqual(served.steps, [], 'the serving path builds no explanation');
       assert.equal(cache.size.verified, 1);
+      const explained = await decideRequest(request(token), { ...ctx(first), explain: true });
+      assert.deepEqual(explained.steps.map((s) => s.step), ['policy', 'rule', 'credential', 'verify', 'scopes']);
       const revoked = compileSnapshot(resources('j-1'), { namespace: 'default', generation: 2 }).snapshot!;
       keys.sync(revoked.issuers.values());
       const d = await decideRequest(request(token), ctx(revoked));

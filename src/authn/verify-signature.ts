@@ -1,0 +1,133 @@
+/**
+ * JWS signature verification (RFC 7515 §5.2 step 8) on node:crypto one-shot primitives.
+ *
+ * Keys are still imported and validated by jose (keys/prepared-key.ts); only the per-request
+ * check runs here, because WebCrypto's per-call overhead (algorithm normalisation, a promise per
+ * job) cost ~3x the RSA operation itself (docs/performance.md). Everything that makes a
+ * signature check safe is explicit below and covered by test/unit/verify-signature.test.ts.
+ */
+import { constants, createHmac, createSecretKey, KeyObject, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+import type { VerificationKey } from './types.js';
+
+type Rule =
+  | { kind: 'rsa'; hash: string; pss: boolean }
+  | { kind: 'ec'; hash: string; curve: string; sigBytes: number }
+  | { kind: 'ed25519' }
+  | { kind: 'hmac'; hash: string; minBytes: number };
+
+/** RFC 7518 §3.1 and RFC 8037 §3.1; anything else never verifies. */
+const RULES: Readonly<Record<string, Rule>> = {
+  RS256: { kind: 'rsa', hash: 'sha256', pss: false },
+  RS384: { kind: 'rsa', hash: 'sha384', pss: false },
+  RS512: { kind: 'rsa', hash: 'sha512', pss: false },
+  PS256: { kind: 'rsa', hash: 'sha256', pss: true },
+  PS384: { kind: 'rsa', hash: 'sha384', pss: true },
+  PS512: { kind: 'rsa', hash: 'sha512', pss: true },
+  // RFC 7518 §3.4: R and S as fixed-length big-endian octets, concatenated (not DER).
+  ES256: { kind: 'ec', hash: 'sha256', curve: 'prime256v1', sigBytes: 64 },
+  ES384: { kind: 'ec', hash: 'sha384', curve: 'secp384r1', sigBytes: 96 },
+  ES512: { kind: 'ec', hash: 'sha512', curve: 'secp521r1', sigBytes: 132 },
+  EdDSA: { kind: 'ed25519' },
+  Ed25519: { kind: 'ed25519' },
+  // RFC 7518 §3.2: a key at least as long as the hash output.
+  HS256: { kind: 'hmac', hash: 'sha256', minBytes: 32 },
+  HS384: { kind: 'hmac', hash: 'sha384', minBytes: 48 },
+  HS512: { kind: 'hmac', hash: 'sha512', minBytes: 64 },
+};
+
+const HASH_BYTES: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, sha512: 64 };
+
+type Check = (data: Buffer, sig: Buffer) => Promise<boolean> | boolean;
+
+const NEVER: Check = () => false;
+
+/** Per key object, per alg: the check, built once (key type and size are inspected at most once). */
+const checks = new WeakMap<object, Map<string, Check>>();
+
+/**
+ * Whether `token` (a compact JWS already passed by parseCompactJws) carries a valid `alg`
+ * signature by `key`. Never throws; a key of the wrong type or size for `alg` is `false`.
+ */
+export async function verifySignature(token: string, key: VerificationKey, alg: string): Promise<boolean> {
+  const lastDot = token.lastIndexOf('.');
+  if (lastDot <= 0 || token.indexOf('.') === lastDot) return false;
+  // The signing input is the ASCII of header.payload (RFC 7515 §5.1 step 5), exactly as sent.
+  const data = Buffer.from(token.slice(0, lastDot), 'latin1');
+  const sig = Buffer.from(token.slice(lastDot + 1), 'base64url');
+  try {
+    return await checkFor(key, alg)(data, sig);
+  } catch {
+    return false;
+  }
+}
+
+function checkFor(key: VerificationKey, alg: string): Check {
+  let perAlg = checks.get(key);
+  if (!perAlg) {
+    perAlg = new Map();
+    checks.set(key, perAlg);
+  }
+  let check = perAlg.get(alg);
+  if (!check) {
+    check = buildCheck(toKeyObject(key), RULES[alg]);
+    perAlg.set(alg, check);
+  }
+  return check;
+}
+
+function toKeyObject(key: VerificationKey): KeyObject | undefined {
+  try {
+    if (key instanceof KeyObject) return key;
+    if (key instanceof Uint8Array) return createSecretKey(key);
+    return KeyObject.from(key);
+  } catch {
+    return undefined;
+  }
+}
+
+function buildCheck(key: KeyObject | undefined, rule: Rule | undefined): Check {
+  if (!key || !rule) return NEVER;
+  switch (rule.kind) {
+    case 'rsa': {
+      // A public RSA key of at least 2048 bits (RFC 7518 §3.3), never a private or secret key.
+      const t = key.asymmetricKeyType;
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+      if (key.type !== 'public' || (t !== 'rsa' && t !== 'rsa-pss') || bits < 2048) return NEVER;
+      const k = Math.ceil(bits / 8);
+      const opts = rule.pss
+        ? // RFC 7518 §3.5: the salt is as long as the digest; MGF1 uses the same hash.
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[rule.hash]! }
+        : { key, padding: constants.RSA_PKCS1_PADDING };
+      // RFC 8017 §8.2.2 / §8.1.2 step 1: a signature is exactly k octets.
+      return (data, sig) => sig.length === k && asyncVerify(rule.hash, data, opts, sig);
+    }
+    case 'ec': {
+      if (key.type !== 'public' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== rule.curve) return NEVER;
+      const opts = { key, dsaEncoding: 'ieee-p1363' as const };
+      return (data, sig) => sig.length === rule.sigBytes && asyncVerify(rule.hash, data, opts, sig);
+    }
+    case 'ed25519': {
+      if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') return NEVER;
+      return (data, sig) => sig.length === 64 && asyncVerify(null, data, key, sig);
+    }
+    case 'hmac': {
+      if (key.type !== 'secret' || (key.symmetricKeySize ?? 0) < rule.minBytes) return NEVER;
+      const size = HASH_BYTES[rule.hash]!;
+      return (data, sig) => {
+        if (sig.length !== size) return false;
+        // Constant-time comparison: a byte-by-byte early exit would leak the MAC.
+        return timingSafeEqual(createHmac(rule.hash, key).update(data).digest(), sig);
+      };
+    }
+  }
+}
+
+/**
+ * The callback form runs on the libuv thread pool, as WebCrypto did: an RSA or ECDSA check
+ * does not hold the event loop, and a single process uses spare cores for it.
+ */
+function asyncVerify(hash: string | null, data: Buffer, key: Parameters<typeof cryptoVerify>[2], sig: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    cryptoVerify(hash, data, key, sig, (err, ok) => resolve(!err && ok === true));
+  });
+}
