@@ -5,6 +5,7 @@ import type { AnyResource } from '../model/types.js';
 export class CompileContext {
   readonly problems: ConfigProblem[] = [];
   readonly warnings: ConfigProblem[] = [];
+  private readonly shared = new Map<string, unknown>();
   constructor(
     /** claimcheck's own namespace: default for resources without one, and mesh-wide issuers */
     readonly namespace: string,
@@ -17,6 +18,22 @@ export class CompileContext {
 
   keyOf(r: AnyResource): string {
     return `${this.namespaceOf(r)}/${r.metadata.name}`;
+  }
+
+  /**
+   * One compiled value per distinct input within this compilation: policies stamped from a
+   * template (Helm, Kustomize) repeat the same rules, claims and conditions thousands of times,
+   * and compiled values are immutable. Only a build that added no problem or warning is shared,
+   * so every resource still gets its own messages.
+   */
+  share<T>(kind: string, input: unknown, build: () => T): T {
+    const key = `${kind}\0${JSON.stringify(input) ?? ''}`;
+    if (this.shared.has(key)) return this.shared.get(key) as T;
+    const problems = this.problems.length;
+    const warnings = this.warnings.length;
+    const value = build();
+    if (this.problems.length === problems && this.warnings.length === warnings) this.shared.set(key, value);
+    return value;
   }
 
   problem(r: AnyResource, path: string | undefined, message: string): void {

@@ -42,8 +42,8 @@ export function compilePolicy(r: AuthPolicy, scope: IssuerScope, ctx: CompileCon
   });
   if (r.spec.rules.length === 0) ctx.warning(r, '/spec/rules', 'no rules: every request for this policy is denied');
 
-  const tokenSources = compileTokenSources(r, ctx);
-  const identity = compileIdentity(r, ctx);
+  const tokenSources = ctx.share('tokenSources', r.spec.tokenSources ?? null, () => compileTokenSources(r, ctx));
+  const identity = ctx.share('identity', r.spec.identity ?? null, () => compileIdentity(r, ctx));
   if (ctx.problems.length > before) return undefined;
   return Object.freeze({
     key: `${ns}/${r.metadata.name}`,

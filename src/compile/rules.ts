@@ -53,12 +53,15 @@ export function compileRule(
   }
   let condition: CompiledCondition | undefined;
   if (req?.when !== undefined) {
-    const c = compileCondition(req.when);
+    const when = req.when;
+    const c = ctx.share('condition', when, () => compileCondition(when));
     if (c.ok) condition = c.condition;
     else ctx.problem(r, `${base}/require/when`, c.message);
   }
 
-  const issuers = req?.issuers ? resolveIssuers(req.issuers, r, `${base}/require/issuers`, scope, ctx) : [...policyIssuers];
+  const resolved = req?.issuers ? resolveIssuers(req.issuers, r, `${base}/require/issuers`, scope, ctx) : policyIssuers;
+  // Rules with the same issuers share one frozen array (the token cache compares it by identity).
+  const issuers = ctx.share('issuers', resolved.map((i) => i.key), () => Object.freeze([...resolved]));
   const named = req?.issuers ?? r.spec.issuers ?? [];
   if (action === 'require' && named.length === 0) {
     ctx.problem(r, base, `rule ${JSON.stringify(rule.name)} requires a token but names no issuers: set spec.issuers or require.issuers`);
@@ -67,25 +70,26 @@ export function compileRule(
   const claims: CompiledClaimCheck[] = [];
   (req?.claims ?? []).forEach((c, i) => {
     try {
-      claims.push(compileClaimCheck(c));
+      claims.push(ctx.share('claim', c, () => compileClaimCheck(c)));
     } catch (err) {
       ctx.problem(r, `${base}/require/claims/${i}`, messageOf(err));
     }
   });
   let scopes: CompiledScopes | undefined;
   if (req?.scopes && ((req.scopes.allOf?.length ?? 0) > 0 || (req.scopes.anyOf?.length ?? 0) > 0)) {
-    scopes = Object.freeze({ allOf: Object.freeze([...(req.scopes.allOf ?? [])]), anyOf: Object.freeze([...(req.scopes.anyOf ?? [])]) });
+    const spec = req.scopes;
+    scopes = ctx.share('scopes', spec, () => Object.freeze({ allOf: Object.freeze([...(spec.allOf ?? [])]), anyOf: Object.freeze([...(spec.anyOf ?? [])]) }));
   }
 
   if (ctx.problems.length > before) return undefined;
-  const matches = compileRuleMatcher(rule.match);
+  const matches = ctx.share('match', rule.match ?? null, () => compileRuleMatcher(rule.match));
   const compiled: CompiledRule = {
     name: rule.name,
     index,
     action,
     matches,
-    issuers: Object.freeze(issuers),
-    claims: Object.freeze(claims),
+    issuers,
+    claims: ctx.share('claims', req?.claims ?? [], () => Object.freeze(claims)),
     ...(scopes ? { scopes } : {}),
     ...(condition ? { when: condition.expression, condition } : {}),
   };

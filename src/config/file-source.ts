@@ -132,6 +132,9 @@ export class FileConfigSource {
   }
 }
 
+/** Piecewise, so a large configuration is never serialised into one string. */
 function signatureOf(loaded: LoadedConfig): string {
-  return createHash('sha256').update(JSON.stringify([loaded.files, loaded.resources, loaded.problems])).digest('hex');
+  const h = createHash('sha256').update(JSON.stringify(loaded.files)).update('\0');
+  for (const r of loaded.resources) h.update(JSON.stringify(r)).update('\0');
+  return h.update(JSON.stringify(loaded.problems)).digest('hex');
 }

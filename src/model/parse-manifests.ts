@@ -1,4 +1,4 @@
-import { isMap, isNode, isPair, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { Composer, isMap, isNode, isPair, isScalar, LineCounter, Parser, type Document, type Node } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 import { API_GROUP, KINDS, type AnyResource, type Kind } from './types.js';
 import { validateResourceDetailed } from './validate-resource.js';
@@ -17,21 +17,24 @@ export function parseManifests(text: string, file: string): ParsedManifests {
   const resources: AnyResource[] = [];
   const problems: ConfigProblem[] = [];
   const lineCounter = new LineCounter();
-  let docs: Document.Parsed[];
-  try {
-    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false }) as Document.Parsed[];
-    if (!Array.isArray(docs)) docs = [];
-  } catch (err) {
-    problems.push({ file, line: 1, message: `cannot parse YAML: ${(err as Error).message}` });
-    return { resources, problems };
-  }
   const lineOf = (offset: number | undefined): number => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
-
-  for (const doc of docs) {
+  // One document at a time: a 10,000-resource file never holds more than one document's
+  // syntax tree (parseAllDocuments would keep every tree until the last one is read).
+  const docs = new Composer({ prettyErrors: false }).compose(new Parser(lineCounter.addNewLine).parse(text), false, text.length);
+  for (;;) {
+    let doc: Document.Parsed;
+    try {
+      const next = docs.next();
+      if (next.done) break;
+      doc = next.value as Document.Parsed;
+    } catch (err) {
+      problems.push({ file, line: 1, message: `cannot parse YAML: ${(err as Error).message}` });
+      return { resources, problems };
+    }
     const docLine = lineOf(doc.contents?.range?.[0] ?? doc.range?.[0]);
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        problems.push({ file, line: e.linePos?.[0]?.line ?? docLine, message: `YAML syntax error: ${firstLine(e.message)}` });
+        problems.push({ file, line: e.linePos?.[0]?.line ?? lineOf(e.pos[0]), message: `YAML syntax error: ${firstLine(e.message)}` });
       }
       continue;
     }

@@ -264,3 +264,40 @@ describe('compileSnapshot: host index', () => {
     assert.equal(snapshot!.policyForHost('w1.example.com'), undefined, 'a wildcard never matches its own suffix');
   });
 });
+
+describe('compileSnapshot: policies stamped from one template', () => {
+  const template = (name: string, extra: Partial<AuthPolicySpec> = {}) =>
+    policy(name, 'shop', {
+      hosts: [`${name}.example.com`],
+      rules: [
+        {
+          name: 'orders',
+          match: { paths: ['/orders/**'], methods: ['GET'] },
+          require: { scopes: { allOf: ['orders:read'] }, claims: [{ claim: 'tenant', in: ['acme'] }], when: "claims.sub.startsWith('user-')" },
+        },
+      ],
+      ...extra,
+    });
+
+  test('share compiled claim checks, conditions, matchers and issuer lists, and still decide independently', () => {
+    const { snapshot, problems } = compile([issuer('idp'), template('a'), template('b'), template('c', { issuers: ['other'] }), issuer('other')]);
+    assert.deepEqual(problems, []);
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => snapshot!.policies.get(`shop/${n}`)!.rules[0]!);
+    assert.notEqual(a, b, 'each policy has its own rule object');
+    assert.equal(a!.claims, b!.claims);
+    assert.equal(a!.condition, b!.condition);
+    assert.equal(a!.matches, b!.matches);
+    assert.equal(a!.issuers, b!.issuers);
+    assert.notEqual(a!.issuers, c!.issuers, 'another issuer list is another array');
+    assert.deepEqual(c!.issuers.map((i) => i.key), [`${ROOT}/other`]);
+    assert.equal(a!.matches('GET', '/orders/1'), true);
+    assert.equal(b!.matches('POST', '/orders/1'), false);
+  });
+
+  test('report a problem or a warning for every resource that has it, not only the first', () => {
+    const bad = (name: string) => template(name, { identity: { headers: { 'x-User': 'sub', 'X-USER': 'sub' } }, tokenSources: [{ header: 'Authorization' }] });
+    const { problems, warnings } = compileSnapshot([issuer('idp'), bad('a'), bad('b')], { namespace: ROOT, generation: 1 });
+    assert.deepEqual(problems.map((p) => p.name), ['a', 'b']);
+    assert.deepEqual(warnings.map((w) => w.name), ['a', 'b']);
+  });
+});

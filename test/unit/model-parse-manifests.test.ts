@@ -59,6 +59,14 @@ describe('parseManifests', () => {
     assert.ok((problems[0]!.line ?? 0) >= 6, `line ${problems[0]!.line}`);
   });
 
+  test('reads documents one at a time: an error in the middle one keeps the ones after, with exact lines', () => {
+    const text = `${revocation('one')}---\napiVersion: claimcheck.io/v1alpha1\nkind: TokenRevocation\nmetadata: {name: [two\n---\n${revocation('three')}`;
+    const { resources, problems } = parseManifests(text, 'm.yaml');
+    assert.deepEqual(resources.map((r) => [r.metadata.name, r.origin?.line]), [['one', 1], ['three', 10]]);
+    assert.ok(problems.length >= 1);
+    assert.ok(problems.every((p) => p.line !== undefined && p.line >= 6 && p.line <= 9), JSON.stringify(problems));
+  });
+
   test('never throws on garbage input', () => {
     const inputs = ['\u0000\u0001', '{{{{', ': : :', '- a\n- b', '&a [*a, *a]', 'x'.repeat(10_000), '"unterminated', '\t\tkey: v'];
     for (const text of inputs) {
