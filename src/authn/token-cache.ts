@@ -34,15 +34,24 @@ export const REJECTED_TTL_MS = 10_000;
 
 interface VerifiedEntry {
   claims: Record<string, unknown>;
+  /** the header as checkClaims reads it: only `typ` */
   header: Record<string, unknown>;
+  signer: Signer;
+  /** exp + the issuer's skew, in seconds: past it the entry is dropped */
+  staleAfterSec: number;
+}
+
+/** What verified a token; shared by every entry it verified (100,000 entries, a handful of signers). */
+interface Signer {
   alg: string;
   kid: string | undefined;
   issuerKey: string;
   fingerprint: string;
   keysVersion: number;
-  /** exp + the issuer's skew, in seconds: past it the entry is dropped */
-  staleAfterSec: number;
 }
+
+const NO_TYP: Record<string, unknown> = Object.freeze({});
+const MAX_SIGNERS = 1000;
 
 interface RejectedEntry {
   failure: VerifyFailure;
@@ -75,6 +84,7 @@ const hashToken: (token: string) => string =
 export class TokenCache {
   private readonly verified: Lru<string, VerifiedEntry>;
   private readonly rejected: Lru<string, RejectedEntry>;
+  private readonly signers = new Map<string, Signer>();
   private readonly now: () => number;
 
   constructor(private readonly opts: TokenCacheOptions) {
@@ -90,6 +100,7 @@ export class TokenCache {
   clear(): void {
     this.verified.clear();
     this.rejected.clear();
+    this.signers.clear();
   }
 
   /** Same contract as verifyToken. */
@@ -103,12 +114,13 @@ export class TokenCache {
     const h = hashToken(token);
     const hit = this.verified.get(h);
     if (hit) {
-      const issuer = candidates.find((c) => c.key === hit.issuerKey);
-      if (issuer && issuer.fingerprint === hit.fingerprint && versionOf(issuer) === hit.keysVersion) {
+      const s = hit.signer;
+      const issuer = candidates.find((c) => c.key === s.issuerKey);
+      if (issuer && issuer.fingerprint === s.fingerprint && versionOf(issuer) === s.keysVersion) {
         const failure = checkClaims(hit.claims, hit.header, issuer, opts.nowSec);
         if (!failure) {
           this.opts.counters?.verifiedHit();
-          return { ok: true, verified: { claims: hit.claims, issuer, token, alg: hit.alg, ...(hit.kid !== undefined ? { kid: hit.kid } : {}) } };
+          return { ok: true, verified: { claims: hit.claims, issuer, token, alg: s.alg, ...(s.kid !== undefined ? { kid: s.kid } : {}) } };
         }
         if (opts.nowSec >= hit.staleAfterSec) this.verified.delete(h);
         this.opts.counters?.verifiedMiss();
@@ -135,14 +147,11 @@ export class TokenCache {
       const version = versions[candidates.indexOf(issuer)];
       const exp = parsed.payload.exp;
       if (version !== undefined && typeof exp === 'number') {
+        const typ = parsed.header.typ;
         this.verified.set(h, {
           claims: parsed.payload,
-          header: parsed.header,
-          alg: result.verified.alg,
-          kid: result.verified.kid,
-          issuerKey: issuer.key,
-          fingerprint: issuer.fingerprint,
-          keysVersion: version,
+          header: typ === undefined ? NO_TYP : { typ },
+          signer: this.signer({ alg: result.verified.alg, kid: result.verified.kid, issuerKey: issuer.key, fingerprint: issuer.fingerprint, keysVersion: version }),
           staleAfterSec: exp + issuer.clockSkewSec,
         });
       }
@@ -150,6 +159,15 @@ export class TokenCache {
       this.rejected.set(h, { failure: result, untilMs: this.now() + REJECTED_TTL_MS, candidates, versions });
     }
     return result;
+  }
+
+  private signer(s: Signer): Signer {
+    const key = `${s.issuerKey}\0${s.keysVersion}\0${s.alg}\0${s.kid ?? ''}\0${s.kid === undefined ? 0 : 1}`;
+    const known = this.signers.get(key);
+    if (known && known.fingerprint === s.fingerprint) return known;
+    if (this.signers.size >= MAX_SIGNERS) this.signers.clear();
+    this.signers.set(key, s);
+    return s;
   }
 
   private rejectedStillHolds(

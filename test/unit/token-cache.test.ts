@@ -83,6 +83,20 @@ describe('verified-token cache', () => {
     assert.equal(cache.size.verified, 0);
   });
 
+  test('a cached token is held to the issuer typ allow-list on every hit', async () => {
+    const keys = counted(registry);
+    const cache = new TokenCache({ size: 10 });
+    const typed = await signToken(claims(), { key: rsa, typ: 'at+jwt' });
+    const untyped = await signToken(claims({ sub: 'user-2' }), { key: rsa });
+    for (const t of [typed, untyped]) assert.ok((await cache.verify(t, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+    // Same issuer, now with a typ allow-list (a settings change keeps the fingerprint here on purpose: only typ is re-checked).
+    const strict: CompiledIssuer = { ...issuerA, tokenTypes: ['at+jwt'] };
+    assert.equal((await cache.verify(typed, [strict], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok, true);
+    const r = await cache.verify(untyped, [strict], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES });
+    assert.equal(!r.ok && r.reason, 'token_type_not_allowed');
+    assert.equal(keys.resolves, 2, 'both answers came from the cache');
+  });
+
   test('a cached token is not accepted before its nbf', async () => {
     const cache = new TokenCache({ size: 10 });
     const token = await signToken(claims({ nbf: NOW - 5 }), { key: rsa });
