@@ -28,11 +28,13 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   // In a cluster worker (--workers > 1) the primary serves HTTP and aggregates metrics.
   const bridge = workerBridge(metrics.registry);
   if (bridge) logger = logger.child({ worker: bridge.id });
-  const lookups = (result: string) => metrics.tokenCacheLookups.labels(result);
-  const [hit, miss, rejectedHit] = [lookups('hit'), lookups('miss'), lookups('rejected_hit')];
   const tokenCache = new TokenCache({
     size: opts.tokenCacheSize,
-    counters: { verifiedHit: () => hit.inc(), verifiedMiss: () => miss.inc(), rejectedHit: () => rejectedHit.inc() },
+    counters: {
+      verifiedHit: () => metrics.countTokenCacheLookup('hit'),
+      verifiedMiss: () => metrics.countTokenCacheLookup('miss'),
+      rejectedHit: () => metrics.countTokenCacheLookup('rejected_hit'),
+    },
   });
   // kubernetes source: secretRef Secrets come from its watches (called only after the source exists)
   const keys = new KeyRegistry({ logger, metrics, readSecret: (issuer) => source.readSecret?.(issuer) });

@@ -61,7 +61,7 @@ interface RejectedEntry {
   versions?: readonly (number | undefined)[];
 }
 
-/** Counters for one cache; prom-client children bound once, so a lookup does no label hashing. */
+/** Counters for one cache: plain callbacks, called on the request path (the server batches them, telemetry/metrics.ts). */
 export interface CacheCounters {
   verifiedHit(): void;
   verifiedMiss(): void;

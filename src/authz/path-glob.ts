@@ -49,7 +49,14 @@ export function compilePathGlob(pattern: string): PathMatcher {
     const literal = n.path;
     return (path) => path === literal;
   }
-  if (!segments.includes(ANY_DEEP)) {
+  // `/prefix/**` (the common shape) needs no splitting: the prefix itself, or anything below it.
+  const deepAt = segments.indexOf(ANY_DEEP);
+  if (deepAt === segments.length - 1 && segments.slice(0, deepAt).every((seg) => typeof seg === 'string')) {
+    const prefix = deepAt === 0 ? '' : `/${segments.slice(0, deepAt).join('/')}`;
+    const below = `${prefix}/`;
+    return (path) => path === prefix || path.startsWith(below);
+  }
+  if (deepAt === -1) {
     const count = segments.length;
     return (path) => {
       const parts = splitSegments(path);

@@ -45,7 +45,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
       const snapshot = deps.getSnapshot();
       if (!snapshot) {
         plan = unavailablePlan(req.requestId, realm());
-        deps.metrics.checks.inc({ decision: 'deny', reason: 'not_ready', policy: '' });
+        deps.metrics.countCheck('deny', 'not_ready', '');
         decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
         return plan;
       }
@@ -55,7 +55,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
         : buildDenyPlan(decision, { host: realm(), requestId: req.requestId });
     } catch (err) {
       deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
-      deps.metrics.checks.inc({ decision: 'deny', reason: 'internal_error', policy: decision?.policy?.key ?? '' });
+      deps.metrics.countCheck('deny', 'internal_error', decision?.policy?.key ?? '');
       const failed = unavailablePlan(req.requestId, realm(), 'internal error');
       decisionLog.record(req, { label: 'deny', reason: 'internal_error', status: 503 });
       return failed;
@@ -63,7 +63,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     const label = decision.allow ? (decision.auditedDeny ? 'audit_deny' : 'allow') : 'deny';
     // audit_deny is counted under the reason enforce mode would have denied with
     const reason = decision.allow && decision.auditedDeny ? decision.auditedDeny.reason : decision.reason;
-    deps.metrics.checks.inc({ decision: label, reason, policy: decision.policy?.key ?? '' });
+    deps.metrics.countCheck(label, reason, decision.policy?.key ?? '');
     deps.metrics.checkDuration.observe({ decision: label }, Number(process.hrtime.bigint() - started) / 1e9);
     decisionLog.record(req, { label, reason, decision, ...(plan.kind === 'denied' ? { status: plan.httpStatus } : {}) });
     return plan;

@@ -58,3 +58,27 @@ describe('compilePathGlob', () => {
     assert.ok(performance.now() - start < 2000);
   });
 });
+
+describe('compilePathGlob: the /prefix/** shortcut', () => {
+  test('agrees with the general matcher (`/prefix/**/**`) on 20,000 random normalised paths', () => {
+    let seed = 11;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const segs = ['a', 'ab', 'b', 'api', 'v1', ''];
+    const path = () => {
+      const n = rnd(5);
+      const parts = Array.from({ length: n }, () => segs[rnd(segs.length - 1)]!);
+      return `/${parts.join('/')}${rnd(4) === 0 ? '/' : ''}`.replace(/\/+/g, '/');
+    };
+    let matched = 0;
+    for (const prefix of ['', '/a', '/a/b', '/api/v1']) {
+      const fast = compilePathGlob(`${prefix}/**`);
+      const general = compilePathGlob(`${prefix}/**/**`);
+      for (let i = 0; i < 5000; i++) {
+        const p = path();
+        assert.equal(fast(p), general(p), `${prefix}/** on ${p}`);
+        if (fast(p)) matched++;
+      }
+    }
+    assert.ok(matched > 5000 && matched < 20000, `${matched} matched`);
+  });
+});

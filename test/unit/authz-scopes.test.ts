@@ -39,3 +39,28 @@ describe('checkScopes', () => {
     });
   }
 });
+
+describe('checkScopes agrees with grantedScopes', () => {
+  test('on 5,000 random claims and requirements', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const vocab = ['a', 'ab', 'b', 'a:b', 'read', 'read:all', 'write', '', ' ', 'a b', 'x\ty'];
+    const pick = () => vocab[rnd(vocab.length)]!;
+    const words = () => Array.from({ length: rnd(5) }, pick);
+    let granted = 0;
+    for (let i = 0; i < 5000; i++) {
+      const claims: Record<string, unknown> = {};
+      if (rnd(3) > 0) claims.scope = words().join(rnd(2) ? ' ' : '  ');
+      const scpKind = rnd(3);
+      if (scpKind === 1) claims.scp = words();
+      if (scpKind === 2) claims.scp = words().join(' ');
+      const spec = { allOf: words().filter(() => rnd(2) === 0), anyOf: words().filter(() => rnd(2) === 0) };
+      const set = grantedScopes(claims);
+      const expected = spec.allOf.every((s) => set.has(s)) && (spec.anyOf.length === 0 || spec.anyOf.some((s) => set.has(s)));
+      const got = checkScopes(claims, spec).ok;
+      assert.equal(got, expected, JSON.stringify({ claims, spec }));
+      if (got) granted++;
+    }
+    assert.ok(granted > 500 && granted < 4500, `${granted} granted: both outcomes exercised`);
+  });
+});
