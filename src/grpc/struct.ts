@@ -26,36 +26,59 @@ export function toStruct(obj: Record<string, unknown>): ProtoStruct {
 function structOf(obj: object, depth: number): ProtoStruct {
   const fields: Record<string, ProtoValue> = {};
   for (const [key, value] of Object.entries(obj)) {
-    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    if (isDroppedMember(value)) continue;
     fields[key] = toValue(value, depth + 1);
   }
   return { fields };
 }
 
 export function toValue(value: unknown, depth = 0): ProtoValue {
+  const v = jsonValue(value, depth);
+  switch (typeof v) {
+    case 'string':
+      return { stringValue: v };
+    case 'boolean':
+      return { boolValue: v };
+    case 'number':
+      return { numberValue: v };
+    default:
+      if (v === null) return { nullValue: 'NULL_VALUE' };
+      if (Array.isArray(v)) {
+        return { listValue: { values: v.map((e) => (e === undefined ? { nullValue: 'NULL_VALUE' } : toValue(e, depth + 1))) } };
+      }
+      return { structValue: structOf(v, depth) };
+  }
+}
+
+/**
+ * One value as JSON.stringify sees it, shared with wire/encode-check-response.ts:
+ * toJSON applied, bigint as a number, null for non-finite numbers and for kinds JSON
+ * has no place for. Arrays and objects come back as they are, for the caller to walk.
+ */
+export function jsonValue(value: unknown, depth: number): string | number | boolean | object | null {
   if (depth > MAX_DEPTH) throw new ClaimcheckError('struct_too_deep', `dynamic metadata nests deeper than ${MAX_DEPTH}`);
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: () => unknown }).toJSON();
   }
   switch (typeof value) {
     case 'string':
-      return { stringValue: value };
     case 'boolean':
-      return { boolValue: value };
+      return value;
     case 'bigint':
-      return { numberValue: Number(value) };
+      return Number(value);
     case 'number':
       // JSON has no NaN/Infinity; JSON.stringify writes null for them.
-      return Number.isFinite(value) ? { numberValue: value } : { nullValue: 'NULL_VALUE' };
+      return Number.isFinite(value) ? value : null;
     case 'object':
-      if (value === null) return { nullValue: 'NULL_VALUE' };
-      if (Array.isArray(value)) {
-        return { listValue: { values: value.map((v) => (v === undefined ? { nullValue: 'NULL_VALUE' } : toValue(v, depth + 1))) } };
-      }
-      return { structValue: structOf(value, depth) };
+      return value;
     default:
-      return { nullValue: 'NULL_VALUE' };
+      return null;
   }
+}
+
+/** Object members that JSON.stringify leaves out (in an array they become null instead). */
+export function isDroppedMember(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
 /** The inverse of toStruct for decoded messages (tests, debugging). */

@@ -1,0 +1,115 @@
+/**
+ * Protobuf wire-format reading over a Buffer, for decode-check-request.ts.
+ * Every read takes `end`, the end of the enclosing message: a field that runs past
+ * its message is malformed even when the bytes exist further on.
+ */
+import { isAscii } from 'node:buffer';
+import { ClaimcheckError } from '../../errors.js';
+
+const VARINT = 0;
+const I64 = 1;
+export const LEN = 2;
+const I32 = 5;
+
+const WHOLE_TEXT_MAX = 64 * 1024;
+
+function invalid(message: string): ClaimcheckError {
+  return new ClaimcheckError('invalid_request_proto', `malformed CheckRequest: ${message}`);
+}
+
+export class WireReader {
+  pos = 0;
+  /** the whole message as latin1, made on the first ASCII string */
+  private text: string | undefined;
+  constructor(readonly buf: Buffer) {}
+
+  /** A varint of up to 10 bytes (64 bits); above 2^53 the value is approximate, which only lengths and skips see. */
+  varint(end: number): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos >= end) throw invalid('truncated varint');
+    let b = buf[pos++];
+    if (b < 0x80) {
+      this.pos = pos;
+      return b;
+    }
+    let value = b & 0x7f;
+    let scale = 0x80;
+    for (let i = 1; i < 10; i++) {
+      if (pos >= end) throw invalid('truncated varint');
+      b = buf[pos++];
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = pos;
+        return value;
+      }
+      scale *= 0x80;
+    }
+    throw invalid('varint longer than 10 bytes');
+  }
+
+  /** field number << 3 | wire type */
+  tag(end: number): number {
+    const t = this.varint(end);
+    if (t > 0xffffffff) throw invalid('tag out of range');
+    return t;
+  }
+
+  /** Reads a length prefix and returns where its payload ends. */
+  lengthEnd(end: number): number {
+    const len = this.varint(end);
+    if (len > end - this.pos) throw invalid('length past the end of the message');
+    return this.pos + len;
+  }
+
+  string(end: number): string {
+    const stop = this.lengthEnd(end);
+    const start = this.pos;
+    this.pos = stop;
+    return this.ascii(start, stop) ?? this.buf.toString('utf8', start, stop);
+  }
+
+  /**
+   * The bytes as a string if they are all ASCII (where latin1 and UTF-8 agree). Slicing
+   * one latin1 copy of the message is much cheaper than a native call per field, but
+   * a slice of 13+ characters keeps that copy alive: keep decoded strings request-scoped.
+   */
+  ascii(start: number, stop: number): string | undefined {
+    const buf = this.buf;
+    if (stop - start > 64) {
+      if (!isAscii(buf.subarray(start, stop))) return undefined;
+    } else {
+      for (let i = start; i < stop; i++) if (buf[i] >= 0x80) return undefined;
+    }
+    if (stop === start) return '';
+    // A large message is mostly a request body nobody reads: do not copy it whole.
+    if (buf.length > WHOLE_TEXT_MAX) return buf.toString('latin1', start, stop);
+    this.text ??= buf.toString('latin1', 0, buf.length);
+    return this.text.slice(start, stop);
+  }
+
+  skip(wireType: number, end: number): void {
+    switch (wireType) {
+      case VARINT:
+        this.varint(end);
+        return;
+      case I64:
+        this.advance(8, end);
+        return;
+      case LEN:
+        this.pos = this.lengthEnd(end);
+        return;
+      case I32:
+        this.advance(4, end);
+        return;
+      default:
+        // 3 and 4 are groups, long deprecated and never in Envoy's protos; 6 and 7 do not exist.
+        throw invalid(`wire type ${wireType}`);
+    }
+  }
+
+  private advance(n: number, end: number): void {
+    if (n > end - this.pos) throw invalid('truncated fixed-width field');
+    this.pos += n;
+  }
+}
