@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --json FILE] [-- --profile DIR]`
+ * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --json FILE] [-- --profile DIR] [-- --node-args "--flag ..."]`
  *
  * Starts every server under test as its own process, drives it with ghz (pre-encoded
  * CheckRequests in a count-delimited binary file, sent round-robin), and prints one table:
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     json: { type: 'string' },
     profile: { type: 'string' },
+    'node-args': { type: 'string' },
   },
 });
 const smoke = values.smoke === true;
@@ -141,6 +142,8 @@ async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: 
   if (s.server.kind === 'peer') return startPeer(peer!, join(peerDir, 'policy.rego'), join(peerDir, 'data.json'), s.server.gomaxprocs);
   // --profile: a V8 CPU profile per claimcheck row (summarise with bench/profile-summary.ts)
   const nodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [];
+  // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)
+  if (values['node-args']) nodeArgs.push(...values['node-args'].split(' ').filter((a) => a !== ''));
   return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [], nodeArgs);
 }
 

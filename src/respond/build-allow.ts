@@ -79,30 +79,50 @@ function cookieWithout(values: readonly string[], name: string): string | undefi
   return kept.length ? kept.join('; ') : undefined;
 }
 
+/**
+ * The names every allow for this policy removes (all names any policy emits, plus this
+ * policy's own), lowercase, sorted, without protected names: computed once per compiled
+ * policy (or per snapshot for requests no policy matched), not per request.
+ */
+const baseRemovals = new WeakMap<object, readonly string[]>();
+function baseRemovalsFor(snapshot: Snapshot, policy: CompiledPolicy | undefined): readonly string[] {
+  const key = policy ?? snapshot;
+  let base = baseRemovals.get(key);
+  if (!base) {
+    const names = new Set<string>();
+    for (const name of snapshot.emittedHeaders) names.add(name.toLowerCase());
+    if (policy) {
+      // Defensive: this policy's names are removed even if emittedHeaders missed them.
+      for (const h of policy.identity.headers) names.add(h.name.toLowerCase());
+      if (policy.identity.payloadHeader) names.add(policy.identity.payloadHeader.toLowerCase());
+    }
+    base = Object.freeze([...names].filter((n) => !isProtected(n)).sort());
+    baseRemovals.set(key, base);
+  }
+  return base;
+}
+
 export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
   const policy = a.policy;
   const set: HeaderToSet[] = [];
-  const remove = new Set<string>();
+  // removals beyond the policy's base list: spoofable reserved-prefix headers, the credential
+  let extra: string[] | undefined;
   let queryParametersToRemove: string[] | undefined;
 
-  for (const name of ctx.snapshot.emittedHeaders) remove.add(name.toLowerCase());
   const prefix = ctx.reservedPrefix.toLowerCase();
   if (prefix !== '') {
-    for (const name of ctx.headers.keys()) if (name.toLowerCase().startsWith(prefix)) remove.add(name.toLowerCase());
+    for (const name of ctx.headers.keys()) if (name.toLowerCase().startsWith(prefix)) (extra ??= []).push(name.toLowerCase());
   }
   if (policy) {
-    // Defensive: this policy's names are removed even if emittedHeaders missed them.
-    for (const h of policy.identity.headers) remove.add(h.name.toLowerCase());
-    if (policy.identity.payloadHeader) remove.add(policy.identity.payloadHeader.toLowerCase());
     if (a.verified) set.push(...identitySets(policy, a.verified.claims));
 
     const src = a.credentialSource;
     if (!policy.identity.forwardToken && src) {
       if (src.type === 'header') {
-        remove.add(src.name.toLowerCase());
+        (extra ??= []).push(src.name.toLowerCase());
       } else if (src.type === 'cookie') {
         const rest = cookieWithout(ctx.headers.get('cookie') ?? [], src.name);
-        if (rest === undefined) remove.add('cookie');
+        if (rest === undefined) (extra ??= []).push('cookie');
         else set.push({ name: 'cookie', value: rest });
       } else {
         queryParametersToRemove = [src.name];
@@ -111,8 +131,10 @@ export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
   }
 
   const headersToSet = set.filter((h) => !isProtected(h.name));
-  const setNames = new Set(headersToSet.map((h) => h.name));
-  const headersToRemove = [...remove].filter((n) => !isProtected(n) && !setNames.has(n)).sort();
+  const setNames = headersToSet.map((h) => h.name);
+  const base = baseRemovalsFor(ctx.snapshot, policy);
+  const candidates = extra ? [...new Set([...base, ...extra])].filter((n) => !isProtected(n)).sort() : base;
+  const headersToRemove = setNames.length > 0 || extra ? candidates.filter((n) => !setNames.includes(n)) : [...base];
 
   const plan: OkPlan = { kind: 'ok', headersToSet, headersToRemove };
   if (queryParametersToRemove) plan.queryParametersToRemove = queryParametersToRemove;
@@ -127,6 +149,17 @@ export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
  * empty); `audit_deny` is the reason audit mode let a request through, so access
  * logs can show would-be denials.
  */
+/** A cached token's claims object is reused by every request that presents it: list its scopes once. */
+const scopeLists = new WeakMap<Record<string, unknown>, readonly string[]>();
+function scopeList(claims: Record<string, unknown>): string[] {
+  let list = scopeLists.get(claims);
+  if (!list) {
+    list = Object.freeze([...grantedScopes(claims)]);
+    scopeLists.set(claims, list);
+  }
+  return [...list];
+}
+
 function dynamicMetadata(a: Allow): Record<string, unknown> | undefined {
   const meta: Record<string, unknown> = {};
   const claims = a.verified?.claims;
@@ -134,7 +167,7 @@ function dynamicMetadata(a: Allow): Record<string, unknown> | undefined {
   if (a.verified) meta.iss = a.verified.issuer.issuer;
   if (a.policy) meta.policy = a.policy.key;
   if (a.rule) meta.rule = a.rule.name;
-  const scopes = claims ? [...grantedScopes(claims)] : [];
+  const scopes = claims ? scopeList(claims) : [];
   if (scopes.length > 0) meta.scopes = scopes;
   if (a.auditedDeny) meta.audit_deny = a.auditedDeny.reason;
   return Object.keys(meta).length ? meta : undefined;
