@@ -20,7 +20,9 @@ export interface Row {
 const f = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
 
 export function printReport(rows: Row[], meta: Record<string, unknown> & { fixedRate: number; load: { concurrency: number; connections: number } }): void {
-  const base = rows.find((r) => r.id === 'baseline');
+  const starts = rows.find((r) => r.id === 'baseline');
+  const ends = rows.find((r) => r.id === 'baseline-end');
+  const base = starts && ends ? { ...starts, rps: (starts.rps + ends.rps) / 2, cpuPer10k: (starts.cpuPer10k + ends.cpuPer10k) / 2 } : starts;
   const out: string[] = [];
   out.push('');
   out.push(`| scenario | max req/s | × baseline | p50 ms | p99 ms | CPU s / 10k req | × baseline (CPU) | peak RSS MiB |`);
@@ -34,7 +36,8 @@ export function printReport(rows: Row[], meta: Record<string, unknown> & { fixed
   out.push('');
   out.push(
     `max req/s: ${meta.load.concurrency} concurrent calls on ${meta.load.connections} HTTP/2 connection(s); p50/p99: at a fixed ${meta.fixedRate} req/s (half the baseline's maximum); ` +
-      `× baseline (CPU): the baseline's CPU per request divided by the row's, i.e. the throughput ratio one fully busy core would give.`,
+      `× baseline (CPU): the baseline's CPU per request divided by the row's, i.e. the throughput ratio one fully busy core would give. ` +
+      (ends ? 'Ratios are against the mean of the two baseline rows (first and last), so drift in the machine\'s load over the run shows instead of skewing them.' : ''),
   );
   out.push('');
   const by = (id: string) => rows.find((r) => r.id === id);
