@@ -144,7 +144,7 @@ async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: 
   if (s.server.kind === 'noop') return startNoop();
   if (s.server.kind === 'peer') return startPeer(peer!, join(peerDir, 'policy.rego'), join(peerDir, 'data.json'), s.server.gomaxprocs);
   // --profile: a V8 CPU profile per claimcheck row (summarise with bench/profile-summary.ts)
-  const nodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [];
+  const nodeArgs = [...(s.nodeArgs ?? []), ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [])];
   // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)
   if (values['node-args']) nodeArgs.push(...values['node-args'].split(' ').filter((a) => a !== ''));
   return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [], nodeArgs);

@@ -24,6 +24,8 @@ export interface Scenario {
   memoryOnly?: boolean;
   /** HTTP/2 connections (more than one to spread over cluster workers) */
   connections?: number;
+  /** Node/V8 flags for the claimcheck process */
+  nodeArgs?: string[];
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -46,5 +48,15 @@ export const SCENARIOS: Scenario[] = [
     requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' },
     expect: 'allow',
     memoryOnly: true,
+  },
+  {
+    // what the Helm chart runs: server.maxHeapMiB 160 becomes NODE_OPTIONS=--max-old-space-size=160
+    id: 'memory-chart',
+    title: 'memory, as the chart runs it (--max-old-space-size=160)',
+    server: { kind: 'claimcheck', policies: 10000 },
+    requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' },
+    expect: 'allow',
+    memoryOnly: true,
+    nodeArgs: ['--max-old-space-size=160'],
   },
 ];
