@@ -28,6 +28,15 @@ export interface Scenario {
   nodeArgs?: string[];
 }
 
+const MEMORY: Scenario = {
+  id: 'memory',
+  title: 'memory: 10,000 policies + every pool token cached',
+  server: { kind: 'claimcheck', policies: 10000 },
+  requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' },
+  expect: 'allow',
+  memoryOnly: true,
+};
+
 export const SCENARIOS: Scenario[] = [
   { id: 'baseline', title: 'no-op grpc-js server (baseline)', server: { kind: 'noop' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'repeated', title: 'RS256, one token repeated', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
@@ -41,22 +50,7 @@ export const SCENARIOS: Scenario[] = [
   { id: 'peer', title: 'peer: OPA + Rego, one token repeated', server: { kind: 'peer', gomaxprocs: 1 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'peer-distinct', title: 'peer: OPA + Rego, a new token every request', server: { kind: 'peer', gomaxprocs: 1 }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'workers2', title: 'RS256 repeated, --workers 2 (2 connections)', server: { kind: 'claimcheck', policies: 10, workers: 2 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow', connections: 2 },
-  {
-    id: 'memory',
-    title: 'memory: 10,000 policies + every pool token cached',
-    server: { kind: 'claimcheck', policies: 10000 },
-    requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' },
-    expect: 'allow',
-    memoryOnly: true,
-  },
-  {
-    // what the Helm chart runs: server.maxHeapMiB 160 becomes NODE_OPTIONS=--max-old-space-size=160
-    id: 'memory-chart',
-    title: 'memory, as the chart runs it (--max-old-space-size=160)',
-    server: { kind: 'claimcheck', policies: 10000 },
-    requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' },
-    expect: 'allow',
-    memoryOnly: true,
-    nodeArgs: ['--max-old-space-size=160'],
-  },
+  MEMORY,
+  // what the Helm chart runs: server.maxHeapMiB 160 becomes NODE_OPTIONS=--max-old-space-size=160
+  { ...MEMORY, id: 'memory-chart', title: 'memory, as the chart runs it (--max-old-space-size=160)', nodeArgs: ['--max-old-space-size=160'] },
 ];

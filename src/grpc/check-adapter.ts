@@ -1,7 +1,7 @@
 /** CheckRequest/CheckResponse (as decoded by proto-loader, see load-protos.ts) <-> domain. */
 import { ClaimcheckError } from '../errors.js';
 import type { AuthRequest, Peer } from '../request.js';
-import type { HeaderToSet, ResponsePlan } from '../respond/plan.js';
+import type { DeniedPlan, HeaderToSet, ResponsePlan } from '../respond/plan.js';
 import { toStruct } from './struct.js';
 
 type Obj = Record<string, unknown>;
@@ -101,6 +101,17 @@ function headerOption(h: HeaderToSet) {
   };
 }
 
+/** Shared with wire/encode-check-response.ts: a denial must never read as an allow or a non-error. */
+export function assertEncodableDenial(plan: DeniedPlan): void {
+  // google.rpc.Code 1..16; 0 would allow the request.
+  if (!Number.isInteger(plan.grpcCode) || plan.grpcCode < 1 || plan.grpcCode > 16) {
+    throw new ClaimcheckError('invalid_response_plan', `denied plan with gRPC code ${String(plan.grpcCode)}`);
+  }
+  if (!Number.isInteger(plan.httpStatus) || plan.httpStatus < 400 || plan.httpStatus > 599) {
+    throw new ClaimcheckError('invalid_response_plan', `denied plan with HTTP status ${String(plan.httpStatus)}`);
+  }
+}
+
 /**
  * Encodes a plan as a CheckResponse object. The status is always set: an empty
  * CheckResponse allows in Envoy. Throws ClaimcheckError('invalid_response_plan') for a
@@ -123,13 +134,7 @@ export function toCheckResponse(plan: ResponsePlan): object {
     return response;
   }
   if (plan.kind === 'denied') {
-    // google.rpc.Code 1..16; 0 would allow the request.
-    if (!Number.isInteger(plan.grpcCode) || plan.grpcCode < 1 || plan.grpcCode > 16) {
-      throw new ClaimcheckError('invalid_response_plan', `denied plan with gRPC code ${String(plan.grpcCode)}`);
-    }
-    if (!Number.isInteger(plan.httpStatus) || plan.httpStatus < 400 || plan.httpStatus > 599) {
-      throw new ClaimcheckError('invalid_response_plan', `denied plan with HTTP status ${String(plan.httpStatus)}`);
-    }
+    assertEncodableDenial(plan);
     return {
       status: { code: plan.grpcCode, message: '' },
       denied_response: {

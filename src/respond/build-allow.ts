@@ -133,8 +133,8 @@ export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
   const headersToSet = set.filter((h) => !isProtected(h.name));
   const setNames = headersToSet.map((h) => h.name);
   const base = baseRemovalsFor(ctx.snapshot, policy);
-  const candidates = extra ? [...new Set([...base, ...extra])].filter((n) => !isProtected(n)).sort() : base;
-  const headersToRemove = setNames.length > 0 || extra ? candidates.filter((n) => !setNames.includes(n)) : [...base];
+  const removals = extra ? [...new Set([...base, ...extra])].filter((n) => !isProtected(n)).sort() : base;
+  const headersToRemove = removals.filter((n) => !setNames.includes(n));
 
   const plan: OkPlan = { kind: 'ok', headersToSet, headersToRemove };
   if (queryParametersToRemove) plan.queryParametersToRemove = queryParametersToRemove;
@@ -143,12 +143,6 @@ export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
   return plan;
 }
 
-/**
- * For Envoy's later filters (rate limits, access logs): namespace
- * `envoy.filters.http.ext_authz`. `scopes` is the granted scope list (omitted when
- * empty); `audit_deny` is the reason audit mode let a request through, so access
- * logs can show would-be denials.
- */
 /** A cached token's claims object is reused by every request that presents it: list its scopes once. */
 const scopeLists = new WeakMap<Record<string, unknown>, readonly string[]>();
 function scopeList(claims: Record<string, unknown>): string[] {
@@ -160,6 +154,12 @@ function scopeList(claims: Record<string, unknown>): string[] {
   return [...list];
 }
 
+/**
+ * For Envoy's later filters (rate limits, access logs): namespace
+ * `envoy.filters.http.ext_authz`. `scopes` is the granted scope list (omitted when
+ * empty); `audit_deny` is the reason audit mode let a request through, so access
+ * logs can show would-be denials.
+ */
 function dynamicMetadata(a: Allow): Record<string, unknown> | undefined {
   const meta: Record<string, unknown> = {};
   const claims = a.verified?.claims;

@@ -97,34 +97,27 @@ function readPeer(r: WireReader, end: number): Peer {
   return peer;
 }
 
-function readAddress(r: WireReader, end: number): string {
-  let address = '';
+/**
+ * A message of which one field is read: its last occurrence wins (protobufjs replaces,
+ * see the file comment) and every other field is skipped.
+ */
+function lastOf<T>(r: WireReader, end: number, want: number, read: (end: number) => T, none: T): T {
+  let value = none;
   while (r.pos < end) {
     const t = r.tag(end);
-    if (t === ADDRESS_SOCKET_ADDRESS) address = readSocketAddress(r, r.lengthEnd(end));
+    if (t === want) value = read(end);
     else r.skip(t & 7, end);
   }
-  return address;
+  return value;
 }
 
-function readSocketAddress(r: WireReader, end: number): string {
-  let address = '';
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === SOCKET_ADDRESS_ADDRESS) address = r.string(end);
-    else r.skip(t & 7, end);
-  }
-  return address;
+/** Address -> socket_address -> address */
+function readAddress(r: WireReader, end: number): string {
+  return lastOf(r, end, ADDRESS_SOCKET_ADDRESS, (e) => lastOf(r, r.lengthEnd(e), SOCKET_ADDRESS_ADDRESS, (e2) => r.string(e2), ''), '');
 }
 
 function readRequest(r: WireReader, end: number): Http | undefined {
-  let http: Http | undefined;
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === REQUEST_HTTP) http = readHttp(r, r.lengthEnd(end));
-    else r.skip(t & 7, end);
-  }
-  return http;
+  return lastOf<Http | undefined>(r, end, REQUEST_HTTP, (e) => readHttp(r, r.lengthEnd(e)), undefined);
 }
 
 function readHttp(r: WireReader, end: number): Http {

@@ -7,6 +7,7 @@
  */
 import { ClaimcheckError } from '../../errors.js';
 import type { HeaderToSet, ResponsePlan } from '../../respond/plan.js';
+import { assertEncodableDenial } from '../check-adapter.js';
 import { isDroppedMember, jsonValue } from '../struct.js';
 import { WireWriter } from './writer.js';
 
@@ -67,13 +68,7 @@ export function encodeCheckResponse(plan: ResponsePlan): Buffer {
     return w.finish();
   }
   if (plan.kind === 'denied') {
-    // google.rpc.Code 1..16; 0 would allow the request.
-    if (!Number.isInteger(plan.grpcCode) || plan.grpcCode < 1 || plan.grpcCode > 16) {
-      throw new ClaimcheckError('invalid_response_plan', `denied plan with gRPC code ${String(plan.grpcCode)}`);
-    }
-    if (!Number.isInteger(plan.httpStatus) || plan.httpStatus < 400 || plan.httpStatus > 599) {
-      throw new ClaimcheckError('invalid_response_plan', `denied plan with HTTP status ${String(plan.httpStatus)}`);
-    }
+    assertEncodableDenial(plan);
     const status = w.open(STATUS);
     w.uint(CODE, plan.grpcCode);
     w.close(status);
