@@ -141,10 +141,11 @@ function fixedRateFor(baselineRps: number): number {
 }
 
 async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: string, peer: string | undefined): Promise<ServerUnderTest> {
-  if (s.server.kind === 'noop') return startNoop();
+  // --profile: a V8 CPU profile per Node row, the baseline too (summarise with bench/profile-summary.ts)
+  const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [];
+  if (s.server.kind === 'noop') return startNoop(profile);
   if (s.server.kind === 'peer') return startPeer(peer!, join(peerDir, 'policy.rego'), join(peerDir, 'data.json'), s.server.gomaxprocs);
-  // --profile: a V8 CPU profile per claimcheck row (summarise with bench/profile-summary.ts)
-  const nodeArgs = [...(s.nodeArgs ?? []), ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [])];
+  const nodeArgs = [...(s.nodeArgs ?? []), ...profile];
   // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)
   if (values['node-args']) nodeArgs.push(...values['node-args'].split(' ').filter((a) => a !== ''));
   return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [], nodeArgs);

@@ -53,8 +53,8 @@ async function launch(cmd: string, args: string[], readyMsg: string, env: Record
   };
 }
 
-export async function startNoop(): Promise<ServerUnderTest> {
-  return launch(process.execPath, ['bench/noop-server.mjs', '127.0.0.1:0'], 'noop serving');
+export async function startNoop(nodeArgs: string[] = []): Promise<ServerUnderTest> {
+  return launch(process.execPath, [...nodeArgs, 'bench/noop-server.mjs', '127.0.0.1:0'], 'noop serving');
 }
 
 export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = [], nodeArgs: string[] = []): Promise<ServerUnderTest> {

@@ -10,13 +10,15 @@ export interface ParsedJws {
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
+// decode() without { stream: true } keeps no state between calls, so one decoder serves all.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function decodeJsonObject(part: string): Record<string, unknown> | undefined {
   // RFC 7515 §2: base64url without padding; a length of 1 mod 4 is never valid.
   if (!B64URL.test(part) || part.length % 4 === 1) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(part, 'base64url')));
+    value = JSON.parse(UTF8.decode(Buffer.from(part, 'base64url')));
   } catch {
     return undefined;
   }

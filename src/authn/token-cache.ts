@@ -21,7 +21,7 @@
 import * as crypto from 'node:crypto';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { checkClaims } from './check-claims.js';
-import { Lru } from './lru.js';
+import { Lru, type LruStamped } from './lru.js';
 import { parseCompactJws } from './parse-compact.js';
 import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
 import { verifyParsed, type VerifyOptions } from './verify-token.js';
@@ -32,7 +32,7 @@ export const MAX_CACHED_TOKEN_CHARS = 8192;
 export const REJECTED_CACHE_SIZE = 10_000;
 export const REJECTED_TTL_MS = 10_000;
 
-interface VerifiedEntry {
+interface VerifiedEntry extends LruStamped {
   claims: Record<string, unknown>;
   /** the header as checkClaims reads it: only `typ` */
   header: Record<string, unknown>;
@@ -53,7 +53,7 @@ interface Signer {
 const NO_TYP: Record<string, unknown> = Object.freeze({});
 const MAX_SIGNERS = 1000;
 
-interface RejectedEntry {
+interface RejectedEntry extends LruStamped {
   failure: VerifyFailure;
   untilMs: number;
   /** undefined for malformed tokens, which fail whatever the configuration */
@@ -85,6 +85,7 @@ export class TokenCache {
   private readonly verified: Lru<string, VerifiedEntry>;
   private readonly rejected: Lru<string, RejectedEntry>;
   private readonly signers = new Map<string, Signer>();
+  private lastSigner: Signer | undefined;
   private readonly now: () => number;
 
   constructor(private readonly opts: TokenCacheOptions) {
@@ -101,6 +102,7 @@ export class TokenCache {
     this.verified.clear();
     this.rejected.clear();
     this.signers.clear();
+    this.lastSigner = undefined;
   }
 
   /** Same contract as verifyToken. */
@@ -136,7 +138,7 @@ export class TokenCache {
 
     const parsed = parseCompactJws(token, opts.maxTokenBytes);
     if ('ok' in parsed) {
-      if (parsed.reason === 'malformed_token') this.rejected.set(h, { failure: parsed, untilMs: this.now() + REJECTED_TTL_MS });
+      if (parsed.reason === 'malformed_token') this.rejected.set(h, { failure: parsed, untilMs: this.now() + REJECTED_TTL_MS, lruTick: 0 });
       return parsed;
     }
     // Versions are read before verifying: keys that change meanwhile make the entry stale, never wrongly fresh.
@@ -153,15 +155,24 @@ export class TokenCache {
           header: typ === undefined ? NO_TYP : { typ },
           signer: this.signer({ alg: result.verified.alg, kid: result.verified.kid, issuerKey: issuer.key, fingerprint: issuer.fingerprint, keysVersion: version }),
           staleAfterSec: exp + issuer.clockSkewSec,
+          lruTick: 0,
         });
       }
     } else if (result.reason === 'bad_signature' && versions.every((v) => v !== undefined)) {
-      this.rejected.set(h, { failure: result, untilMs: this.now() + REJECTED_TTL_MS, candidates, versions });
+      this.rejected.set(h, { failure: result, untilMs: this.now() + REJECTED_TTL_MS, candidates, versions, lruTick: 0 });
     }
     return result;
   }
 
   private signer(s: Signer): Signer {
+    // Nearly every insert has the signer of the one before: skip building the map key.
+    const last = this.lastSigner;
+    if (last && last.issuerKey === s.issuerKey && last.keysVersion === s.keysVersion && last.alg === s.alg && last.kid === s.kid && last.fingerprint === s.fingerprint) return last;
+    this.lastSigner = this.sharedSigner(s);
+    return this.lastSigner;
+  }
+
+  private sharedSigner(s: Signer): Signer {
     const key = `${s.issuerKey}\0${s.keysVersion}\0${s.alg}\0${s.kid ?? ''}\0${s.kid === undefined ? 0 : 1}`;
     const known = this.signers.get(key);
     if (known && known.fingerprint === s.fingerprint) return known;

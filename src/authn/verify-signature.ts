@@ -37,7 +37,7 @@ const RULES: Readonly<Record<string, Rule>> = {
 
 const HASH_BYTES: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, sha512: 64 };
 
-type Check = (data: Buffer, sig: Buffer) => Promise<boolean> | boolean;
+type Check = (data: Buffer, sig: Buffer) => boolean;
 
 const NEVER: Check = () => false;
 
@@ -48,14 +48,14 @@ const checks = new WeakMap<object, Map<string, Check>>();
  * Whether `token` (a compact JWS already passed by parseCompactJws) carries a valid `alg`
  * signature by `key`. Never throws; a key of the wrong type or size for `alg` is `false`.
  */
-export async function verifySignature(token: string, key: VerificationKey, alg: string): Promise<boolean> {
+export function verifySignature(token: string, key: VerificationKey, alg: string): boolean {
   const lastDot = token.lastIndexOf('.');
   if (lastDot <= 0 || token.indexOf('.') === lastDot) return false;
   // The signing input is the ASCII of header.payload (RFC 7515 §5.1 step 5), exactly as sent.
   const data = Buffer.from(token.slice(0, lastDot), 'latin1');
   const sig = Buffer.from(token.slice(lastDot + 1), 'base64url');
   try {
-    return await checkFor(key, alg)(data, sig);
+    return checkFor(key, alg)(data, sig);
   } catch {
     return false;
   }
@@ -99,16 +99,16 @@ function buildCheck(key: KeyObject | undefined, rule: Rule | undefined): Check {
           { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[rule.hash]! }
         : { key, padding: constants.RSA_PKCS1_PADDING };
       // RFC 8017 §8.2.2 / §8.1.2 step 1: a signature is exactly k octets.
-      return (data, sig) => sig.length === k && asyncVerify(rule.hash, data, opts, sig);
+      return (data, sig) => sig.length === k && verifyNow(rule.hash, data, opts, sig);
     }
     case 'ec': {
       if (key.type !== 'public' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== rule.curve) return NEVER;
       const opts = { key, dsaEncoding: 'ieee-p1363' as const };
-      return (data, sig) => sig.length === rule.sigBytes && asyncVerify(rule.hash, data, opts, sig);
+      return (data, sig) => sig.length === rule.sigBytes && verifyNow(rule.hash, data, opts, sig);
     }
     case 'ed25519': {
       if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') return NEVER;
-      return (data, sig) => sig.length === 64 && asyncVerify(null, data, key, sig);
+      return (data, sig) => sig.length === 64 && verifyNow(null, data, key, sig);
     }
     case 'hmac': {
       if (key.type !== 'secret' || (key.symmetricKeySize ?? 0) < rule.minBytes) return NEVER;
@@ -123,11 +123,11 @@ function buildCheck(key: KeyObject | undefined, rule: Rule | undefined): Check {
 }
 
 /**
- * The callback form runs on the libuv thread pool, as WebCrypto did: an RSA or ECDSA check
- * does not hold the event loop, and a single process uses spare cores for it.
+ * Synchronous on purpose. The callback form queues each check on libuv's thread pool: with
+ * one core per process (--workers defaults to the CPU count; a sidecar's CPU limit), the pool's
+ * threads only compete with the event loop, and the hand-offs cost more than the RSA operation
+ * (docs/performance.md: 2-3x the CPU per new token with 32 calls in flight on one core).
  */
-function asyncVerify(hash: string | null, data: Buffer, key: Parameters<typeof cryptoVerify>[2], sig: Buffer): Promise<boolean> {
-  return new Promise((resolve) => {
-    cryptoVerify(hash, data, key, sig, (err, ok) => resolve(!err && ok === true));
-  });
+function verifyNow(hash: string | null, data: Buffer, key: Parameters<typeof cryptoVerify>[2], sig: Buffer): boolean {
+  return cryptoVerify(hash, data, key, sig);
 }

@@ -33,9 +33,11 @@ export async function verifyParsed(
   const iss = parsed.payload.iss;
   // RFC 8725 §3.8: the issuer is matched exactly, and decides which keys may be used.
   if (typeof iss !== 'string') return invalid('untrusted_issuer');
-  const seen = new Set<string>();
-  const matching = candidates.filter((c) => c.issuer === iss && !seen.has(c.key) && seen.add(c.key));
-  if (matching.length === 0) return invalid('untrusted_issuer');
+  let matching: CompiledIssuer[] | undefined;
+  for (const c of candidates) {
+    if (c.issuer === iss && !matching?.some((m) => m.key === c.key)) (matching ??= []).push(c);
+  }
+  if (!matching) return invalid('untrusted_issuer');
   // Two accepted TrustedIssuers may share an iss (e.g. mesh-wide and local): the one whose key verifies decides.
   let first: VerifyFailure | undefined;
   for (const issuer of matching) {
@@ -69,7 +71,7 @@ async function verifyWithIssuer(
   let usedKid: string | undefined;
   let verified = false;
   for (const t of tries) {
-    if (await verifySignature(token, t.key, alg)) {
+    if (verifySignature(token, t.key, alg)) {
       verified = true;
       usedKid = t.kid ?? kid;
       break;

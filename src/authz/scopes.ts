@@ -10,15 +10,24 @@ function own(claims: Record<string, unknown>, k: string): unknown {
   return Object.prototype.hasOwnProperty.call(claims, k) ? claims[k] : undefined;
 }
 
-/** Union of `scope` (space-separated string) and `scp` (array of strings, or a space-separated string). */
-export function grantedScopes(claims: Record<string, unknown>): Set<string> {
-  const out = new Set<string>();
+/** Union of `scope` (space-separated string) and `scp` (array of strings, or a space-separated string), in order, without repeats. */
+export function grantedScopes(claims: Record<string, unknown>): string[] {
+  const out: string[] = [];
   const scope = own(claims, 'scope');
-  if (typeof scope === 'string') for (const w of words(scope)) out.add(w);
+  if (typeof scope === 'string') for (const w of words(scope)) out.push(w);
   const scp = own(claims, 'scp');
-  if (typeof scp === 'string') for (const w of words(scp)) out.add(w);
-  else if (Array.isArray(scp)) for (const w of scp) if (typeof w === 'string' && w !== '') out.add(w);
-  return out;
+  if (typeof scp === 'string') for (const w of words(scp)) out.push(w);
+  else if (Array.isArray(scp)) for (const w of scp) if (typeof w === 'string' && w !== '') out.push(w);
+  return withoutRepeats(out);
+}
+
+/** Per allowed request: the usual handful of scopes is checked pairwise, a token with many through a Set. */
+function withoutRepeats(list: string[]): string[] {
+  if (list.length > 16) return [...new Set(list)];
+  for (let i = 1; i < list.length; i++) {
+    if (list.lastIndexOf(list[i]!, i - 1) !== -1) return [...new Set(list)];
+  }
+  return list;
 }
 
 /** Whether `word` (non-empty, no space) is one of the space-separated words of `s`. */

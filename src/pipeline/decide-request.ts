@@ -132,25 +132,24 @@ async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: D
   const v = await verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps);
   if (!v.ok) return deny(v.kind, v.reason, v.description, steps, withRule);
   const verified = v.verified;
-  const withIdentity = { ...withRule, verified };
 
   if (rule.scopes) {
     const s = checkScopes(verified.claims, rule.scopes);
     steps?.push({ step: 'scopes', ok: s.ok, detail: s.ok ? 'required scopes present' : `missing scope; needs ${s.needed.join(' ')}` });
-    if (!s.ok) return deny('insufficient_scope', 'insufficient_scope', 'insufficient scope', steps, { ...withIdentity, scope: s.needed });
+    if (!s.ok) return deny('insufficient_scope', 'insufficient_scope', 'insufficient scope', steps, { policy, rule, verified, scope: s.needed });
   }
   if (rule.claims.length > 0) {
     const c = checkClaims(verified.claims, rule.claims);
     steps?.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
-    if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, withIdentity);
+    if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, { policy, rule, verified });
   }
   if (rule.condition) {
     const input = { claims: verified.claims, method, host: normalizeHost(req.host), path: np.path, rawPath: req.path, headers: req.headers, source: req.source, destination: req.destination, nowSec: ctx.nowSec };
     const c = checkCondition(rule.condition, input);
     steps?.push({ step: 'condition', ok: c.ok, detail: c.detail });
-    if (!c.ok) return deny('access_denied', c.reason, 'access denied', steps, withIdentity);
+    if (!c.ok) return deny('access_denied', c.reason, 'access denied', steps, { policy, rule, verified });
   }
-  return { allow: true, reason: 'allowed', ...withIdentity, credentialSource, steps: steps ?? NO_STEPS };
+  return { allow: true, reason: 'allowed', policy, rule, verified, credentialSource, steps: steps ?? NO_STEPS };
 }
 
 type VerifyOutcome = { ok: true; verified: Verified } | { ok: false; kind: DenyKind; reason: string; description: string };

@@ -64,7 +64,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     // audit_deny is counted under the reason enforce mode would have denied with
     const reason = decision.allow && decision.auditedDeny ? decision.auditedDeny.reason : decision.reason;
     deps.metrics.countCheck(label, reason, decision.policy?.key ?? '');
-    deps.metrics.checkDuration.observe({ decision: label }, Number(process.hrtime.bigint() - started) / 1e9);
+    deps.metrics.checkDuration.observe(label, Number(process.hrtime.bigint() - started) / 1e9);
     decisionLog.record(req, { label, reason, decision, ...(plan.kind === 'denied' ? { status: plan.httpStatus } : {}) });
     return plan;
   };

@@ -143,17 +143,6 @@ export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
   return plan;
 }
 
-/** A cached token's claims object is reused by every request that presents it: list its scopes once. */
-const scopeLists = new WeakMap<Record<string, unknown>, readonly string[]>();
-function scopeList(claims: Record<string, unknown>): string[] {
-  let list = scopeLists.get(claims);
-  if (!list) {
-    list = Object.freeze([...grantedScopes(claims)]);
-    scopeLists.set(claims, list);
-  }
-  return [...list];
-}
-
 /**
  * For Envoy's later filters (rate limits, access logs): namespace
  * `envoy.filters.http.ext_authz`. `scopes` is the granted scope list (omitted when
@@ -167,7 +156,7 @@ function dynamicMetadata(a: Allow): Record<string, unknown> | undefined {
   if (a.verified) meta.iss = a.verified.issuer.issuer;
   if (a.policy) meta.policy = a.policy.key;
   if (a.rule) meta.rule = a.rule.name;
-  const scopes = claims ? scopeList(claims) : [];
+  const scopes = claims ? grantedScopes(claims) : [];
   if (scopes.length > 0) meta.scopes = scopes;
   if (a.auditedDeny) meta.audit_deny = a.auditedDeny.reason;
   return Object.keys(meta).length ? meta : undefined;

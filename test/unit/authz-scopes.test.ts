@@ -15,9 +15,14 @@ describe('grantedScopes', () => {
   test('unions scope and scp', () => {
     assert.deepEqual([...grantedScopes({ scope: 'a', scp: ['b'] })].sort(), ['a', 'b']);
   });
+  test('lists each scope once, in first-seen order', () => {
+    assert.deepEqual(grantedScopes({ scope: 'b a b', scp: ['a', 'c', 'b'] }), ['b', 'a', 'c']);
+    const many = Array.from({ length: 40 }, (_, i) => `s${i % 20}`).join(' ');
+    assert.deepEqual(grantedScopes({ scope: many }), Array.from({ length: 20 }, (_, i) => `s${i}`));
+  });
   test('ignores a non-string scope and inherited properties', () => {
-    assert.equal(grantedScopes({ scope: ['a'] }).size, 0);
-    assert.equal(grantedScopes(Object.create({ scope: 'a' })).size, 0);
+    assert.equal(grantedScopes({ scope: ['a'] }).length, 0);
+    assert.equal(grantedScopes(Object.create({ scope: 'a' })).length, 0);
   });
 });
 
@@ -55,7 +60,7 @@ describe('checkScopes agrees with grantedScopes', () => {
       if (scpKind === 1) claims.scp = words();
       if (scpKind === 2) claims.scp = words().join(' ');
       const spec = { allOf: words().filter(() => rnd(2) === 0), anyOf: words().filter(() => rnd(2) === 0) };
-      const set = grantedScopes(claims);
+      const set = new Set(grantedScopes(claims));
       const expected = spec.allOf.every((s) => set.has(s)) && (spec.anyOf.length === 0 || spec.anyOf.some((s) => set.has(s)));
       const got = checkScopes(claims, spec).ok;
       assert.equal(got, expected, JSON.stringify({ claims, spec }));
