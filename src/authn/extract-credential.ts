@@ -15,15 +15,15 @@ export function extractCredential(
   rawPath: string,
   sources: readonly TokenSource[],
 ): Credential {
-  let chosen: { token: string; source: CredentialSourceRef } | undefined;
+  let chosen: { kind: 'token'; token: string; source: CredentialSourceRef } | undefined;
   for (const source of sources) {
     const found = fromSource(headers, rawPath, source);
     if (found.kind === 'conflict') return found;
     if (found.kind === 'none') continue;
-    if (!chosen) chosen = { token: found.token, source: sourceRef(source) };
+    if (!chosen) chosen = { kind: 'token', token: found.token, source: sourceRef(source) };
     else if (chosen.token !== found.token) return { kind: 'conflict', description: 'credentials in several places' };
   }
-  return chosen ? { kind: 'token', ...chosen } : { kind: 'none' };
+  return chosen ?? { kind: 'none' };
 }
 
 function sourceRef(source: TokenSource): CredentialSourceRef {
@@ -47,23 +47,42 @@ function fromSource(headers: ReadonlyMap<string, readonly string[]>, rawPath: st
  * comma-separated element is one credential attempt. A token68 (RFC 7235 §2.1) never holds a comma.
  */
 function fromHeader(values: readonly string[], prefix: string): Found {
+  // The usual request: one value, one credential; no split and no list.
+  if (values.length === 1 && !values[0]!.includes(',')) {
+    const token = credentialIn(values[0]!, prefix);
+    return token === undefined ? NONE : { kind: 'token', token };
+  }
   const tokens: string[] = [];
   for (const value of values) {
     for (const element of value.split(',')) {
-      const item = element.trim();
-      if (item === '') continue;
-      let token: string;
-      if (prefix === '') token = item;
-      else {
-        // The scheme is case-insensitive (RFC 7235 §2.1); another scheme (e.g. Basic) is not a bearer token.
-        if (item.slice(0, prefix.length).toLowerCase() !== prefix) continue;
-        token = item.slice(prefix.length).trim();
-      }
-      if (token !== '') tokens.push(token);
+      const token = credentialIn(element, prefix);
+      if (token !== undefined) tokens.push(token);
     }
   }
   if (tokens.length > 1) return { kind: 'conflict', description: 'several credentials in one header' };
   return tokens.length === 1 ? { kind: 'token', token: tokens[0]! } : NONE;
+}
+
+/** The token of one comma-separated element, when it has the scheme (`prefix`, lowercase; '' for a bare token). */
+function credentialIn(element: string, prefix: string): string | undefined {
+  const item = element.trim();
+  if (item === '') return undefined;
+  if (prefix === '') return item;
+  // The scheme is case-insensitive (RFC 7235 §2.1); another scheme (e.g. Basic) is not a bearer token.
+  if (!startsWithIgnoringAsciiCase(item, prefix)) return undefined;
+  const token = item.slice(prefix.length).trim();
+  return token === '' ? undefined : token;
+}
+
+/** `prefix` is lowercase. Only ASCII letters fold, as in String#toLowerCase for the schemes in use. */
+function startsWithIgnoringAsciiCase(s: string, prefix: string): boolean {
+  if (s.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = s.charCodeAt(i);
+    const lower = c >= 65 && c <= 90 ? c + 32 : c;
+    if (lower !== prefix.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** RFC 6265 §5.4 cookie header: `name=value; name2=value2`, possibly in several header values. */

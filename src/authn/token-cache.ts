@@ -22,8 +22,10 @@ import * as crypto from 'node:crypto';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { checkClaims } from './check-claims.js';
 import { Lru, type LruStamped } from './lru.js';
-import { parseCompactJws } from './parse-compact.js';
+import { parseCompactJws, type ParsedJws } from './parse-compact.js';
+import type { MaybePromise } from '../maybe-async.js';
 import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
+import type { Verified } from '../decision.js';
 import { verifyParsed, type VerifyOptions } from './verify-token.js';
 
 export const DEFAULT_TOKEN_CACHE_SIZE = 100_000;
@@ -105,24 +107,31 @@ export class TokenCache {
     this.lastSigner = undefined;
   }
 
-  /** Same contract as verifyToken. */
-  async verify(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): Promise<VerifyResult> {
+  /** Same contract as verifyToken; a hit (or a cached rejection) answers without a promise. */
+  verify(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): MaybePromise<VerifyResult> {
     const cacheable = this.opts.size > 0 && keys.keysVersion !== undefined && token.length <= MAX_CACHED_TOKEN_CHARS && token.length <= opts.maxTokenBytes;
     if (!cacheable) {
       const parsed = parseCompactJws(token, opts.maxTokenBytes);
       return 'ok' in parsed ? parsed : verifyParsed(token, parsed, candidates, keys, opts.nowSec);
     }
-    const versionOf = (issuer: CompiledIssuer) => keys.keysVersion!(issuer);
     const h = hashToken(token);
     const hit = this.verified.get(h);
     if (hit) {
       const s = hit.signer;
-      const issuer = candidates.find((c) => c.key === s.issuerKey);
-      if (issuer && issuer.fingerprint === s.fingerprint && versionOf(issuer) === s.keysVersion) {
+      let issuer: CompiledIssuer | undefined;
+      for (const c of candidates) {
+        if (c.key === s.issuerKey) {
+          issuer = c;
+          break;
+        }
+      }
+      if (issuer && issuer.fingerprint === s.fingerprint && keys.keysVersion!(issuer) === s.keysVersion) {
         const failure = checkClaims(hit.claims, hit.header, issuer, opts.nowSec);
         if (!failure) {
           this.opts.counters?.verifiedHit();
-          return { ok: true, verified: { claims: hit.claims, issuer, token, alg: s.alg, ...(s.kid !== undefined ? { kid: s.kid } : {}) } };
+          const verified: Verified = { claims: hit.claims, issuer, token, alg: s.alg };
+          if (s.kid !== undefined) verified.kid = s.kid;
+          return { ok: true, verified };
         }
         if (opts.nowSec >= hit.staleAfterSec) this.verified.delete(h);
         this.opts.counters?.verifiedMiss();
@@ -130,7 +139,7 @@ export class TokenCache {
       }
     }
     const rej = this.rejected.get(h);
-    if (rej && this.rejectedStillHolds(rej, candidates, versionOf)) {
+    if (rej && this.rejectedStillHolds(rej, candidates, keys)) {
       this.opts.counters?.rejectedHit();
       return rej.failure;
     }
@@ -141,9 +150,13 @@ export class TokenCache {
       if (parsed.reason === 'malformed_token') this.rejected.set(h, { failure: parsed, untilMs: this.now() + REJECTED_TTL_MS, lruTick: 0 });
       return parsed;
     }
+    return this.verifyMiss(h, token, parsed, candidates, keys, opts.nowSec);
+  }
+
+  private async verifyMiss(h: string, token: string, parsed: ParsedJws, candidates: readonly CompiledIssuer[], keys: KeyLookup, nowSec: number): Promise<VerifyResult> {
     // Versions are read before verifying: keys that change meanwhile make the entry stale, never wrongly fresh.
-    const versions = candidates.map((c) => versionOf(c));
-    const result = await verifyParsed(token, parsed, candidates, keys, opts.nowSec);
+    const versions = candidates.map((c) => keys.keysVersion!(c));
+    const result = await verifyParsed(token, parsed, candidates, keys, nowSec);
     if (result.ok) {
       const issuer = result.verified.issuer;
       const version = versions[candidates.indexOf(issuer)];
@@ -184,12 +197,12 @@ export class TokenCache {
   private rejectedStillHolds(
     rej: RejectedEntry,
     candidates: readonly CompiledIssuer[],
-    versionOf: (issuer: CompiledIssuer) => number | undefined,
+    keys: KeyLookup,
   ): boolean {
     if (this.now() >= rej.untilMs) return false;
     if (!rej.candidates) return true;
     // Same rule in the same snapshot (its issuers array is compiled once) and the same keys.
     if (rej.candidates !== candidates) return false;
-    return candidates.every((c, i) => versionOf(c) === rej.versions![i]);
+    return candidates.every((c, i) => keys.keysVersion!(c) === rej.versions![i]);
   }
 }

@@ -8,6 +8,7 @@ import { healthHandlers, type HealthState } from './health.js';
 import { loadProtos } from './load-protos.js';
 import { decodeCheckRequest } from './wire/decode-check-request.js';
 import { encodeCheckResponse } from './wire/encode-check-response.js';
+import { isPromise, type MaybePromise } from '../maybe-async.js';
 
 export interface GrpcServerOptions {
   /** host:port or unix:/path */
@@ -84,29 +85,51 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     }
   };
 
+  /** Any failure from here on is a 503 deny, never an RPC error (see above). */
+  const internalError = (err: unknown, requestId: string, callback: grpc.sendUnaryData<Buffer>) => {
+    reportInternal(err);
+    let fallback: Buffer;
+    try {
+      fallback = encodeCheckResponse(internalErrorPlan(requestId));
+    } catch (encodeErr) {
+      // Unreachable for a fixed plan; answering is still better than a hung call.
+      reportInternal(encodeErr);
+      callback({ code: grpc.status.UNAVAILABLE, details: 'internal error' }, null);
+      return;
+    }
+    callback(null, fallback);
+  };
+
+  const send = (plan: ResponsePlan, requestId: string, callback: grpc.sendUnaryData<Buffer>) => {
+    let buf: Buffer;
+    try {
+      buf = encodeCheckResponse(plan);
+    } catch (err) {
+      internalError(err, requestId, callback);
+      return;
+    }
+    callback(null, buf);
+  };
+
+  // A cached token is answered in the same tick (maybe-async.ts); a miss when the check settles.
   const handleCheck: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
     let requestId = '';
-    const answer = async (): Promise<Buffer> => {
+    let plan: MaybePromise<ResponsePlan>;
+    try {
       const req = decodeCheckRequest(call.request);
       requestId = req.requestId;
-      const plan = await opts.check(req);
-      return encodeCheckResponse(plan);
-    };
-    answer().then(
-      (buf) => callback(null, buf),
-      (err: unknown) => {
-        reportInternal(err);
-        let fallback: Buffer;
-        try {
-          fallback = encodeCheckResponse(internalErrorPlan(requestId));
-        } catch (encodeErr) {
-          // Unreachable for a fixed plan; answering is still better than a hung call.
-          reportInternal(encodeErr);
-          callback({ code: grpc.status.UNAVAILABLE, details: 'internal error' }, null);
-          return;
-        }
-        callback(null, fallback);
-      },
+      plan = opts.check(req);
+    } catch (err) {
+      internalError(err, requestId, callback);
+      return;
+    }
+    if (!isPromise(plan)) {
+      send(plan, requestId, callback);
+      return;
+    }
+    plan.then(
+      (p) => send(p, requestId, callback),
+      (err: unknown) => internalError(err, requestId, callback),
     );
   };
 

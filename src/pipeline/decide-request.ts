@@ -15,6 +15,8 @@ import { checkCondition } from '../authz/cel/check-condition.js';
 import { extractCredential } from '../authn/extract-credential.js';
 import { verifyToken } from '../authn/verify-token.js';
 import type { TokenCache } from '../authn/token-cache.js';
+import type { VerifyResult } from '../authn/types.js';
+import { then, type MaybePromise } from '../maybe-async.js';
 
 export const POLICY_EXTENSION = 'claimcheck.io/policy';
 
@@ -59,7 +61,7 @@ function selectPolicy(req: AuthRequest, snapshot: Snapshot, steps: Steps): Compi
   return p;
 }
 
-export async function decideRequest(req: AuthRequest, ctx: DecideContext): Promise<Decision> {
+export function decideRequest(req: AuthRequest, ctx: DecideContext): MaybePromise<Decision> {
   const steps: Steps = ctx.explain ? [] : undefined;
   const policy = selectPolicy(req, ctx.snapshot, steps);
   if (policy === 'missing-named') return deny('access_denied', 'policy_not_found', 'no policy', steps);
@@ -67,9 +69,9 @@ export async function decideRequest(req: AuthRequest, ctx: DecideContext): Promi
     if (ctx.options.unmatchedHost === 'allow') return { allow: true, reason: 'unmatched_host', steps: steps ?? NO_STEPS };
     return deny('access_denied', 'no_policy', 'no policy', steps);
   }
-  const decision = await decideWithPolicy(req, policy, ctx, steps);
-  if (decision.allow || policy.mode !== 'audit') return decision;
-  return auditAllow(req, policy, decision, ctx, steps);
+  const decision = decideWithPolicy(req, policy, ctx, steps);
+  if (policy.mode !== 'audit') return decision;
+  return then(decision, (d) => (d.allow ? d : auditAllow(req, policy, d, ctx, steps)));
 }
 
 /**
@@ -98,7 +100,7 @@ async function auditAllow(req: AuthRequest, policy: CompiledPolicy, denied: Deny
   return allow;
 }
 
-async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: DecideContext, steps: Steps): Promise<Decision> {
+function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: DecideContext, steps: Steps): MaybePromise<Decision> {
   const base = { policy };
   const np = normalizePath(req.path);
   if (!np.ok) {
@@ -122,41 +124,45 @@ async function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: D
 
   if (rule.action === 'allowAnonymous') {
     if (cred.kind !== 'token' || rule.issuers.length === 0) return { allow: true, reason: 'anonymous', ...withRule, steps: steps ?? NO_STEPS };
-    const v = await verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps);
-    // Like Envoy's allow_missing_or_failed: an invalid token on an anonymous rule is ignored.
-    if (!v.ok) return { allow: true, reason: 'anonymous', ...withRule, steps: steps ?? NO_STEPS };
-    return { allow: true, reason: 'allowed', ...withRule, verified: v.verified, credentialSource, steps: steps ?? NO_STEPS };
+    return then(verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps), (v): Decision =>
+      // Like Envoy's allow_missing_or_failed: an invalid token on an anonymous rule is ignored.
+      v.ok ? { allow: true, reason: 'allowed', ...withRule, verified: v.verified, credentialSource, steps: steps ?? NO_STEPS } : { allow: true, reason: 'anonymous', ...withRule, steps: steps ?? NO_STEPS },
+    );
   }
 
   if (cred.kind !== 'token') return deny('unauthorized', 'missing_token', 'token required', steps, withRule);
-  const v = await verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps);
-  if (!v.ok) return deny(v.kind, v.reason, v.description, steps, withRule);
-  const verified = v.verified;
-
-  if (rule.scopes) {
-    const s = checkScopes(verified.claims, rule.scopes);
-    steps?.push({ step: 'scopes', ok: s.ok, detail: s.ok ? 'required scopes present' : `missing scope; needs ${s.needed.join(' ')}` });
-    if (!s.ok) return deny('insufficient_scope', 'insufficient_scope', 'insufficient scope', steps, { policy, rule, verified, scope: s.needed });
-  }
-  if (rule.claims.length > 0) {
-    const c = checkClaims(verified.claims, rule.claims);
-    steps?.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
-    if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, { policy, rule, verified });
-  }
-  if (rule.condition) {
-    const input = { claims: verified.claims, method, host: normalizeHost(req.host), path: np.path, rawPath: req.path, headers: req.headers, source: req.source, destination: req.destination, nowSec: ctx.nowSec };
-    const c = checkCondition(rule.condition, input);
-    steps?.push({ step: 'condition', ok: c.ok, detail: c.detail });
-    if (!c.ok) return deny('access_denied', c.reason, 'access denied', steps, { policy, rule, verified });
-  }
-  return { allow: true, reason: 'allowed', policy, rule, verified, credentialSource, steps: steps ?? NO_STEPS };
+  return then(verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps), (v): Decision => {
+    if (!v.ok) return deny(v.kind, v.reason, v.description, steps, withRule);
+    const verified = v.verified;
+    if (rule.scopes) {
+      const s = checkScopes(verified.claims, rule.scopes);
+      steps?.push({ step: 'scopes', ok: s.ok, detail: s.ok ? 'required scopes present' : `missing scope; needs ${s.needed.join(' ')}` });
+      if (!s.ok) return deny('insufficient_scope', 'insufficient_scope', 'insufficient scope', steps, { policy, rule, verified, scope: s.needed });
+    }
+    if (rule.claims.length > 0) {
+      const c = checkClaims(verified.claims, rule.claims);
+      steps?.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
+      if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, { policy, rule, verified });
+    }
+    if (rule.condition) {
+      const input = { claims: verified.claims, method, host: normalizeHost(req.host), path: np.path, rawPath: req.path, headers: req.headers, source: req.source, destination: req.destination, nowSec: ctx.nowSec };
+      const c = checkCondition(rule.condition, input);
+      steps?.push({ step: 'condition', ok: c.ok, detail: c.detail });
+      if (!c.ok) return deny('access_denied', c.reason, 'access denied', steps, { policy, rule, verified });
+    }
+    return { allow: true, reason: 'allowed', policy, rule, verified, credentialSource, steps: steps ?? NO_STEPS };
+  });
 }
 
 type VerifyOutcome = { ok: true; verified: Verified } | { ok: false; kind: DenyKind; reason: string; description: string };
 
-async function verifyAndCheckRevocation(token: string, issuers: readonly CompiledIssuer[], ctx: DecideContext, steps: Steps): Promise<VerifyOutcome> {
+function verifyAndCheckRevocation(token: string, issuers: readonly CompiledIssuer[], ctx: DecideContext, steps: Steps): MaybePromise<VerifyOutcome> {
   const vopts = { nowSec: ctx.nowSec, maxTokenBytes: ctx.options.maxTokenBytes };
-  const r = await (ctx.tokenCache ? ctx.tokenCache.verify(token, issuers, ctx.keys, vopts) : verifyToken(token, issuers, ctx.keys, vopts));
+  const r = ctx.tokenCache ? ctx.tokenCache.verify(token, issuers, ctx.keys, vopts) : verifyToken(token, issuers, ctx.keys, vopts);
+  return then(r, (result) => checkRevocation(result, ctx, steps));
+}
+
+function checkRevocation(r: VerifyResult, ctx: DecideContext, steps: Steps): VerifyOutcome {
   if (!r.ok) {
     steps?.push({ step: 'verify', ok: false, detail: `${r.reason}: ${r.description}` });
     return { ok: false, kind: r.status === 'unavailable' ? 'temporarily_unavailable' : 'invalid_token', reason: r.reason, description: r.description };

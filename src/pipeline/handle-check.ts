@@ -12,6 +12,7 @@ import { buildAllowPlan } from '../respond/build-allow.js';
 import { buildDenyPlan } from '../respond/build-deny.js';
 import { normalizeHost } from '../authz/normalize-host.js';
 import { createDecisionLog, type DecisionLog } from '../telemetry/decision-log.js';
+import { isPromise, type MaybePromise } from '../maybe-async.js';
 
 export interface CheckHandlerDeps {
   getSnapshot(): Snapshot | undefined;
@@ -32,33 +33,27 @@ export function unavailablePlan(requestId: string, host: string, description = '
   );
 }
 
-export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) => Promise<ResponsePlan> {
+export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) => MaybePromise<ResponsePlan> {
   const now = deps.now ?? Date.now;
   const decisionLog = deps.decisionLog ?? createDecisionLog(deps.logger);
-  return async (req) => {
-    const started = process.hrtime.bigint();
-    let decision: Decision | undefined;
+
+  // The realm (normalised host) is computed only when denying.
+  const failed = (req: AuthRequest, err: unknown, decision: Decision | undefined): ResponsePlan => {
+    deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
+    deps.metrics.countCheck('deny', 'internal_error', decision?.policy?.key ?? '');
+    const plan = unavailablePlan(req.requestId, normalizeHost(req.host), 'internal error');
+    decisionLog.record(req, { label: 'deny', reason: 'internal_error', status: 503 });
+    return plan;
+  };
+
+  const answer = (req: AuthRequest, started: bigint, snapshot: Snapshot, decision: Decision): ResponsePlan => {
     let plan: ResponsePlan;
-    // The realm is needed only when denying; allowed requests skip the extra host normalisation.
-    const realm = () => normalizeHost(req.host);
     try {
-      const snapshot = deps.getSnapshot();
-      if (!snapshot) {
-        plan = unavailablePlan(req.requestId, realm());
-        deps.metrics.countCheck('deny', 'not_ready', '');
-        decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
-        return plan;
-      }
-      decision = await decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options });
       plan = decision.allow
         ? buildAllowPlan(decision, { snapshot, headers: req.headers, reservedPrefix: deps.options.reservedHeaderPrefix })
-        : buildDenyPlan(decision, { host: realm(), requestId: req.requestId });
+        : buildDenyPlan(decision, { host: normalizeHost(req.host), requestId: req.requestId });
     } catch (err) {
-      deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
-      deps.metrics.countCheck('deny', 'internal_error', decision?.policy?.key ?? '');
-      const failed = unavailablePlan(req.requestId, realm(), 'internal error');
-      decisionLog.record(req, { label: 'deny', reason: 'internal_error', status: 503 });
-      return failed;
+      return failed(req, err, decision);
     }
     const label = decision.allow ? (decision.auditedDeny ? 'audit_deny' : 'allow') : 'deny';
     // audit_deny is counted under the reason enforce mode would have denied with
@@ -67,6 +62,27 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     deps.metrics.checkDuration.observe(label, Number(process.hrtime.bigint() - started) / 1e9);
     decisionLog.record(req, { label, reason, decision, ...(plan.kind === 'denied' ? { status: plan.httpStatus } : {}) });
     return plan;
+  };
+
+  return (req) => {
+    const started = process.hrtime.bigint();
+    try {
+      const snapshot = deps.getSnapshot();
+      if (!snapshot) {
+        const plan = unavailablePlan(req.requestId, normalizeHost(req.host));
+        deps.metrics.countCheck('deny', 'not_ready', '');
+        decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
+        return plan;
+      }
+      const decision = decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options });
+      if (!isPromise(decision)) return answer(req, started, snapshot, decision);
+      return decision.then(
+        (d) => answer(req, started, snapshot, d),
+        (err: unknown) => failed(req, err, undefined),
+      );
+    } catch (err) {
+      return failed(req, err, undefined);
+    }
   };
 }
 
