@@ -20,7 +20,7 @@ import { SCENARIOS, type Scenario } from './scenarios.js';
 import { startClaimcheck, startNoop, startPeer, type ServerUnderTest } from './servers.js';
 import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
 import { printReport, type Row } from './report.js';
-import { pinningEnabled, unpinServer } from './pin.js';
+import { pinSelf, pinningEnabled, unpinServer } from './pin.js';
 
 const { values } = parseArgs({
   options: {
@@ -94,7 +94,8 @@ async function main(): Promise<number> {
 
     log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     log(`load: ghz ${GHZ_VERSION}, ${load.concurrency} concurrent calls on ${load.connections} connection(s); ${quick ? 'QUICK (numbers are not meaningful)' : 'full'} run`);
-    log(pinningEnabled() ? 'pinning: server on CPU 0, ghz on CPU 1 (--workers rows unpinned)' : 'pinning: off');
+    pinSelf();
+    log(pinningEnabled() ? 'pinning: server on CPU 0, ghz and this runner on CPU 1 (--workers rows unpinned)' : 'pinning: off');
     const rows: Row[] = [];
     let rate = 0;
     for (const s of scenarios) {
