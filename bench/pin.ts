@@ -8,13 +8,16 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 
+/** Read before pinSelf() narrows this process (and what it starts) to one CPU. */
+export const MACHINE_CPUS = availableParallelism();
+
 let enabled: boolean | undefined;
 /** rows that must not be pinned (several worker processes) */
 let serverUnpinned = false;
 
 export function pinningEnabled(): boolean {
   if (enabled === undefined) {
-    enabled = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && hasTaskset();
+    enabled = process.env.BENCH_PIN !== '0' && MACHINE_CPUS >= 2 && hasTaskset();
   }
   return enabled;
 }
@@ -34,8 +37,10 @@ function hasTaskset(): boolean {
 
 /** [command, args] to run `cmd args` on the role's CPU (taskset execs it: the pid is the command's). */
 export function pinned(role: 'server' | 'client', cmd: string, args: string[]): [string, string[]] {
-  if (!pinningEnabled() || (role === 'server' && serverUnpinned)) return [cmd, args];
-  return ['taskset', ['-c', role === 'server' ? '0' : '1', cmd, ...args]];
+  if (!pinningEnabled()) return [cmd, args];
+  // Children inherit the runner's CPU: an unpinned row is given every CPU explicitly.
+  const cpus = role === 'client' ? '1' : serverUnpinned ? `0-${MACHINE_CPUS - 1}` : '0';
+  return ['taskset', ['-c', cpus, cmd, ...args]];
 }
 
 /** Moves this process (every thread, and so the threads it starts later) to the client's CPU. */

@@ -8,7 +8,7 @@
  * row's ratio to the no-op baseline measured in the same run.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { cpus, freemem, loadavg, tmpdir, totalmem, availableParallelism } from 'node:os';
+import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import { SCENARIOS, type Scenario } from './scenarios.js';
 import { startClaimcheck, startNoop, startPeer, type ServerUnderTest } from './servers.js';
 import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
 import { printReport, type Row } from './report.js';
-import { pinSelf, pinningEnabled, unpinServer } from './pin.js';
+import { MACHINE_CPUS, pinSelf, pinningEnabled, unpinServer } from './pin.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,10 +38,10 @@ const smoke = values.smoke === true;
 const quick = values.quick === true || smoke;
 // --smoke: a few hundred requests per phase, only to prove every part still runs (npm test).
 const P = smoke
-  ? { warmSec: 0.5, maxSec: 1, fixedSec: 1, poolWarm: 50, poolMax: 300, poolFixedCap: 200, memoryPool: 600 }
+  ? { warmSec: 0.5, maxSec: 1, pairSec: 0.5, fixedSec: 1, poolWarm: 50, poolMax: 300, poolFixedCap: 200, memoryPool: 600 }
   : quick
-    ? { warmSec: 1, maxSec: 2, fixedSec: 2, poolWarm: 300, poolMax: 3000, poolFixedCap: 2000, memoryPool: 6000 }
-    : { warmSec: 3, maxSec: 10, fixedSec: 8, poolWarm: 5000, poolMax: 50000, poolFixedCap: 30000, memoryPool: 100000 };
+    ? { warmSec: 1, maxSec: 2, pairSec: 1, fixedSec: 2, poolWarm: 300, poolMax: 3000, poolFixedCap: 2000, memoryPool: 6000 }
+    : { warmSec: 3, maxSec: 10, pairSec: 5, fixedSec: 8, poolWarm: 5000, poolMax: 50000, poolFixedCap: 30000, memoryPool: 100000 };
 const load: LoadSettings = { concurrency: Number(values.concurrency ?? 32), connections: Number(values.connections ?? 1) };
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 
@@ -92,21 +92,27 @@ async function main(): Promise<number> {
       return f;
     };
 
-    log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    log(`machine: ${MACHINE_CPUS} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     log(`load: ghz ${GHZ_VERSION}, ${load.concurrency} concurrent calls on ${load.connections} connection(s); ${quick ? 'QUICK (numbers are not meaningful)' : 'full'} run`);
     pinSelf();
     log(pinningEnabled() ? 'pinning: server on CPU 0, ghz and this runner on CPU 1 (--workers rows unpinned)' : 'pinning: off');
     const rows: Row[] = [];
     let rate = 0;
     for (const s of scenarios) {
+      const ctx: Ctx = { ghz, rate, dataFile, pools, repeated, forged, fixedNeed, request };
+      // The machine's speed drifts by tens of percent within a run: every row gets its own
+      // short baseline measured just before it, and its ratios are against that one.
+      unpinServer(false);
+      const pair = s.server.kind === 'noop' ? undefined : await pairedBaseline(ctx);
       unpinServer(s.server.kind === 'claimcheck' && (s.server.workers ?? 1) > 1);
       const server = await start(s, configs, peerDir, peer);
       try {
-        const row = await measure(s, server, { ghz, rate, dataFile, pools, repeated, forged, fixedNeed, request });
+        const row = await measure(s, server, ctx);
+        if (pair) row.pair = pair;
         if (s.id === 'baseline') rate = fixedRateFor(row.rps);
         row.fixedRate = s.memoryOnly ? undefined : rate;
         rows.push(row);
-        log(`${s.id}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms, p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms, ${row.cpuPer10k.toFixed(2)} CPU s/10k, ${row.peakRssMiB.toFixed(0)} MiB`);
+        log(`${s.id}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms, p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms, ${row.cpuPer10k.toFixed(2)} CPU s/10k, ${row.peakRssMiB.toFixed(0)} MiB${pair ? ` (baseline beside it: ${pair.rps.toFixed(0)} req/s, ${pair.cpuPer10k.toFixed(2)} CPU s/10k)` : ''}`);
       } finally {
         await server.stop();
       }
@@ -114,7 +120,7 @@ async function main(): Promise<number> {
     const meta = {
       date: new Date().toISOString(),
       quick,
-      nproc: availableParallelism(),
+      nproc: MACHINE_CPUS,
       cpu: cpus()[0]?.model ?? 'unknown',
       memGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
       freeGiB: Number((freemem() / 2 ** 30).toFixed(1)),
@@ -161,6 +167,21 @@ interface Ctx {
   forged: string;
   fixedNeed(rate: number): number;
   request(token: string, path: string): object;
+}
+
+/** The no-op baseline's maximum throughput and CPU per request, measured briefly just before a row. */
+async function pairedBaseline(ctx: Ctx): Promise<{ rps: number; cpuPer10k: number }> {
+  const server = await startNoop();
+  try {
+    const file = ctx.dataFile('pair', [ctx.repeated.get('RS256')!], '/api/orders');
+    await runGhz(ctx.ghz, server.address, file, load, { durationSec: P.warmSec });
+    const cpu0 = cpuSeconds(server.pid);
+    const top = await runGhz(ctx.ghz, server.address, file, load, { durationSec: P.pairSec });
+    const cpu1 = cpuSeconds(server.pid);
+    return { rps: top.rps, cpuPer10k: ((cpu1 - cpu0) / Math.max(1, top.count)) * 10_000 };
+  } finally {
+    await server.stop();
+  }
 }
 
 async function measure(s: Scenario, server: ServerUnderTest, ctx: Ctx): Promise<Row> {

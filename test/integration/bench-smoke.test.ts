@@ -27,10 +27,16 @@ test('npm run bench --smoke measures the baseline, claimcheck and the peer and w
     });
     assert.equal(code, 0, stderr);
     assert.match(stdout, /\| scenario \| max req\/s \| × baseline \|/);
-    const report = JSON.parse(await readFile(json, 'utf8')) as { rows: { id: string; count: number; errors: number; rps: number; cpuPer10k: number; peakRssMiB: number }[] };
-    // the baseline runs again last, and ratios are against the mean of both runs
+    type Pair = { rps: number; cpuPer10k: number };
+    const report = JSON.parse(await readFile(json, 'utf8')) as { rows: { id: string; count: number; errors: number; rps: number; cpuPer10k: number; peakRssMiB: number; pair?: Pair }[] };
+    // the baseline runs first and last; every other row has a baseline measured just before it
     assert.deepEqual(report.rows.map((r) => r.id), ['baseline', ...only, 'baseline-end']);
-    assert.match(stdout, /against the mean of the two baseline rows/);
+    assert.match(stdout, /against the no-op baseline measured just before the row/);
+    for (const r of report.rows) {
+      const paired = r.id !== 'baseline' && r.id !== 'baseline-end';
+      assert.equal(r.pair !== undefined, paired, `${r.id}: a paired baseline exactly when it is not a baseline row`);
+      if (r.pair) assert.ok(r.pair.rps > 0 && r.pair.cpuPer10k > 0, `${r.id}: its baseline was measured`);
+    }
     for (const r of report.rows) {
       assert.ok(r.count > 0 && r.rps > 0, `${r.id} sent requests`);
       assert.equal(r.errors, 0, `${r.id} had no RPC errors`);
