@@ -38,10 +38,10 @@ const smoke = values.smoke === true;
 const quick = values.quick === true || smoke;
 // --smoke: a few hundred requests per phase, only to prove every part still runs (npm test).
 const P = smoke
-  ? { warmSec: 0.5, maxSec: 1, pairSec: 0.5, fixedSec: 1, poolWarm: 50, poolMax: 300, poolFixedCap: 200, memoryPool: 600 }
+  ? { warmSec: 0.5, maxSec: 1, fixedSec: 1, poolWarm: 50, poolMax: 300, poolFixedCap: 200, memoryPool: 600 }
   : quick
-    ? { warmSec: 1, maxSec: 2, pairSec: 1, fixedSec: 2, poolWarm: 300, poolMax: 3000, poolFixedCap: 2000, memoryPool: 6000 }
-    : { warmSec: 3, maxSec: 10, pairSec: 5, fixedSec: 8, poolWarm: 5000, poolMax: 50000, poolFixedCap: 30000, memoryPool: 100000 };
+    ? { warmSec: 1, maxSec: 2, fixedSec: 2, poolWarm: 300, poolMax: 3000, poolFixedCap: 2000, memoryPool: 6000 }
+    : { warmSec: 3, maxSec: 10, fixedSec: 8, poolWarm: 5000, poolMax: 50000, poolFixedCap: 30000, memoryPool: 100000 };
 const load: LoadSettings = { concurrency: Number(values.concurrency ?? 32), connections: Number(values.connections ?? 1) };
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 
@@ -100,21 +100,23 @@ async function main(): Promise<number> {
     let rate = 0;
     for (const s of scenarios) {
       const ctx: Ctx = { ghz, rate, dataFile, pools, repeated, forged, fixedNeed, request };
-      // The machine's speed drifts by tens of percent within a run: every row gets its own
-      // short baseline measured just before it, and its ratios are against that one.
+      // The machine's speed drifts by tens of percent within a minute: every row runs beside
+      // its own no-op baseline, the two loaded in turn (measure()), and its ratios are against that.
       unpinServer(false);
-      const pair = s.server.kind === 'noop' ? undefined : await pairedBaseline(ctx);
+      const pairServer = s.server.kind === 'noop' ? undefined : await startNoop();
       unpinServer(s.server.kind === 'claimcheck' && (s.server.workers ?? 1) > 1);
-      const server = await start(s, configs, peerDir, peer);
+      let server: ServerUnderTest | undefined;
       try {
-        const row = await measure(s, server, ctx);
-        if (pair) row.pair = pair;
+        server = await start(s, configs, peerDir, peer);
+        const row = await measure(s, server, ctx, pairServer);
         if (s.id === 'baseline') rate = fixedRateFor(row.rps);
         row.fixedRate = s.memoryOnly ? undefined : rate;
         rows.push(row);
+        const pair = row.pair;
         log(`${s.id}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms, p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms, ${row.cpuPer10k.toFixed(2)} CPU s/10k, ${row.peakRssMiB.toFixed(0)} MiB${pair ? ` (baseline beside it: ${pair.rps.toFixed(0)} req/s, ${pair.cpuPer10k.toFixed(2)} CPU s/10k)` : ''}`);
       } finally {
-        await server.stop();
+        await server?.stop();
+        await pairServer?.stop();
       }
     }
     const meta = {
@@ -169,22 +171,26 @@ interface Ctx {
   request(token: string, path: string): object;
 }
 
-/** The no-op baseline's maximum throughput and CPU per request, measured briefly just before a row. */
-async function pairedBaseline(ctx: Ctx): Promise<{ rps: number; cpuPer10k: number }> {
-  const server = await startNoop();
-  try {
-    const file = ctx.dataFile('pair', [ctx.repeated.get('RS256')!], '/api/orders');
-    await runGhz(ctx.ghz, server.address, file, load, { durationSec: P.warmSec });
-    const cpu0 = cpuSeconds(server.pid);
-    const top = await runGhz(ctx.ghz, server.address, file, load, { durationSec: P.pairSec });
-    const cpu1 = cpuSeconds(server.pid);
-    return { rps: top.rps, cpuPer10k: ((cpu1 - cpu0) / Math.max(1, top.count)) * 10_000 };
-  } finally {
-    await server.stop();
-  }
+/** Max-throughput segments of the row and of its baseline, loaded in turn: each loaded alone, drift shared. */
+const SEGMENTS = 3;
+
+interface Totals {
+  count: number;
+  sec: number;
+  cpu: number;
+  errors: number;
 }
 
-async function measure(s: Scenario, server: ServerUnderTest, ctx: Ctx): Promise<Row> {
+async function segment(ctx: Ctx, server: ServerUnderTest, file: string, settings: LoadSettings, how: { durationSec: number } | { total: number }, into: Totals): Promise<void> {
+  const cpu0 = cpuSeconds(server.pid);
+  const run = await runGhz(ctx.ghz, server.address, file, settings, how);
+  into.cpu += cpuSeconds(server.pid) - cpu0;
+  into.count += run.count;
+  into.sec += run.rps > 0 ? run.count / run.rps : 0;
+  into.errors += run.errors;
+}
+
+async function measure(s: Scenario, server: ServerUnderTest, ctx: Ctx, pairServer?: ServerUnderTest): Promise<Row> {
   const target = server.address;
   const loadFor: LoadSettings = { ...load, connections: s.connections ?? load.connections };
   const r = s.requests;
@@ -202,53 +208,73 @@ async function measure(s: Scenario, server: ServerUnderTest, ctx: Ctx): Promise<
     }
   }
 
-  let warm: string, max: string, fixed: string | undefined;
-  let maxHow: { durationSec: number } | { total: number };
-  let warmHow: typeof maxHow;
-  let fixedHow: typeof maxHow = { durationSec: P.fixedSec };
+  // The max phase is split into SEGMENTS parts when a baseline runs beside the row: pool rows
+  // get disjoint slices per part (ghz restarts its round-robin at the first message on every run).
+  const parts = pairServer ? SEGMENTS : 1;
+  let warm: string, fixed: string | undefined;
+  let max: string[];
+  let maxHow: ({ durationSec: number } | { total: number })[];
+  let warmHow: { durationSec: number } | { total: number };
+  let fixedHow: { durationSec: number } | { total: number } = { durationSec: P.fixedSec };
+  const split = (tokens: readonly string[], name: string) => {
+    const files: string[] = [];
+    const hows: { total: number }[] = [];
+    for (let i = 0; i < parts; i++) {
+      const slice = tokens.slice(Math.floor((i * tokens.length) / parts), Math.floor(((i + 1) * tokens.length) / parts));
+      files.push(ctx.dataFile(`${name}-${i}`, slice, r.path));
+      hows.push({ total: slice.length });
+    }
+    return { files, hows };
+  };
   if (r.tokens === 'pool') {
     const pool = ctx.pools.get(r.alg)!;
     if (s.memoryOnly) {
       warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, 1), r.path);
       warmHow = { total: 1 };
-      max = ctx.dataFile(`${s.id}-max`, pool, r.path);
-      maxHow = { total: pool.length };
+      ({ files: max, hows: maxHow } = split(pool, `${s.id}-max`));
     } else {
-      // Disjoint slices: ghz restarts its round-robin at the first message on every run.
       const a = P.poolWarm, b = a + P.poolMax, c = b + ctx.fixedNeed(ctx.rate);
       warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, a), r.path);
-      max = ctx.dataFile(`${s.id}-max`, pool.slice(a, b), r.path);
+      ({ files: max, hows: maxHow } = split(pool.slice(a, b), `${s.id}-max`));
       fixed = ctx.dataFile(`${s.id}-fixed`, pool.slice(b, c), r.path);
       warmHow = { total: a };
-      maxHow = { total: b - a };
       fixedHow = { total: c - b };
     }
   } else {
-    warm = max = fixed = ctx.dataFile(s.id, [firstToken], r.path);
+    warm = fixed = ctx.dataFile(s.id, [firstToken], r.path);
+    max = Array.from({ length: parts }, () => warm);
     warmHow = { durationSec: P.warmSec };
-    maxHow = { durationSec: P.maxSec };
+    maxHow = Array.from({ length: parts }, () => ({ durationSec: P.maxSec / parts }));
   }
 
+  const pairFile = pairServer ? ctx.dataFile('pair', [ctx.repeated.get('RS256')!], '/api/orders') : undefined;
+  if (pairServer) await runGhz(ctx.ghz, pairServer.address, pairFile!, load, { durationSec: P.warmSec });
   await runGhz(ctx.ghz, target, warm, loadFor, warmHow);
-  const cpu0 = cpuSeconds(server.pid);
-  const top: GhzRun = await runGhz(ctx.ghz, target, max, loadFor, maxHow);
-  const cpu1 = cpuSeconds(server.pid);
+  const top: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
+  const base: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
+  for (let i = 0; i < parts; i++) {
+    if (pairServer) await segment(ctx, pairServer, pairFile!, load, { durationSec: P.maxSec / parts }, base);
+    await segment(ctx, server, max[i]!, loadFor, maxHow[i]!, top);
+  }
+  const rps = top.sec > 0 ? top.count / top.sec : 0;
   let atRate: GhzRun | undefined;
   // The baseline runs first and sets the fixed rate for every row: half its maximum.
-  const rate = ctx.rate || fixedRateFor(top.rps);
+  const rate = ctx.rate || fixedRateFor(rps);
   if (!s.memoryOnly && fixed) atRate = await runGhz(ctx.ghz, target, fixed, loadFor, fixedHow, rate);
+  const per10k = (t: Totals) => (t.cpu / Math.max(1, t.count)) * 10_000;
   return {
     id: s.id,
     title: s.title,
-    rps: top.rps,
+    rps,
     count: top.count,
-    errors: top.errors + (atRate?.errors ?? 0),
+    errors: top.errors + base.errors + (atRate?.errors ?? 0),
     p50Ms: atRate?.p50Ms,
     p99Ms: atRate?.p99Ms,
     achievedRate: atRate?.rps,
-    cpuPer10k: ((cpu1 - cpu0) / Math.max(1, top.count)) * 10_000,
+    cpuPer10k: per10k(top),
     peakRssMiB: peakRssMiB(server.pid),
     loadavg: loadavg()[0]!,
+    ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base) } } : {}),
     ...(s.memoryOnly ? { note: `${top.count} distinct tokens sent` } : {}),
   };
 }
