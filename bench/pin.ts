@@ -1,9 +1,9 @@
 /**
- * CPU pinning: the server under test on CPU 0, ghz and this runner on CPU 1 (taskset), so on
- * a 2-core machine the server never shares its core (the runner's own garbage collection
- * after reading the token pools once slowed the first baseline by a third) and a single-process server gets exactly one
- * core, like the peer with GOMAXPROCS=1. `--workers` rows are not pinned. Off with
- * BENCH_PIN=0, or where taskset or a second CPU is missing.
+ * CPU pinning: the server under test on CPU 0, ghz and this runner on CPU 1 (taskset). On a
+ * 2-core machine the server never shares its core (the runner's own garbage collection after
+ * reading the token pools once slowed the first baseline by a third), and a single-process
+ * server gets exactly one core, like the peer with GOMAXPROCS=1. `--workers` rows get every
+ * CPU. Off with BENCH_PIN=0, or where taskset or a second CPU is missing.
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';

@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   }
   const peer = peerPath();
   const scenarios = SCENARIOS.filter((s) => (!only || only.has(s.id) || s.id === 'baseline') && (s.server.kind !== 'peer' || peer));
-  // The machine's load drifts over a run: measure the baseline again last, and compare every row with the mean of both.
+  // The baseline also runs last: the first sets the fixed rate, and the two show the drift over the run.
   const first = scenarios[0]!;
   if (scenarios.length > 2) scenarios.push({ ...first, id: 'baseline-end', title: `${first.title}, again at the end` });
   if (!peer) log(`peer rows skipped: the OPA peer (${OPA_VERSION}) is not built; run scripts/bench-tools.sh`);

@@ -87,7 +87,6 @@ export class TokenCache {
   private readonly verified: Lru<string, VerifiedEntry>;
   private readonly rejected: Lru<string, RejectedEntry>;
   private readonly signers = new Map<string, Signer>();
-  private lastSigner: Signer | undefined;
   private readonly now: () => number;
 
   constructor(private readonly opts: TokenCacheOptions) {
@@ -104,7 +103,6 @@ export class TokenCache {
     this.verified.clear();
     this.rejected.clear();
     this.signers.clear();
-    this.lastSigner = undefined;
   }
 
   /** Same contract as verifyToken; a hit (or a cached rejection) answers without a promise. */
@@ -178,14 +176,6 @@ export class TokenCache {
   }
 
   private signer(s: Signer): Signer {
-    // Nearly every insert has the signer of the one before: skip building the map key.
-    const last = this.lastSigner;
-    if (last && last.issuerKey === s.issuerKey && last.keysVersion === s.keysVersion && last.alg === s.alg && last.kid === s.kid && last.fingerprint === s.fingerprint) return last;
-    this.lastSigner = this.sharedSigner(s);
-    return this.lastSigner;
-  }
-
-  private sharedSigner(s: Signer): Signer {
     const key = `${s.issuerKey}\0${s.keysVersion}\0${s.alg}\0${s.kid ?? ''}\0${s.kid === undefined ? 0 : 1}`;
     const known = this.signers.get(key);
     if (known && known.fingerprint === s.fingerprint) return known;

@@ -85,6 +85,13 @@ function toKeyObject(key: VerificationKey): KeyObject | undefined {
   }
 }
 
+/*
+ * crypto.verify is called synchronously on purpose. The callback form queues each check on
+ * libuv's thread pool: with one core per process (--workers defaults to the CPU count; a
+ * sidecar's CPU limit), the pool's threads only compete with the event loop, and the
+ * hand-offs cost more than the RSA operation (docs/performance.md: 2-3x the CPU per new
+ * token with 32 calls in flight on one core).
+ */
 function buildCheck(key: KeyObject | undefined, rule: Rule | undefined): Check {
   if (!key || !rule) return NEVER;
   switch (rule.kind) {
@@ -99,16 +106,16 @@ function buildCheck(key: KeyObject | undefined, rule: Rule | undefined): Check {
           { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[rule.hash]! }
         : { key, padding: constants.RSA_PKCS1_PADDING };
       // RFC 8017 §8.2.2 / §8.1.2 step 1: a signature is exactly k octets.
-      return (data, sig) => sig.length === k && verifyNow(rule.hash, data, opts, sig);
+      return (data, sig) => sig.length === k && cryptoVerify(rule.hash, data, opts, sig);
     }
     case 'ec': {
       if (key.type !== 'public' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== rule.curve) return NEVER;
       const opts = { key, dsaEncoding: 'ieee-p1363' as const };
-      return (data, sig) => sig.length === rule.sigBytes && verifyNow(rule.hash, data, opts, sig);
+      return (data, sig) => sig.length === rule.sigBytes && cryptoVerify(rule.hash, data, opts, sig);
     }
     case 'ed25519': {
       if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') return NEVER;
-      return (data, sig) => sig.length === 64 && verifyNow(null, data, key, sig);
+      return (data, sig) => sig.length === 64 && cryptoVerify(null, data, key, sig);
     }
     case 'hmac': {
       if (key.type !== 'secret' || (key.symmetricKeySize ?? 0) < rule.minBytes) return NEVER;
@@ -120,14 +127,4 @@ function buildCheck(key: KeyObject | undefined, rule: Rule | undefined): Check {
       };
     }
   }
-}
-
-/**
- * Synchronous on purpose. The callback form queues each check on libuv's thread pool: with
- * one core per process (--workers defaults to the CPU count; a sidecar's CPU limit), the pool's
- * threads only compete with the event loop, and the hand-offs cost more than the RSA operation
- * (docs/performance.md: 2-3x the CPU per new token with 32 calls in flight on one core).
- */
-function verifyNow(hash: string | null, data: Buffer, key: Parameters<typeof cryptoVerify>[2], sig: Buffer): boolean {
-  return cryptoVerify(hash, data, key, sig);
 }

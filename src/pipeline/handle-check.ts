@@ -37,7 +37,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
   const now = deps.now ?? Date.now;
   const decisionLog = deps.decisionLog ?? createDecisionLog(deps.logger);
 
-  // The realm (normalised host) is computed only when denying.
+  // Any error is a 503 deny (fail closed), never a thrown gRPC error.
   const failed = (req: AuthRequest, err: unknown, decision: Decision | undefined): ResponsePlan => {
     deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
     deps.metrics.countCheck('deny', 'internal_error', decision?.policy?.key ?? '');
@@ -46,6 +46,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     return plan;
   };
 
+  // The realm (normalised host) is computed only when denying.
   const answer = (req: AuthRequest, started: bigint, snapshot: Snapshot, decision: Decision): ResponsePlan => {
     let plan: ResponsePlan;
     try {
