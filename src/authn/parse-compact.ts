@@ -40,6 +40,28 @@ export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws
   if (parts.length === 5) return invalid('unsupported_token');
   if (parts.length !== 3) return invalid('malformed_token');
   const [h, p, s] = parts as [string, string, string];
+  const head = parseHeader(h);
+  if ('ok' in head) return head;
+  const payload = decodeJsonObject(p);
+  if (!payload) return invalid('malformed_token');
+  if (!B64URL.test(s) || s.length % 4 === 1) return invalid('malformed_token');
+  // jku, x5u, jwk and x5c are deliberately never read: keys come only from the issuer's configuration.
+  return { header: head.header, payload, alg: head.alg, ...(head.kid !== undefined ? { kid: head.kid } : {}) };
+}
+
+type ParsedHeader = { header: Readonly<Record<string, unknown>>; alg: string; kid?: string };
+
+/**
+ * Accepted headers by their encoded form. An issuer's tokens share a handful of headers (one per
+ * signing key), so a new token usually skips decoding its header. Bounded: the header is the token's.
+ */
+const acceptedHeaders = new Map<string, ParsedHeader>();
+const MAX_REMEMBERED_HEADERS = 64;
+const MAX_REMEMBERED_HEADER_CHARS = 512;
+
+function parseHeader(h: string): ParsedHeader | VerifyFailure {
+  const known = acceptedHeaders.get(h);
+  if (known) return known;
   const header = decodeJsonObject(h);
   if (!header) return invalid('malformed_token');
   const alg = header.alg;
@@ -52,9 +74,12 @@ export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws
   // RFC 7519 §5.2: cty JWT means a nested token; verifying only the outer layer would be wrong.
   if (isJwtContentType(header.cty)) return invalid('unsupported_token');
   if (header.kid !== undefined && typeof header.kid !== 'string') return invalid('malformed_token');
-  const payload = decodeJsonObject(p);
-  if (!payload) return invalid('malformed_token');
-  if (!B64URL.test(s) || s.length % 4 === 1) return invalid('malformed_token');
-  // jku, x5u, jwk and x5c are deliberately never read: keys come only from the issuer's configuration.
-  return { header, payload, alg, ...(typeof header.kid === 'string' ? { kid: header.kid } : {}) };
+  // frozen: one object is shared by every token with this header
+  const parsed: ParsedHeader = { header: Object.freeze(header), alg, ...(typeof header.kid === 'string' ? { kid: header.kid } : {}) };
+  if (h.length <= MAX_REMEMBERED_HEADER_CHARS) {
+    if (acceptedHeaders.size >= MAX_REMEMBERED_HEADERS) acceptedHeaders.clear();
+    // a copy: `h` is a slice that would keep the whole token (a bearer credential) in memory
+    acceptedHeaders.set(Buffer.from(h, 'latin1').toString('latin1'), parsed);
+  }
+  return parsed;
 }

@@ -23,7 +23,7 @@ import type { CompiledIssuer } from '../compile/snapshot.js';
 import { checkClaims } from './check-claims.js';
 import { Lru, type LruStamped } from './lru.js';
 import { parseCompactJws, type ParsedJws } from './parse-compact.js';
-import type { MaybePromise } from '../maybe-async.js';
+import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
 import type { Verified } from '../decision.js';
 import { verifyParsed, type VerifyOptions } from './verify-token.js';
@@ -151,10 +151,15 @@ export class TokenCache {
     return this.verifyMiss(h, token, parsed, candidates, keys, opts.nowSec);
   }
 
-  private async verifyMiss(h: string, token: string, parsed: ParsedJws, candidates: readonly CompiledIssuer[], keys: KeyLookup, nowSec: number): Promise<VerifyResult> {
+  private verifyMiss(h: string, token: string, parsed: ParsedJws, candidates: readonly CompiledIssuer[], keys: KeyLookup, nowSec: number): MaybePromise<VerifyResult> {
     // Versions are read before verifying: keys that change meanwhile make the entry stale, never wrongly fresh.
     const versions = candidates.map((c) => keys.keysVersion!(c));
-    const result = await verifyParsed(token, parsed, candidates, keys, nowSec);
+    const result = verifyParsed(token, parsed, candidates, keys, nowSec);
+    if (isPromise(result)) return result.then((r) => this.remember(h, parsed, candidates, versions, r));
+    return this.remember(h, parsed, candidates, versions, result);
+  }
+
+  private remember(h: string, parsed: ParsedJws, candidates: readonly CompiledIssuer[], versions: (number | undefined)[], result: VerifyResult): VerifyResult {
     if (result.ok) {
       const issuer = result.verified.issuer;
       const version = versions[candidates.indexOf(issuer)];

@@ -1,5 +1,6 @@
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { Verified } from '../decision.js';
+import type { MaybePromise } from '../maybe-async.js';
 
 export type CredentialSourceRef = { type: 'header' | 'cookie' | 'query'; name: string };
 
@@ -35,7 +36,8 @@ export type KeyLookupResult =
 
 /** Per-issuer key sets; implemented by keys/. Never fetches anything named by the token. */
 export interface KeyLookup {
-  resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): Promise<KeyLookupResult>;
+  /** A value when the keys are at hand (the usual case), a promise when a fetch must be waited for. */
+  resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): MaybePromise<KeyLookupResult>;
   /**
    * A value that changes whenever the issuer's usable keys change; undefined while it has none.
    * Optional: without it, verified tokens are never cached.

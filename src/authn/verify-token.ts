@@ -3,7 +3,9 @@ import type { CompiledIssuer } from '../compile/snapshot.js';
 import { checkClaims } from './check-claims.js';
 import { invalid } from './invalid.js';
 import { parseCompactJws, type ParsedJws } from './parse-compact.js';
-import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
+import type { Verified } from '../decision.js';
+import { isPromise, type MaybePromise } from '../maybe-async.js';
+import type { KeyLookup, KeyLookupResult, VerifyFailure, VerifyResult } from './types.js';
 import { verifySignature } from './verify-signature.js';
 
 export interface VerifyOptions {
@@ -11,25 +13,28 @@ export interface VerifyOptions {
   maxTokenBytes: number;
 }
 
-export async function verifyToken(
+export function verifyToken(
   token: string,
   candidates: readonly CompiledIssuer[],
   keys: KeyLookup,
   opts: VerifyOptions,
-): Promise<VerifyResult> {
+): MaybePromise<VerifyResult> {
   const parsed = parseCompactJws(token, opts.maxTokenBytes);
   if ('ok' in parsed) return parsed;
   return verifyParsed(token, parsed, candidates, keys, opts.nowSec);
 }
 
-/** verifyToken after parseCompactJws: the token cache parses once and keeps the parsed form. */
-export async function verifyParsed(
+/**
+ * verifyToken after parseCompactJws: the token cache parses once and keeps the parsed form.
+ * A value when every key was at hand, a promise only when a key lookup had to wait.
+ */
+export function verifyParsed(
   token: string,
   parsed: ParsedJws,
   candidates: readonly CompiledIssuer[],
   keys: KeyLookup,
   nowSec: number,
-): Promise<VerifyResult> {
+): MaybePromise<VerifyResult> {
   const iss = parsed.payload.iss;
   // RFC 8725 §3.8: the issuer is matched exactly, and decides which keys may be used.
   if (typeof iss !== 'string') return invalid('untrusted_issuer');
@@ -38,50 +43,77 @@ export async function verifyParsed(
     if (c.issuer === iss && !matching?.some((m) => m.key === c.key)) (matching ??= []).push(c);
   }
   if (!matching) return invalid('untrusted_issuer');
-  // Two accepted TrustedIssuers may share an iss (e.g. mesh-wide and local): the one whose key verifies decides.
-  let first: VerifyFailure | undefined;
-  for (const issuer of matching) {
-    const result = await verifyWithIssuer(token, parsed, issuer, keys, nowSec);
+  return tryIssuers(token, parsed, matching, 0, keys, nowSec, undefined);
+}
+
+/** Two accepted TrustedIssuers may share an iss (e.g. mesh-wide and local): the first whose key verifies decides. */
+function tryIssuers(
+  token: string,
+  parsed: ParsedJws,
+  matching: readonly CompiledIssuer[],
+  from: number,
+  keys: KeyLookup,
+  nowSec: number,
+  first: VerifyFailure | undefined,
+): MaybePromise<VerifyResult> {
+  for (let i = from; i < matching.length; i++) {
+    const result = verifyWithIssuer(token, parsed, matching[i]!, keys, nowSec);
+    if (isPromise(result)) {
+      return result.then((r) => (r.ok ? r : tryIssuers(token, parsed, matching, i + 1, keys, nowSec, first ?? r)));
+    }
     if (result.ok) return result;
     first ??= result;
   }
   return first!;
 }
 
-async function verifyWithIssuer(
+const KEYS_UNAVAILABLE: VerifyFailure = { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+
+function verifyWithIssuer(
   token: string,
   parsed: ParsedJws,
   issuer: CompiledIssuer,
   keys: KeyLookup,
   nowSec: number,
-): Promise<VerifyResult> {
-  const { alg, kid } = parsed;
+): MaybePromise<VerifyResult> {
   // RFC 8725 §3.1: the issuer's allow-list, never the token, decides the algorithm; with key types
   // checked by keys/, this is what stops HS256-with-the-RSA-public-key confusion.
-  if (!issuer.algorithms.includes(alg)) return invalid('alg_not_allowed');
-  let found: Awaited<ReturnType<KeyLookup['resolve']>>;
+  if (!issuer.algorithms.includes(parsed.alg)) return invalid('alg_not_allowed');
+  let found: MaybePromise<KeyLookupResult>;
   try {
-    found = await keys.resolve(issuer, kid !== undefined ? { alg, kid } : { alg });
+    found = keys.resolve(issuer, parsed.kid !== undefined ? { alg: parsed.alg, kid: parsed.kid } : { alg: parsed.alg });
   } catch {
     // "Cannot verify right now" is a 503, never a 401 and never an exception out of the pipeline.
-    return { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+    return KEYS_UNAVAILABLE;
   }
+  if (isPromise(found)) {
+    return found.then(
+      (f) => verifyWithKeys(token, parsed, issuer, f, nowSec),
+      () => KEYS_UNAVAILABLE,
+    );
+  }
+  return verifyWithKeys(token, parsed, issuer, found, nowSec);
+}
+
+function verifyWithKeys(token: string, parsed: ParsedJws, issuer: CompiledIssuer, found: KeyLookupResult, nowSec: number): VerifyResult {
   if (!found.ok) return found;
-  const tries = [{ key: found.key, kid: found.kid }, ...(found.more ?? [])];
+  const { alg, kid } = parsed;
   let usedKid: string | undefined;
-  let verified = false;
-  for (const t of tries) {
-    if (verifySignature(token, t.key, alg)) {
-      verified = true;
-      usedKid = t.kid ?? kid;
-      break;
+  let verified = verifySignature(token, found.key, alg);
+  if (verified) usedKid = found.kid ?? kid;
+  else if (found.more) {
+    for (const t of found.more) {
+      if (verifySignature(token, t.key, alg)) {
+        verified = true;
+        usedKid = t.kid ?? kid;
+        break;
+      }
     }
   }
   if (!verified) return invalid('bad_signature');
   const failure = checkClaims(parsed.payload, parsed.header, issuer, nowSec);
   if (failure) return failure;
-  return {
-    ok: true,
-    verified: { claims: parsed.payload, issuer, token, alg, ...(usedKid !== undefined ? { kid: usedKid } : {}) },
-  };
+  const result: Verified = { claims: parsed.payload, issuer, token, alg };
+  if (usedKid !== undefined) result.kid = usedKid;
+  return { ok: true, verified: result };
 }

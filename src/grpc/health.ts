@@ -1,7 +1,10 @@
 /** grpc.health.v1.Health (github.com/grpc/grpc/blob/master/doc/health-checking.md). */
-import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from './load-protos.js';
+import { GrpcCode } from './transport/grpc-codes.js';
+import type { GrpcMethod } from './transport/http2-grpc-server.js';
 
 export const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
+const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
@@ -56,39 +59,51 @@ export class HealthState {
 type HealthRequest = { service?: unknown };
 type HealthResponse = { status: ServingStatus };
 
-export function healthHandlers(state: HealthState): grpc.UntypedServiceImplementation {
-  const check: grpc.handleUnaryCall<HealthRequest, HealthResponse> = (call, callback) => {
-    const service = typeof call.request?.service === 'string' ? call.request.service : '';
-    const status = state.statusOf(service);
-    if (status === undefined) {
-      callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' }, null);
-      return;
-    }
-    callback(null, { status });
+/** grpc.health.v1.Health/Check and /Watch for the transport; protobufjs is fine off the hot path. */
+export function healthMethods(state: HealthState): [string, GrpcMethod][] {
+  const def = loadProtos().health;
+  const decode = (buf: Buffer): string => {
+    const req = def.Check!.requestDeserialize(buf) as HealthRequest;
+    return typeof req.service === 'string' ? req.service : '';
+  };
+  const encode = (res: HealthResponse): Buffer => def.Check!.responseSerialize(res);
+
+  const check: GrpcMethod = {
+    kind: 'unary',
+    handle(request) {
+      const status = state.statusOf(decode(request));
+      if (status === undefined) return { code: GrpcCode.NOT_FOUND, details: 'unknown service' };
+      return { message: encode({ status }) };
+    },
   };
 
-  const watch: grpc.handleServerStreamingCall<HealthRequest, HealthResponse> = (call) => {
-    const service = typeof call.request?.service === 'string' ? call.request.service : '';
-    // Per the health spec an unknown service gets SERVICE_UNKNOWN and the stream stays open.
-    const statusNow = (): ServingStatus => state.statusOf(service) ?? 'SERVICE_UNKNOWN';
-    let last: ServingStatus | undefined;
-    const send = () => {
-      const status = statusNow();
-      if (status === last) return;
-      last = status;
-      call.write({ status });
-    };
-    const unsubscribe = state.watch({
-      onChange: send,
-      onClose: () => {
-        unsubscribe();
-        call.end();
-      },
-    });
-    call.on('cancelled', unsubscribe);
-    call.on('error', unsubscribe);
-    send();
+  const watch: GrpcMethod = {
+    kind: 'server-stream',
+    handle(request, call) {
+      const service = decode(request);
+      // Per the health spec an unknown service gets SERVICE_UNKNOWN and the stream stays open.
+      const statusNow = (): ServingStatus => state.statusOf(service) ?? 'SERVICE_UNKNOWN';
+      let last: ServingStatus | undefined;
+      const send = () => {
+        const status = statusNow();
+        if (status === last) return;
+        last = status;
+        call.write(encode({ status }));
+      };
+      const unsubscribe = state.watch({
+        onChange: send,
+        onClose: () => {
+          unsubscribe();
+          call.end();
+        },
+      });
+      call.onClose(unsubscribe);
+      send();
+    },
   };
 
-  return { Check: check, Watch: watch };
+  return [
+    [`/${HEALTH_SERVICE}/Check`, check],
+    [`/${HEALTH_SERVICE}/Watch`, watch],
+  ];
 }

@@ -1,11 +1,11 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { ClaimcheckError } from '../errors.js';
 import type { AuthRequest } from '../request.js';
 import type { DeniedPlan, ResponsePlan } from '../respond/plan.js';
-import { healthHandlers, type HealthState } from './health.js';
-import { loadProtos } from './load-protos.js';
+import { healthMethods, type HealthState } from './health.js';
+import { GrpcCode } from './transport/grpc-codes.js';
+import { Http2GrpcServer, type GrpcMethod, type UnaryReply } from './transport/http2-grpc-server.js';
 import { decodeCheckRequest } from './wire/decode-check-request.js';
 import { encodeCheckResponse } from './wire/encode-check-response.js';
 import { isPromise, type MaybePromise } from '../maybe-async.js';
@@ -37,14 +37,15 @@ export interface RunningGrpcServer {
  *   connection pins Envoy to one replica; GOAWAY makes it reconnect and spread out.
  *   In-flight Checks finish within the grace time; new ones go to the new connection.
  */
-export const SERVER_OPTIONS: grpc.ServerOptions = {
-  'grpc.max_receive_message_length': 4 * 1024 * 1024,
-  'grpc.max_send_message_length': 4 * 1024 * 1024,
-  'grpc.keepalive_time_ms': 60_000,
-  'grpc.keepalive_timeout_ms': 20_000,
-  'grpc.max_connection_age_ms': 10 * 60_000,
-  'grpc.max_connection_age_grace_ms': 30_000,
+export const SERVER_OPTIONS = {
+  maxReceiveBytes: 4 * 1024 * 1024,
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  maxConnectionAgeMs: 10 * 60_000,
+  maxConnectionAgeGraceMs: 30_000,
 };
+
+export const CHECK_PATH = '/envoy.service.auth.v3.Authorization/Check';
 
 /** The 503 for anything that went wrong in claimcheck itself: fail closed, never an RPC error. */
 export function internalErrorPlan(requestId: string): DeniedPlan {
@@ -58,25 +59,6 @@ export function internalErrorPlan(requestId: string): DeniedPlan {
 }
 
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const protos = loadProtos();
-  const checkDef = protos.authorization.Check;
-  if (!checkDef) throw new ClaimcheckError('grpc_proto', 'Authorization service has no Check method');
-
-  /*
-   * Decoding and encoding happen inside the handler, not in grpc-js: a request that
-   * fails to decode or a response that fails to encode would otherwise become an RPC
-   * error, which Envoy with failure_mode_allow (Istio failOpen) lets through.
-   * wire/ does both straight between bytes and the domain types: protobufjs objects
-   * cost ~16% of a Check's CPU.
-   */
-  const authorization: grpc.ServiceDefinition = {
-    Check: {
-      ...checkDef,
-      requestDeserialize: (buf: Buffer) => buf,
-      responseSerialize: (buf: Buffer) => buf,
-    },
-  };
-
   const reportInternal = (err: unknown) => {
     try {
       opts.onInternalError?.(err);
@@ -85,67 +67,64 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     }
   };
 
-  /** Any failure from here on is a 503 deny, never an RPC error (see above). */
-  const internalError = (err: unknown, requestId: string, callback: grpc.sendUnaryData<Buffer>) => {
+  /*
+   * Decoding and encoding happen here, inside the method, so a request that fails to decode
+   * or a response that fails to encode becomes a 503 deny, not an RPC error, which Envoy
+   * with failure_mode_allow (Istio failOpen) lets through. wire/ does both straight between
+   * bytes and the domain types: protobufjs objects cost ~16% of a Check's CPU.
+   */
+  const internalError = (err: unknown, requestId: string): UnaryReply => {
     reportInternal(err);
-    let fallback: Buffer;
     try {
-      fallback = encodeCheckResponse(internalErrorPlan(requestId));
+      return { message: encodeCheckResponse(internalErrorPlan(requestId)) };
     } catch (encodeErr) {
       // Unreachable for a fixed plan; answering is still better than a hung call.
       reportInternal(encodeErr);
-      callback({ code: grpc.status.UNAVAILABLE, details: 'internal error' }, null);
-      return;
+      return { code: GrpcCode.UNAVAILABLE, details: 'internal error' };
     }
-    callback(null, fallback);
   };
 
-  const send = (plan: ResponsePlan, requestId: string, callback: grpc.sendUnaryData<Buffer>) => {
-    let buf: Buffer;
+  const send = (plan: ResponsePlan, requestId: string): UnaryReply => {
     try {
-      buf = encodeCheckResponse(plan);
+      return { message: encodeCheckResponse(plan) };
     } catch (err) {
-      internalError(err, requestId, callback);
-      return;
+      return internalError(err, requestId);
     }
-    callback(null, buf);
   };
 
   // A cached token is answered in the same tick (maybe-async.ts); a miss when the check settles.
-  const handleCheck: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
+  const handleCheck = (request: Buffer): MaybePromise<UnaryReply> => {
     let requestId = '';
     let plan: MaybePromise<ResponsePlan>;
     try {
-      const req = decodeCheckRequest(call.request);
+      const req = decodeCheckRequest(request);
       requestId = req.requestId;
       plan = opts.check(req);
     } catch (err) {
-      internalError(err, requestId, callback);
-      return;
+      return internalError(err, requestId);
     }
-    if (!isPromise(plan)) {
-      send(plan, requestId, callback);
-      return;
-    }
-    plan.then(
-      (p) => send(p, requestId, callback),
-      (err: unknown) => internalError(err, requestId, callback),
+    if (!isPromise(plan)) return send(plan, requestId);
+    return plan.then(
+      (p) => send(p, requestId),
+      (err: unknown) => internalError(err, requestId),
     );
   };
 
-  const server = new grpc.Server(SERVER_OPTIONS);
-  server.addService(authorization, { Check: handleCheck });
-  server.addService(protos.health, healthHandlers(opts.health));
+  const methods = new Map<string, GrpcMethod>([
+    [CHECK_PATH, { kind: 'unary', handle: handleCheck }],
+    ...healthMethods(opts.health),
+  ]);
+  const server = new Http2GrpcServer(methods, { ...SERVER_OPTIONS, onHandlerError: reportInternal });
 
   const unixPath = opts.addr.startsWith('unix:') ? socketPath(opts.addr) : undefined;
   if (unixPath) await removeStaleSocket(unixPath);
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.addr, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
-      if (err) reject(new ClaimcheckError('grpc_bind', `cannot listen on ${opts.addr}: ${err.message}`, { cause: err }));
-      else resolve(boundPort);
-    });
-  });
+  let port: number | undefined;
+  try {
+    port = await server.listen(unixPath ? { path: unixPath } : parseHostPort(opts.addr));
+  } catch (err) {
+    throw new ClaimcheckError('grpc_bind', `cannot listen on ${opts.addr}: ${(err as Error).message}`, { cause: err });
+  }
 
   let drained: Promise<void> | undefined;
   return {
@@ -171,7 +150,15 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   };
 }
 
-/** grpc-js accepts unix:/abs, unix:rel and unix:///abs. */
+/** HOST:PORT, [IPv6]:PORT or :PORT (every interface). */
+export function parseHostPort(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(addr);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ClaimcheckError('grpc_bind', `cannot listen on ${addr}: expected HOST:PORT, [IPv6]:PORT or unix:/path`);
+  return { host: m[1] ?? (m[2] || '::'), port };
+}
+
+/** unix:/abs, unix:rel and unix:///abs, as grpc-js and Envoy write them. */
 function socketPath(addr: string): string {
   const rest = addr.slice('unix:'.length);
   return rest.startsWith('//') ? rest.slice(2) : rest;

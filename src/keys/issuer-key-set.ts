@@ -1,6 +1,7 @@
 /** The keys of one TrustedIssuer: first load, scheduled refresh, unknown-kid refetch, retries, staleness. */
 import type { KeyLookupResult, VerifyFailure } from '../authn/types.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
+import type { MaybePromise } from '../maybe-async.js';
 import { ClaimcheckError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -31,6 +32,12 @@ export interface KeySetOptions {
 
 const unavailable: VerifyFailure = { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
 
+const MAX_RESOLVED = 64;
+
+function resolvedKey(header: { alg: string; kid?: string }): string {
+  return header.kid === undefined ? header.alg : `${header.alg}\0${header.kid}`;
+}
+
 /** Process-wide, so a replaced key set never reuses a version its predecessor handed out. */
 let versionSeq = 0;
 
@@ -49,6 +56,8 @@ export class IssuerKeySet {
   private closed = false;
   private version = 0;
   private versionJson: string | undefined;
+  /** resolve()'s successful answers for the current keys, by alg and kid */
+  private readonly resolved = new Map<string, KeyLookupResult>();
 
   constructor(issuer: CompiledIssuer, private readonly opts: KeySetOptions) {
     this.issuer = issuer;
@@ -72,6 +81,7 @@ export class IssuerKeySet {
   /** A snapshot swap with the same keysFingerprint keeps this set; later imports use the new algorithms. */
   update(issuer: CompiledIssuer): void {
     this.issuer = issuer;
+    this.resolved.clear();
   }
 
   close(): void {
@@ -79,8 +89,25 @@ export class IssuerKeySet {
     clearTimeout(this.timer);
   }
 
-  async resolve(header: { alg: string; kid?: string }): Promise<KeyLookupResult> {
+  /**
+   * Without a promise when the keys are usable and this alg/kid was resolved before against the
+   * same keys: a new token from a known signer then costs no microtask (docs/performance.md).
+   */
+  resolve(header: { alg: string; kid?: string }): MaybePromise<KeyLookupResult> {
     const now = this.opts.now();
+    if (this.keys && (!this.remote || this.usable(now))) {
+      const known = this.resolved.get(resolvedKey(header));
+      if (known) {
+        // Timers may lag (suspended process, fake clocks): a due refresh also starts from here, in the background.
+        if (this.remote && now >= this.nextRefreshAtMs) void this.refetchIfAllowed(now);
+        return known;
+      }
+    }
+    return this.resolveSlowly(header, now);
+  }
+
+  private async resolveSlowly(header: { alg: string; kid?: string }, now: number): Promise<KeyLookupResult> {
+    const keysBefore = this.keys;
     if (this.remote) {
       if (!this.usable(now)) {
         await this.boundedWait(this.refetchIfAllowed(now));
@@ -101,7 +128,13 @@ export class IssuerKeySet {
       // The refetch that may bring this kid is still running: "cannot verify right now", not "bad token".
       if (found === 'unknown_kid' && !settled) return unavailable;
     }
-    return lookupResult(found, header.alg);
+    const result = await lookupResult(found, header.alg);
+    // Only successes, and only if the keys did not change meanwhile; kids are the token's, so the map is bounded.
+    if (result.ok && this.keys === keysBefore && keysBefore) {
+      if (this.resolved.size >= MAX_RESOLVED) this.resolved.clear();
+      this.resolved.set(resolvedKey(header), result);
+    }
+    return result;
   }
 
   /**
@@ -223,6 +256,7 @@ export class IssuerKeySet {
     const previous = this.keys;
     const afterFailures = this.health.failures;
     this.keys = set.keys;
+    this.resolved.clear();
     this.health.succeeded(now);
     const json = JSON.stringify(set.keys.map((k) => k.jwk));
     if (json !== this.versionJson) {

@@ -1,6 +1,7 @@
 /** All issuers' key sets, kept in step with the snapshot; implements authn's KeyLookup. */
 import type { KeyLookup, KeyLookupResult } from '../authn/types.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
+import type { MaybePromise } from '../maybe-async.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { IssuerKeySet, type KeySetOptions, type KeySetStatus } from './issuer-key-set.js';
@@ -73,9 +74,9 @@ export class KeyRegistry implements KeyLookup {
     }
   }
 
-  resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): Promise<KeyLookupResult> {
+  resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): MaybePromise<KeyLookupResult> {
     const set = this.sets.get(issuer.key);
-    if (!set) return Promise.resolve({ ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' });
+    if (!set) return { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
     return set.resolve(header);
   }
 

@@ -1,0 +1,273 @@
+/**
+ * The gRPC transport (src/grpc/transport/) against real clients over real sockets: grpc-js as
+ * Envoy's stand-in, and node:http2 for what a well-behaved client never sends.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
+import { gzipSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import { HealthState } from '../../src/grpc/health.js';
+import { CHECK_PATH, parseHostPort, startGrpcServer, type RunningGrpcServer } from '../../src/grpc/server.js';
+import { encodeGrpcMessage } from '../../src/grpc/transport/grpc-codes.js';
+import { Http2GrpcServer, type GrpcMethod } from '../../src/grpc/transport/http2-grpc-server.js';
+import { frameMessage } from '../../src/grpc/transport/message-frame.js';
+import type { AuthRequest } from '../../src/request.js';
+import type { ResponsePlan } from '../../src/respond/plan.js';
+import { buildCheckRequest, createEnvoyClient, loadUpstreamProtos, toOutcome } from '../helpers/envoy-client.js';
+
+const checkMsg = loadUpstreamProtos()['envoy.service.auth.v3.CheckRequest'] as any;
+const responseMsg = loadUpstreamProtos()['envoy.service.auth.v3.CheckResponse'] as any;
+const encodeCheck = (path: string): Buffer => checkMsg.serialize(buildCheckRequest({ path }));
+
+const allowPlan = (req: AuthRequest): ResponsePlan => ({ kind: 'ok', headersToSet: [{ name: 'x-path', value: req.path }], headersToRemove: [] });
+
+/** Raw HTTP/2 exchange: what the server answered, headers and trailers merged. */
+async function rawCall(address: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<{ headers: Record<string, unknown>; data: Buffer }> {
+  const session = http2.connect(`http://${address}`);
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = session.request({ ':method': 'POST', te: 'trailers', ...headers });
+      const seen: Record<string, unknown> = {};
+      const chunks: Buffer[] = [];
+      req.on('response', (h) => Object.assign(seen, h));
+      req.on('trailers', (h) => Object.assign(seen, h));
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve({ headers: seen, data: Buffer.concat(chunks) }));
+      req.on('error', reject);
+      req.end(body);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+const grpcHeaders = (path = CHECK_PATH, extra: http2.OutgoingHttpHeaders = {}) => ({ ':path': path, 'content-type': 'application/grpc', ...extra });
+
+describe('gRPC transport', () => {
+  let server: RunningGrpcServer;
+  let release: (() => void) | undefined;
+  const errors: unknown[] = [];
+
+  before(async () => {
+    server = await startGrpcServer({
+      addr: '127.0.0.1:0',
+      health: new HealthState(true),
+      onInternalError: (e) => errors.push(e),
+      check: (req) => {
+        if (req.path === '/slow') return new Promise((resolve) => (release = () => resolve(allowPlan(req))));
+        return allowPlan(req);
+      },
+    });
+  });
+  after(() => server.drain(2000));
+
+  test('an unknown method gets UNIMPLEMENTED', async () => {
+    const client = new grpc.Client(server.address, grpc.credentials.createInsecure());
+    const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+      client.makeUnaryRequest('/envoy.service.auth.v2.Authorization/Check', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e) => resolve(e)),
+    );
+    client.close();
+    assert.equal(err?.code, grpc.status.UNIMPLEMENTED);
+    assert.match(err!.details, /unknown method/);
+  });
+
+  test('a request that is not gRPC gets HTTP 415', async () => {
+    const res = await rawCall(server.address, { ':path': CHECK_PATH, 'content-type': 'application/json' }, Buffer.from('{}'));
+    assert.equal(res.headers[':status'], 415);
+    assert.equal(res.headers['grpc-status'], undefined);
+  });
+
+  test('a gzip-compressed request is decompressed and answered', async () => {
+    const client = createEnvoyClientWith(server.address, { 'grpc.default_compression_algorithm': 2 });
+    const res = await new Promise<any>((resolve, reject) =>
+      client.Check(buildCheckRequest({ path: '/zipped' }), (e: Error | null, r: any) => (e ? reject(e) : resolve(r))),
+    );
+    client.close();
+    const out = toOutcome(res);
+    assert.equal(out.code, 0);
+    assert.equal(out.headers['x-path'], '/zipped');
+  });
+
+  test('raw gzip and deflate bodies are accepted, an unknown encoding is UNIMPLEMENTED', async () => {
+    const zipped = gzipSync(encodeCheck('/raw-gzip'));
+    const framed = frameMessage(zipped);
+    framed[0] = 1;
+    const ok = await rawCall(server.address, grpcHeaders(CHECK_PATH, { 'grpc-encoding': 'gzip' }), framed);
+    assert.equal(ok.headers['grpc-status'], '0');
+    assert.equal(toOutcome(responseMsg.deserialize(ok.data.subarray(5))).headers['x-path'], '/raw-gzip');
+    const unknown = await rawCall(server.address, grpcHeaders(CHECK_PATH, { 'grpc-encoding': 'br' }), framed);
+    assert.equal(unknown.headers['grpc-status'], String(grpc.status.UNIMPLEMENTED));
+    assert.match(String(unknown.headers['grpc-accept-encoding']), /gzip/);
+  });
+
+  test('a message over 4 MiB gets RESOURCE_EXHAUSTED, whether sent plain or as a gzip bomb', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024 + 1, 0x41);
+    const plain = await rawCall(server.address, grpcHeaders(), frameMessage(big));
+    assert.equal(plain.headers['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+    const bomb = frameMessage(gzipSync(big));
+    bomb[0] = 1;
+    assert.ok(bomb.length < 64 * 1024, 'the bomb itself is small');
+    const inflated = await rawCall(server.address, grpcHeaders(CHECK_PATH, { 'grpc-encoding': 'gzip' }), bomb);
+    assert.equal(inflated.headers['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+  });
+
+  test('no message, a truncated one, two messages or a compressed flag without an encoding get INTERNAL', async () => {
+    const one = frameMessage(encodeCheck('/x'));
+    const flagged = Buffer.from(one);
+    flagged[0] = 1;
+    for (const [what, body] of [
+      ['no message', Buffer.alloc(0)],
+      ['truncated', one.subarray(0, one.length - 1)],
+      ['two messages', Buffer.concat([one, one])],
+      ['compressed flag without encoding', flagged],
+    ] as const) {
+      const res = await rawCall(server.address, grpcHeaders(), body);
+      assert.equal(res.headers['grpc-status'], String(grpc.status.INTERNAL), what);
+      assert.equal(res.data.length, 0, `${what}: Trailers-Only, no message`);
+    }
+  });
+
+  test('a message split over many DATA frames is reassembled', async () => {
+    const framed = frameMessage(encodeCheck('/split'));
+    const session = http2.connect(`http://${server.address}`);
+    const res = await new Promise<{ status: unknown; data: Buffer }>((resolve, reject) => {
+      const req = session.request({ ':method': 'POST', ...grpcHeaders() });
+      const chunks: Buffer[] = [];
+      let status: unknown;
+      req.on('trailers', (h) => (status = h['grpc-status']));
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve({ status, data: Buffer.concat(chunks) }));
+      req.on('error', reject);
+      for (let i = 0; i < framed.length; i += 7) req.write(framed.subarray(i, i + 7));
+      req.end();
+    });
+    session.close();
+    assert.equal(res.status, '0');
+    assert.equal(toOutcome(responseMsg.deserialize(res.data.subarray(5))).headers['x-path'], '/split');
+  });
+
+  test('an answer for a call the client already cancelled is dropped, and the server keeps serving', async () => {
+    const client = createEnvoyClientWith(server.address, {});
+    const call = client.Check(buildCheckRequest({ path: '/slow' }), (e: grpc.ServiceError | null) => {
+      assert.equal(e?.code, grpc.status.CANCELLED);
+    });
+    while (!release) await new Promise((r) => setTimeout(r, 5));
+    call.cancel();
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    release = undefined;
+    await new Promise((r) => setTimeout(r, 50));
+    client.close();
+    const envoy = createEnvoyClient(server.address);
+    assert.equal((await envoy.check({ path: '/after' })).code, 0);
+    envoy.close();
+    assert.deepEqual(errors, []);
+  });
+
+  test('500 concurrent calls on one connection are all answered with their own request', async () => {
+    const envoy = createEnvoyClient(server.address);
+    const outs = await Promise.all(Array.from({ length: 500 }, (_, i) => envoy.check({ path: `/n/${i}` })));
+    envoy.close();
+    outs.forEach((o, i) => assert.equal(o.headers['x-path'], `/n/${i}`));
+  });
+
+  test('grpc-message is percent-encoded UTF-8', () => {
+    assert.equal(encodeGrpcMessage('plain text'), 'plain text');
+    assert.equal(encodeGrpcMessage('100% ok'), '100%25 ok');
+    assert.equal(encodeGrpcMessage('naïve\n'), 'na%C3%AFve%0A');
+  });
+
+  test('listen addresses: HOST:PORT, [IPv6]:PORT and :PORT', () => {
+    assert.deepEqual(parseHostPort('0.0.0.0:9191'), { host: '0.0.0.0', port: 9191 });
+    assert.deepEqual(parseHostPort('[::1]:9191'), { host: '::1', port: 9191 });
+    assert.deepEqual(parseHostPort(':9191'), { host: '::', port: 9191 });
+    assert.throws(() => parseHostPort('9191'), /HOST:PORT/);
+    assert.throws(() => parseHostPort('host:99999'), /HOST:PORT/);
+  });
+});
+
+describe('gRPC transport connection management', () => {
+  const echo: GrpcMethod = { kind: 'unary', handle: (request) => ({ message: request }) };
+  const slowEcho: GrpcMethod = { kind: 'unary', handle: (request) => new Promise((r) => setTimeout(() => r({ message: request }), 300)) };
+  const methods = new Map([
+    ['/t.T/Echo', echo],
+    ['/t.T/Slow', slowEcho],
+  ]);
+  const options = { maxReceiveBytes: 1024, keepaliveTimeMs: 0, keepaliveTimeoutMs: 1000, maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 1000 };
+
+  async function started(overrides: Partial<typeof options>): Promise<{ server: Http2GrpcServer; address: string }> {
+    const server = new Http2GrpcServer(methods, { ...options, ...overrides });
+    const port = await server.listen({ host: '127.0.0.1', port: 0 });
+    return { server, address: `127.0.0.1:${port}` };
+  }
+
+  test('keepalive: the server pings an idle connection and drops one that never answers', async () => {
+    const { server, address } = await started({ keepaliveTimeMs: 50, keepaliveTimeoutMs: 100 });
+    const session = http2.connect(`http://${address}`);
+    const pinged = await new Promise<boolean>((resolve) => {
+      session.once('ping', () => resolve(true));
+      setTimeout(() => resolve(false), 2000);
+    });
+    assert.ok(pinged, 'a PING arrived');
+    session.close();
+    // A peer that stops reading entirely (a vanished node) cannot ACK: the server closes the socket.
+    const { connect } = await import('node:net');
+    const sock = connect(Number(address.split(':')[1]), '127.0.0.1');
+    // the HTTP/2 preface and an empty SETTINGS frame, then silence
+    sock.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    const closedMs = await new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      sock.on('data', () => {});
+      sock.on('close', () => resolve(Date.now() - t0));
+      sock.on('error', () => {});
+      setTimeout(() => resolve(-1), 3000);
+    });
+    sock.destroy();
+    assert.ok(closedMs >= 0, 'the server closed a connection whose PINGs go unanswered');
+    server.forceShutdown();
+  });
+
+  test('max connection age: GOAWAY after the age, the call in flight still completes, the client reconnects', async () => {
+    const { server, address } = await started({ maxConnectionAgeMs: 150, maxConnectionAgeGraceMs: 2000 });
+    const client = new grpc.Client(address, grpc.credentials.createInsecure());
+    const call = (method: string, payload: string) =>
+      new Promise<string>((resolve, reject) =>
+        client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(payload), (e, v) => (e ? reject(e) : resolve(String(v)))),
+      );
+    const inFlight = call('/t.T/Slow', 'before');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await inFlight, 'before');
+    assert.equal(await call('/t.T/Echo', 'after'), 'after');
+    client.close();
+    server.forceShutdown();
+  });
+
+  test('tryShutdown lets a call in flight finish, then calls back', async () => {
+    const { server, address } = await started({});
+    const client = new grpc.Client(address, grpc.credentials.createInsecure());
+    const inFlight = new Promise<string>((resolve, reject) =>
+      client.makeUnaryRequest('/t.T/Slow', (b: Buffer) => b, (b: Buffer) => b, Buffer.from('x'), (e, v) => (e ? reject(e) : resolve(String(v)))),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const shut = new Promise<void>((resolve) => server.tryShutdown(resolve));
+    assert.equal(await inFlight, 'x');
+    await shut;
+    client.close();
+  });
+
+  test('a handler that throws gets INTERNAL and is reported', async () => {
+    const reported: unknown[] = [];
+    const server = new Http2GrpcServer(new Map([['/t.T/Boom', { kind: 'unary', handle: () => { throw new Error('boom'); } } as GrpcMethod]]), { ...options, onHandlerError: (e) => reported.push(e) });
+    const port = await server.listen({ host: '127.0.0.1', port: 0 });
+    const res = await rawCall(`127.0.0.1:${port}`, grpcHeaders('/t.T/Boom'), frameMessage(Buffer.from('x')));
+    assert.equal(res.headers['grpc-status'], String(grpc.status.INTERNAL));
+    assert.equal(reported.length, 1);
+    server.forceShutdown();
+  });
+});
+
+function createEnvoyClientWith(address: string, options: grpc.ChannelOptions): any {
+  const pkg = grpc.loadPackageDefinition(loadUpstreamProtos()) as any;
+  return new pkg.envoy.service.auth.v3.Authorization(address, grpc.credentials.createInsecure(), options);
+}
