@@ -67,6 +67,13 @@ export function printReport(rows: Row[], meta: Record<string, unknown> & { fixed
     out.push(`| ${name} | ${f(v)} | ${op} ${goal} | ${met} |`);
   }
   out.push('');
+  const floor = by('transport');
+  if (floor) {
+    // Not a target: how much of each row is claimcheck's own work, with the transport's saving taken out.
+    const own = (id: string) => f(between(ratio(by(id)), ratio(floor)));
+    out.push(`against the no-op on claimcheck's own transport (${f(ratio(floor))} × the grpc-js baseline): repeated token ${own('repeated')}, new RS256 token ${own('distinct')}`);
+    out.push('');
+  }
   out.push(`${meta.pinned ? 'pinned: server on CPU 0, ghz and the runner on CPU 1; ' : ''}machine: ${String(meta.nproc)} CPUs, ${String(meta.cpu)}, ${String(meta.memGiB)} GiB; node ${String(meta.node)}; load average at end ${(meta.loadavgEnd as number[]).map((l) => l.toFixed(2)).join(' ')}`);
   process.stdout.write(out.join('\n') + '\n');
 }

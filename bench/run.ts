@@ -17,7 +17,7 @@ import { DATA_DIR, HOST, forgedToken, peerData, tokenPool, writeConfig, type Alg
 import { runGhz, writeRequests, type GhzRun, type LoadSettings } from './ghz.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
-import { startClaimcheck, startNoop, startPeer, type ServerUnderTest } from './servers.js';
+import { startClaimcheck, startNoop, startNoopH2, startPeer, type ServerUnderTest } from './servers.js';
 import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
 import { printReport, type Row } from './report.js';
 import { MACHINE_CPUS, pinSelf, pinningEnabled, unpinServer } from './pin.js';
@@ -153,6 +153,7 @@ async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: 
   // --profile: a V8 CPU profile per Node row, the baseline too (summarise with bench/profile-summary.ts)
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [];
   if (s.server.kind === 'noop') return startNoop(profile);
+  if (s.server.kind === 'noop-h2') return startNoopH2(profile);
   if (s.server.kind === 'peer') return startPeer(peer!, join(peerDir, 'policy.rego'), join(peerDir, 'data.json'), s.server.gomaxprocs);
   const nodeArgs = [...(s.nodeArgs ?? []), ...profile];
   // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)

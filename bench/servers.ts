@@ -57,6 +57,10 @@ export async function startNoop(nodeArgs: string[] = []): Promise<ServerUnderTes
   return launch(process.execPath, [...nodeArgs, 'bench/noop-server.mjs', '127.0.0.1:0'], 'noop serving');
 }
 
+export async function startNoopH2(nodeArgs: string[] = []): Promise<ServerUnderTest> {
+  return launch(process.execPath, [...nodeArgs, 'bench/noop-h2-server.mjs', '127.0.0.1:0'], 'noop serving');
+}
+
 export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = [], nodeArgs: string[] = []): Promise<ServerUnderTest> {
   const s = await launch(
     process.execPath,

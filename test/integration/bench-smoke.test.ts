@@ -16,7 +16,7 @@ test('npm run bench --smoke measures the baseline, claimcheck and the peer and w
   const dir = await mkdtemp(join(tmpdir(), 'claimcheck-bench-smoke-'));
   try {
     const json = join(dir, 'bench.json');
-    const only = ['repeated', 'distinct', 'forged', ...(peerPath() ? ['peer'] : [])];
+    const only = ['transport', 'repeated', 'distinct', 'forged', ...(peerPath() ? ['peer'] : [])];
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--only', only.join(','), '--json', json], { cwd: REPO });
       let stdout = '';

@@ -301,3 +301,46 @@ describe('verifyToken with duplicate kids', () => {
     assert.deepEqual(r.ok ? r : { status: r.status, reason: r.reason }, { status: 'unavailable', reason: 'keys_unavailable' });
   });
 });
+
+describe('verification without a promise once the signer is known', () => {
+  test('a new token from a key resolved before is verified synchronously; a first kid waits for the lookup', async () => {
+    const reg = new KeyRegistry({ logger: silentLogger(), now: () => NOW * 1000 });
+    const iss = makeIssuer({ name: 'sync', issuer: A, jwks: { inline: jwksOf(rsa, ec) } });
+    reg.sync([iss]);
+    await reg.waitReady(5000);
+    const opts = { nowSec: NOW, maxTokenBytes: MAX_BYTES };
+    const first = verifyToken(await signToken({ iss: A, aud: 'api', exp: NOW + 60, n: 1 }, { key: rsa }), [iss], reg, opts);
+    assert.ok(first instanceof Promise, 'the first lookup of a kid imports its key');
+    assert.ok((await first).ok);
+    const second = verifyToken(await signToken({ iss: A, aud: 'api', exp: NOW + 60, n: 2 }, { key: rsa }), [iss], reg, opts);
+    assert.ok(!(second instanceof Promise), 'the same kid again: no promise');
+    assert.ok(second.ok);
+    const forged = verifyToken(await signToken({ iss: A, aud: 'api', exp: NOW + 60 }, { key: attacker, kid: 'rsa-1' }), [iss], reg, opts);
+    assert.ok(!(forged instanceof Promise));
+    assert.equal(forged.ok ? 'ok' : forged.reason, 'bad_signature', 'a remembered key still checks every signature');
+    const otherKid = verifyToken(await signToken({ iss: A, aud: 'api', exp: NOW + 60 }, { key: ec }), [iss], reg, opts);
+    assert.ok(otherKid instanceof Promise, 'another kid is looked up on its own');
+    assert.ok((await otherKid).ok);
+    reg.close();
+  });
+
+  test('tokens sharing a header share one frozen parsed header; a header that fails is refused every time', async () => {
+    const t1 = await signToken({ iss: A, aud: 'api', exp: NOW + 60, n: 1 }, { key: rsa });
+    const t2 = await signToken({ iss: A, aud: 'api', exp: NOW + 60, n: 2 }, { key: rsa });
+    const [r1, r2] = [verifyToken(t1, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES }), verifyToken(t2, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })];
+    const [v1, v2] = [await r1, await r2];
+    assert.ok(v1.ok && v2.ok);
+    assert.notEqual(v1.verified.claims, v2.verified.claims);
+    const { parseCompactJws } = await import('../../src/authn/parse-compact.js');
+    const p1 = parseCompactJws(t1, MAX_BYTES);
+    const p2 = parseCompactJws(t2, MAX_BYTES);
+    assert.ok(!('ok' in p1) && !('ok' in p2));
+    assert.equal(p1.header, p2.header);
+    assert.ok(Object.isFrozen(p1.header));
+    const crit = forgeToken({ alg: 'RS256', kid: 'rsa-1', crit: ['exp'] }, { iss: A }, someSig);
+    for (let i = 0; i < 2; i++) {
+      const r = parseCompactJws(crit, MAX_BYTES);
+      assert.equal('ok' in r ? r.reason : 'parsed', 'unsupported_header');
+    }
+  });
+});
