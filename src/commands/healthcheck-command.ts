@@ -6,7 +6,6 @@
 import { parseArgs } from 'node:util';
 import { ClaimcheckError } from '../errors.js';
 import { parseDuration } from '../model/duration.js';
-import { checkHealth } from '../grpc/health-client.js';
 
 export interface HealthcheckOptions {
   addr: string;
@@ -45,6 +44,8 @@ export function parseHealthcheck(argv: string[]): HealthcheckOptions {
 }
 
 export async function runHealthcheckCommand(o: HealthcheckOptions, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  // grpc-js is loaded only here: `serve` does not need it (src/grpc/transport/)
+  const { checkHealth } = await import('../grpc/health-client.js');
   const r = await checkHealth(o.addr, o.service, o.timeoutMs);
   out(r.ok ? `${o.addr}: ${r.status}\n` : `${o.addr}: ${r.status} (${r.detail})\n`);
   return r.ok ? 0 : 1;

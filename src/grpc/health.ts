@@ -1,7 +1,8 @@
 /** grpc.health.v1.Health (github.com/grpc/grpc/blob/master/doc/health-checking.md). */
-import { loadProtos } from './load-protos.js';
 import { GrpcCode } from './transport/grpc-codes.js';
 import type { GrpcMethod } from './transport/http2-grpc-server.js';
+import { LEN, WireReader } from './wire/reader.js';
+import { WireWriter } from './wire/writer.js';
 
 export const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -56,31 +57,44 @@ export class HealthState {
   }
 }
 
-type HealthRequest = { service?: unknown };
-type HealthResponse = { status: ServingStatus };
+/** grpc.health.v1 HealthCheckResponse.ServingStatus */
+const STATUS_NUMBER: Record<ServingStatus, number> = { SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 };
 
-/** grpc.health.v1.Health/Check and /Watch for the transport; protobufjs is fine off the hot path. */
+/** HealthCheckRequest { string service = 1; }: the service name, '' when absent. */
+export function decodeHealthRequest(buf: Buffer): string {
+  const r = new WireReader(buf);
+  const end = buf.length;
+  let service = '';
+  while (r.pos < end) {
+    const tag = r.tag(end);
+    if (tag === ((1 << 3) | LEN)) service = r.string(end);
+    else r.skip(tag & 7, end);
+  }
+  return service;
+}
+
+/** HealthCheckResponse { ServingStatus status = 1; } */
+export function encodeHealthResponse(status: ServingStatus): Buffer {
+  const w = new WireWriter(4);
+  w.uint(1, STATUS_NUMBER[status]);
+  return w.finish();
+}
+
+/** grpc.health.v1.Health/Check and /Watch for the transport. */
 export function healthMethods(state: HealthState): [string, GrpcMethod][] {
-  const def = loadProtos().health;
-  const decode = (buf: Buffer): string => {
-    const req = def.Check!.requestDeserialize(buf) as HealthRequest;
-    return typeof req.service === 'string' ? req.service : '';
-  };
-  const encode = (res: HealthResponse): Buffer => def.Check!.responseSerialize(res);
-
   const check: GrpcMethod = {
     kind: 'unary',
     handle(request) {
-      const status = state.statusOf(decode(request));
+      const status = state.statusOf(decodeHealthRequest(request));
       if (status === undefined) return { code: GrpcCode.NOT_FOUND, details: 'unknown service' };
-      return { message: encode({ status }) };
+      return { message: encodeHealthResponse(status) };
     },
   };
 
   const watch: GrpcMethod = {
     kind: 'server-stream',
     handle(request, call) {
-      const service = decode(request);
+      const service = decodeHealthRequest(request);
       // Per the health spec an unknown service gets SERVICE_UNKNOWN and the stream stays open.
       const statusNow = (): ServingStatus => state.statusOf(service) ?? 'SERVICE_UNKNOWN';
       let last: ServingStatus | undefined;
@@ -88,7 +102,7 @@ export function healthMethods(state: HealthState): [string, GrpcMethod][] {
         const status = statusNow();
         if (status === last) return;
         last = status;
-        call.write(encode({ status }));
+        call.write(encodeHealthResponse(status));
       };
       const unsubscribe = state.watch({
         onChange: send,

@@ -14,7 +14,7 @@ const I32 = 5;
 const WHOLE_TEXT_MAX = 64 * 1024;
 
 function invalid(message: string): ClaimcheckError {
-  return new ClaimcheckError('invalid_request_proto', `malformed CheckRequest: ${message}`);
+  return new ClaimcheckError('invalid_request_proto', `malformed request message: ${message}`);
 }
 
 export class WireReader {
