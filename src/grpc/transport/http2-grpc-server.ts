@@ -1,7 +1,7 @@
 /**
  * gRPC over node:http2 for the few methods claimcheck serves (doc/PROTOCOL-HTTP2.md).
  *
- * Why not grpc-js's Server: a no-op Check costs about a third less CPU here (measured with
+ * Why not grpc-js's Server: a no-op Check costs about a quarter less CPU here (measured with
  * ghz on one pinned core, docs/performance.md), and a Check is already mostly transport.
  * grpc-js wraps every call in interceptors, a metadata object, channelz counters and a
  * deadline timer; claimcheck needs none of them per call. What it does need from a gRPC
