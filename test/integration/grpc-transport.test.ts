@@ -112,6 +112,20 @@ describe('gRPC transport', () => {
     assert.equal(inflated.headers['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
   });
 
+  test('grpc-js sending a message over 4 MiB reads RESOURCE_EXHAUSTED, and the connection keeps serving', async () => {
+    const client = new grpc.Client(server.address, grpc.credentials.createInsecure());
+    const call = (body: Buffer) =>
+      new Promise<{ err: grpc.ServiceError | null; value?: Buffer }>((resolve) =>
+        client.makeUnaryRequest(CHECK_PATH, (b: Buffer) => b, (b: Buffer) => b, body, (err, value) => resolve({ err, value: value as Buffer | undefined })),
+      );
+    const big = await call(Buffer.alloc(6 * 1024 * 1024, 0x41));
+    assert.equal(big.err?.code, grpc.status.RESOURCE_EXHAUSTED);
+    const ok = await call(encodeCheck('/after-big'));
+    assert.equal(ok.err, null);
+    assert.equal(toOutcome(responseMsg.deserialize(ok.value)).headers['x-path'], '/after-big');
+    client.close();
+  });
+
   test('no message, a truncated one, two messages or a compressed flag without an encoding get INTERNAL', async () => {
     const one = frameMessage(encodeCheck('/x'));
     const flagged = Buffer.from(one);

@@ -203,8 +203,11 @@ export class Http2GrpcServer {
     stream.on('data', (chunk: Buffer) => {
       received += chunk.length;
       if (received > limit + 5) {
-        // stop buffering now rather than after the client sent it all
+        if (stream.headersSent) return;
+        // Stop buffering now rather than after the client sent it all; RST_STREAM(NO_ERROR)
+        // after the complete answer asks the client to stop sending (RFC 9113 §8.1).
         sendStatus(stream, GrpcCode.RESOURCE_EXHAUSTED, `request message larger than ${limit} bytes`);
+        stream.close(http2.constants.NGHTTP2_NO_ERROR);
         return;
       }
       if (!first) first = chunk;
@@ -254,6 +257,7 @@ export class Http2GrpcServer {
       for (const l of closeListeners) l();
     };
     const end = () => {
+      if (closed) return;
       if (!stream.closed && !stream.destroyed) {
         if (!stream.headersSent) respondSafely(stream, RESPONSE_HEADERS, false);
         stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
