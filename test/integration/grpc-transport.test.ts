@@ -72,6 +72,14 @@ describe('gRPC transport', () => {
     assert.match(err!.details, /unknown method/);
   });
 
+  test('a refused call with a body larger than the flow-control window still completes', { timeout: 10_000 }, async () => {
+    const body = frameMessage(Buffer.alloc(1024 * 1024, 0x42));
+    const res = await rawCall(server.address, grpcHeaders('/unknown.Service/Method'), body);
+    assert.equal(res.headers['grpc-status'], String(grpc.status.UNIMPLEMENTED));
+    const notGrpc = await rawCall(server.address, { ':path': CHECK_PATH, 'content-type': 'text/plain' }, body);
+    assert.equal(notGrpc.headers[':status'], 415);
+  });
+
   test('a request that is not gRPC gets HTTP 415', async () => {
     const res = await rawCall(server.address, { ':path': CHECK_PATH, 'content-type': 'application/json' }, Buffer.from('{}'));
     assert.equal(res.headers[':status'], 415);
