@@ -1,5 +1,5 @@
 /**
- * The baseline: a plain grpc-js server with claimcheck's server options whose Check answers
+ * The baseline: a plain grpc-js server with claimcheck's former server options whose Check answers
  * a pre-encoded OK CheckResponse without decoding the request. Its throughput is the
  * framework ceiling for one Node process; every scenario is reported as a ratio to it.
  * Plain JavaScript over dist/ (built by `npm run bench`), so no TypeScript loader adds to
@@ -8,13 +8,20 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../dist/grpc/load-protos.js';
-import { SERVER_OPTIONS } from '../dist/grpc/server.js';
 
 const addr = process.argv[2] ?? '127.0.0.1:0';
 const check = loadProtos().authorization.Check;
 const OK = check.responseSerialize({ status: { code: 0, message: '' }, ok_response: {} });
 
-const server = new grpc.Server(SERVER_OPTIONS);
+// The options claimcheck ran grpc-js with before it had its own transport (src/grpc/transport/).
+const server = new grpc.Server({
+  'grpc.max_receive_message_length': 4 * 1024 * 1024,
+  'grpc.max_send_message_length': 4 * 1024 * 1024,
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+  'grpc.max_connection_age_ms': 10 * 60_000,
+  'grpc.max_connection_age_grace_ms': 30_000,
+});
 server.addService(
   { Check: { ...check, requestDeserialize: (b) => b, responseSerialize: (b) => b } },
   { Check: (_call, cb) => cb(null, OK) },
