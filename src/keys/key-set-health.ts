@@ -95,13 +95,14 @@ export class KeySetHealth {
   }
 
   /** Logs one line when the state differs from the one last logged; `detail` goes into that line. */
-  observe(now: number, hasKeys: boolean, detail: Record<string, unknown> = {}): KeyState {
+  observe(now: number, hasKeys: boolean, detail?: Record<string, unknown>): KeyState {
     const next = this.state(now, hasKeys);
     const prev = this.reported;
     if (next === prev) return next;
     this.reported = next;
     const why = this.failure ? { code: this.failure.outcome, error: this.failure.message, failures: this.failures } : {};
     const log = this.ctx.logger;
+    // called on every Check (keysVersion): nothing is allocated unless the state changed
     const base = { issuer: this.ctx.issuerKey, iss: this.ctx.iss, state: next, ...detail };
     switch (next) {
       case 'fresh':
