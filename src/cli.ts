@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { splitHostPort } from './host-port.js';
 import { parseDuration } from './model/duration.js';
 import { ClaimcheckError } from './errors.js';
 import type { DecisionLogOptions } from './telemetry/decision-log.js';
@@ -123,8 +124,7 @@ function addr(flag: string, v: string): string {
     if (v.length <= 5) usage(`--${flag} unix socket path is empty`);
     return v;
   }
-  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(v);
-  if (!m || Number(m[2]) > 65535) usage(`--${flag} must be HOST:PORT${flag === 'grpc-addr' ? ' or unix:/path.sock' : ''} (got "${v}")`);
+  if (!splitHostPort(v)) usage(`--${flag} must be HOST:PORT${flag === 'grpc-addr' ? ' or unix:/path.sock' : ''} (got "${v}")`);
   return v;
 }
 

@@ -1,6 +1,7 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { ClaimcheckError } from '../errors.js';
+import { splitHostPort } from '../host-port.js';
 import type { AuthRequest } from '../request.js';
 import type { DeniedPlan, ResponsePlan } from '../respond/plan.js';
 import { healthMethods, type HealthState } from './health.js';
@@ -152,10 +153,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
 
 /** HOST:PORT, [IPv6]:PORT or :PORT (every interface). */
 export function parseHostPort(addr: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new ClaimcheckError('grpc_bind', `cannot listen on ${addr}: expected HOST:PORT, [IPv6]:PORT or unix:/path`);
-  return { host: m[1] ?? (m[2] || '::'), port };
+  const parsed = splitHostPort(addr);
+  if (!parsed) throw new ClaimcheckError('grpc_bind', `cannot listen on ${addr}: expected HOST:PORT, [IPv6]:PORT or unix:/path`);
+  // '::' listens on IPv4 and IPv6 alike
+  return { host: parsed.host || '::', port: parsed.port };
 }
 
 /** unix:/abs, unix:rel and unix:///abs, as grpc-js and Envoy write them. */

@@ -1,5 +1,6 @@
 /** /healthz (alive), /readyz (config loaded and keys settled), /metrics (Prometheus). */
 import { createServer, type Server } from 'node:http';
+import { splitHostPort } from '../host-port.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -36,7 +37,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
-  const { host, port } = splitHostPort(opts.addr);
+  const parsed = splitHostPort(opts.addr);
+  if (!parsed) throw new Error(`cannot listen on ${opts.addr}: expected HOST:PORT`);
+  const host = parsed.host || '0.0.0.0';
+  const port = parsed.port;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -49,9 +53,3 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   };
 }
 
-export function splitHostPort(addr: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  let host = addr.slice(0, i);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return { host: host || '0.0.0.0', port: Number(addr.slice(i + 1)) };
-}

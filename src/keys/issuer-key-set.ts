@@ -95,30 +95,22 @@ export class IssuerKeySet {
    */
   resolve(header: { alg: string; kid?: string }): MaybePromise<KeyLookupResult> {
     const now = this.opts.now();
-    if (this.keys && (!this.remote || this.usable(now))) {
+    const usable = this.remote ? this.usable(now) : this.keys !== undefined;
+    if (usable) {
+      // Timers may lag (suspended process, fake clocks): a due refresh also starts from here, in the background.
+      if (this.remote && now >= this.nextRefreshAtMs) void this.refetchIfAllowed(now);
       const known = this.resolved.get(resolvedKey(header));
-      if (known) {
-        // Timers may lag (suspended process, fake clocks): a due refresh also starts from here, in the background.
-        if (this.remote && now >= this.nextRefreshAtMs) void this.refetchIfAllowed(now);
-        return known;
-      }
+      if (known) return known;
     }
-    return this.resolveSlowly(header, now);
+    return this.resolveSlowly(header, now, usable);
   }
 
-  private async resolveSlowly(header: { alg: string; kid?: string }, now: number): Promise<KeyLookupResult> {
+  private async resolveSlowly(header: { alg: string; kid?: string }, now: number, usable: boolean): Promise<KeyLookupResult> {
     const keysBefore = this.keys;
-    if (this.remote) {
-      if (!this.usable(now)) {
-        await this.boundedWait(this.refetchIfAllowed(now));
-        if (!this.usable(this.opts.now())) return unavailable;
-      } else if (now >= this.nextRefreshAtMs) {
-        // Timers may lag (suspended process, fake clocks): a due refresh also starts from here, in the background.
-        void this.refetchIfAllowed(now);
-      }
-    } else if (!this.keys) {
-      await this.boundedWait(this.ready);
-      if (!this.keys) return unavailable;
+    if (!usable) {
+      // Not loaded yet, or (remote) stale beyond maxStaleness: wait a bounded time for the fetch or first read.
+      await this.boundedWait(this.remote ? this.refetchIfAllowed(now) : this.ready);
+      if (this.remote ? !this.usable(this.opts.now()) : !this.keys) return unavailable;
     }
     let found = pickCandidates(this.keys ?? [], header);
     if (found === 'unknown_kid' && this.remote) {

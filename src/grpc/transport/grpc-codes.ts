@@ -1,6 +1,5 @@
 /** The gRPC status codes claimcheck's transport sends (github.com/grpc/grpc/blob/master/doc/statuscodes.md). */
 export const GrpcCode = {
-  OK: 0,
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,

@@ -16,7 +16,7 @@ import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { isPromise, type MaybePromise } from '../../maybe-async.js';
 import { encodeGrpcMessage, GrpcCode } from './grpc-codes.js';
-import { ACCEPT_ENCODING, CallError, frameMessage, readSingleMessage } from './message-frame.js';
+import { ACCEPT_ENCODING, CallError, frameMessage, PREFIX_BYTES, readSingleMessage } from './message-frame.js';
 
 export type UnaryReply = { message: Buffer } | { code: number; details: string };
 
@@ -114,17 +114,23 @@ export class Http2GrpcServer {
   }
 
   private onSession(session: http2.ServerHttp2Session): void {
+    let pingTimer: NodeJS.Timeout | undefined;
+    let ageTimer: NodeJS.Timeout | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
     this.sessions.add(session);
     session.on('error', () => {
       // a reset connection; 'close' follows
+    });
+    session.once('close', () => {
+      this.sessions.delete(session);
+      clearTimeout(pingTimer);
+      clearTimeout(ageTimer);
+      clearTimeout(graceTimer);
     });
     if (this.shuttingDown) {
       session.close();
       return;
     }
-    let pingTimer: NodeJS.Timeout | undefined;
-    let ageTimer: NodeJS.Timeout | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
 
     // Keepalive: a PING every keepaliveTimeMs; no ACK within keepaliveTimeoutMs drops the connection.
     const schedulePing = () => {
@@ -170,13 +176,6 @@ export class Http2GrpcServer {
       }, this.opts.maxConnectionAgeMs + jitter);
       ageTimer.unref();
     }
-
-    session.once('close', () => {
-      this.sessions.delete(session);
-      clearTimeout(pingTimer);
-      clearTimeout(ageTimer);
-      clearTimeout(graceTimer);
-    });
   }
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
@@ -197,12 +196,13 @@ export class Http2GrpcServer {
     const encodingHeader = headers['grpc-encoding'];
     const encoding = typeof encodingHeader === 'string' ? encodingHeader : undefined;
     const limit = this.opts.maxReceiveBytes;
+    const maxBody = PREFIX_BYTES + limit;
     let first: Buffer | undefined;
     let more: Buffer[] | undefined;
     let received = 0;
     stream.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      if (received > limit + 5) {
+      if (received > maxBody) {
         if (stream.headersSent) return;
         // Stop buffering now rather than after the client sent it all; RST_STREAM(NO_ERROR)
         // after the complete answer asks the client to stop sending (RFC 9113 §8.1).
@@ -214,7 +214,7 @@ export class Http2GrpcServer {
       else (more ??= [first]).push(chunk);
     });
     stream.once('end', () => {
-      if (received > limit + 5 || stream.headersSent) return;
+      if (received > maxBody || stream.headersSent) return;
       let request: Buffer;
       try {
         const body = more ? Buffer.concat(more) : (first ?? Buffer.alloc(0));
