@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --json FILE] [-- --profile DIR] [-- --node-args "--flag ..."]`
+ * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --json FILE] [-- --profile DIR] [-- --node-args="--flag ..."]`
  *
  * Starts every server under test as its own process, drives it with ghz (pre-encoded
  * CheckRequests in a count-delimited binary file, sent round-robin), and prints one table:

@@ -1,9 +1,17 @@
 /**
- * Verified-token cache in front of verifyToken: a hit skips parsing and the signature check,
- * never the rest. Keyed by the SHA-256 of the token, not the token itself: a 32-byte key
- * whatever the token's size (up to --max-token-bytes), and the map never holds bearer
- * credentials an attacker could lift from a heap dump; SHA-256 collisions are out of reach,
- * so a hit is the very token that verified.
+ * Verified-token cache in front of verifyToken: a hit skips the signature check, never the
+ * rest. Keyed by the SHA-256 of the token, not the token itself: a 32-byte key whatever the
+ * token's size (up to --max-token-bytes), and the cache never holds bearer credentials an
+ * attacker could lift from a heap dump; SHA-256 collisions are out of reach, so a hit is the
+ * very token that verified.
+ *
+ * Two tiers:
+ * - every verified token's verdict (what verified it, when it goes stale) in a typed-array
+ *   table (verdict-table.ts), ~50 bytes per token and no heap object;
+ * - the parsed claims of tokens used again, in a smaller LRU. A token's first use verifies
+ *   it; its second finds the verdict, decodes the payload once more (no signature check)
+ *   and keeps the claims; from the third on nothing is decoded. A stream of tokens each
+ *   used once, the common shape of a miss, so leaves nothing on the heap to promote.
  *
  * A hit is used only while
  * - the issuer that verified it is still among the rule's candidates with the same
@@ -27,9 +35,12 @@ import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
 import type { Verified } from '../decision.js';
 import { verifyParsed, type VerifyOptions } from './verify-token.js';
+import { VerdictTable } from './verdict-table.js';
 
 export const DEFAULT_TOKEN_CACHE_SIZE = 100_000;
-/** Larger tokens are verified every time: bounds the cache to size × this many bytes of claims. */
+/** Tokens whose parsed claims are kept (at most the cache size): ~500 bytes each. */
+export const PARSED_TIER_SIZE = 10_000;
+/** Larger tokens are verified every time: bounds the parsed tier to PARSED_TIER_SIZE × this many bytes of claims. */
 export const MAX_CACHED_TOKEN_CHARS = 8192;
 export const REJECTED_CACHE_SIZE = 10_000;
 export const REJECTED_TTL_MS = 10_000;
@@ -43,7 +54,7 @@ interface VerifiedEntry extends LruStamped {
   staleAfterSec: number;
 }
 
-/** What verified a token; shared by every entry it verified (100,000 entries, a handful of signers). */
+/** What verified a token; shared by every entry it verified (100,000 entries, a handful of signers), numbered for the verdict table. */
 interface Signer {
   alg: string;
   kid: string | undefined;
@@ -73,6 +84,8 @@ export interface CacheCounters {
 export interface TokenCacheOptions {
   /** verified tokens kept; 0 disables both caches */
   size: number;
+  /** of those, tokens kept with parsed claims (default PARSED_TIER_SIZE, at most `size`) */
+  parsedSize?: number;
   counters?: CacheCounters;
   /** ms since epoch, for the negative cache's TTL */
   now?: () => number;
@@ -84,25 +97,33 @@ const hashToken: (token: string) => string =
     : (token) => crypto.createHash('sha256').update(token).digest('binary');
 
 export class TokenCache {
-  private readonly verified: Lru<string, VerifiedEntry>;
+  private readonly parsed: Lru<string, VerifiedEntry>;
+  private readonly verdicts: VerdictTable;
   private readonly rejected: Lru<string, RejectedEntry>;
-  private readonly signers = new Map<string, Signer>();
+  /** signer key -> index into signerList */
+  private readonly signers = new Map<string, number>();
+  private signerList: Signer[] = [];
   private readonly now: () => number;
 
   constructor(private readonly opts: TokenCacheOptions) {
-    this.verified = new Lru(Math.max(0, opts.size));
-    this.rejected = new Lru(opts.size > 0 ? REJECTED_CACHE_SIZE : 0);
+    const size = Math.max(0, opts.size);
+    this.parsed = new Lru(Math.min(size, Math.max(0, opts.parsedSize ?? PARSED_TIER_SIZE)));
+    this.verdicts = new VerdictTable(size);
+    this.rejected = new Lru(size > 0 ? REJECTED_CACHE_SIZE : 0);
     this.now = opts.now ?? Date.now;
   }
 
-  get size(): { verified: number; rejected: number } {
-    return { verified: this.verified.size, rejected: this.rejected.size };
+  /** verified: tokens whose verdict is kept; parsed: of those, tokens kept with parsed claims. */
+  get size(): { verified: number; parsed: number; rejected: number } {
+    return { verified: this.verdicts.size, parsed: this.parsed.size, rejected: this.rejected.size };
   }
 
   clear(): void {
-    this.verified.clear();
+    this.parsed.clear();
+    this.verdicts.clear();
     this.rejected.clear();
     this.signers.clear();
+    this.signerList = [];
   }
 
   /** Same contract as verifyToken; a hit (or a cached rejection) answers without a promise. */
@@ -113,28 +134,15 @@ export class TokenCache {
       return 'ok' in parsed ? parsed : verifyParsed(token, parsed, candidates, keys, opts.nowSec);
     }
     const h = hashToken(token);
-    const hit = this.verified.get(h);
+    const hit = this.parsed.get(h);
     if (hit) {
-      const s = hit.signer;
-      let issuer: CompiledIssuer | undefined;
-      for (const c of candidates) {
-        if (c.key === s.issuerKey) {
-          issuer = c;
-          break;
-        }
-      }
-      if (issuer && issuer.fingerprint === s.fingerprint && keys.keysVersion!(issuer) === s.keysVersion) {
-        const failure = checkClaims(hit.claims, hit.header, issuer, opts.nowSec);
-        if (!failure) {
-          this.opts.counters?.verifiedHit();
-          const verified: Verified = { claims: hit.claims, issuer, token, alg: s.alg };
-          if (s.kid !== undefined) verified.kid = s.kid;
-          return { ok: true, verified };
-        }
-        if (opts.nowSec >= hit.staleAfterSec) this.verified.delete(h);
-        this.opts.counters?.verifiedMiss();
-        return failure;
-      }
+      const issuer = currentIssuer(hit.signer, candidates, keys);
+      if (issuer) return this.answerHit(h, hit.claims, hit.header, hit.signer, hit.staleAfterSec, issuer, token, opts.nowSec);
+    }
+    const v = this.verdicts.find(h);
+    if (v >= 0) {
+      const answer = this.fromVerdict(h, v, token, candidates, keys, opts);
+      if (answer) return answer;
     }
     const rej = this.rejected.get(h);
     if (rej && this.rejectedStillHolds(rej, candidates, keys)) {
@@ -151,6 +159,37 @@ export class TokenCache {
     return this.verifyMiss(h, token, parsed, candidates, keys, opts.nowSec);
   }
 
+  /** A token verified before whose claims were not kept: decoded again, not verified again, and kept parsed from now on. */
+  private fromVerdict(h: string, v: number, token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): VerifyResult | undefined {
+    const signer = this.signerList[this.verdicts.tagOf(v)];
+    const issuer = signer && currentIssuer(signer, candidates, keys);
+    if (!issuer) return undefined;
+    const parsed = parseCompactJws(token, opts.maxTokenBytes);
+    // cannot fail for a token that verified under the same limit; if it does, verify from scratch
+    if ('ok' in parsed) return undefined;
+    const header = parsed.header.typ === undefined ? NO_TYP : { typ: parsed.header.typ };
+    const staleAfterSec = this.verdicts.staleAfterOf(v);
+    const result = this.answerHit(h, parsed.payload, header, signer, staleAfterSec, issuer, token, opts.nowSec);
+    if (result.ok) this.parsed.set(h, { claims: parsed.payload, header, signer, staleAfterSec, lruTick: 0 });
+    return result;
+  }
+
+  private answerHit(h: string, claims: Record<string, unknown>, header: Record<string, unknown>, s: Signer, staleAfterSec: number, issuer: CompiledIssuer, token: string, nowSec: number): VerifyResult {
+    const failure = checkClaims(claims, header, issuer, nowSec);
+    if (!failure) {
+      this.opts.counters?.verifiedHit();
+      const verified: Verified = { claims, issuer, token, alg: s.alg };
+      if (s.kid !== undefined) verified.kid = s.kid;
+      return { ok: true, verified };
+    }
+    if (nowSec >= staleAfterSec) {
+      this.parsed.delete(h);
+      this.verdicts.delete(h);
+    }
+    this.opts.counters?.verifiedMiss();
+    return failure;
+  }
+
   private verifyMiss(h: string, token: string, parsed: ParsedJws, candidates: readonly CompiledIssuer[], keys: KeyLookup, nowSec: number): MaybePromise<VerifyResult> {
     // Versions are read before verifying: keys that change meanwhile make the entry stale, never wrongly fresh.
     const versions = candidates.map((c) => keys.keysVersion!(c));
@@ -165,14 +204,8 @@ export class TokenCache {
       const version = versions[candidates.indexOf(issuer)];
       const exp = parsed.payload.exp;
       if (version !== undefined && typeof exp === 'number') {
-        const typ = parsed.header.typ;
-        this.verified.set(h, {
-          claims: parsed.payload,
-          header: typ === undefined ? NO_TYP : { typ },
-          signer: this.signer({ alg: result.verified.alg, kid: result.verified.kid, issuerKey: issuer.key, fingerprint: issuer.fingerprint, keysVersion: version }),
-          staleAfterSec: exp + issuer.clockSkewSec,
-          lruTick: 0,
-        });
+        const signer = this.signerIndex({ alg: result.verified.alg, kid: result.verified.kid, issuerKey: issuer.key, fingerprint: issuer.fingerprint, keysVersion: version });
+        this.verdicts.set(h, signer, exp + issuer.clockSkewSec);
       }
     } else if (result.reason === 'bad_signature' && versions.every((v) => v !== undefined)) {
       this.rejected.set(h, { failure: result, untilMs: this.now() + REJECTED_TTL_MS, candidates, versions, lruTick: 0 });
@@ -180,13 +213,19 @@ export class TokenCache {
     return result;
   }
 
-  private signer(s: Signer): Signer {
+  private signerIndex(s: Signer): number {
     const key = `${s.issuerKey}\0${s.keysVersion}\0${s.alg}\0${s.kid ?? ''}\0${s.kid === undefined ? 0 : 1}`;
     const known = this.signers.get(key);
-    if (known && known.fingerprint === s.fingerprint) return known;
-    if (this.signers.size >= MAX_SIGNERS) this.signers.clear();
-    this.signers.set(key, s);
-    return s;
+    if (known !== undefined && this.signerList[known]!.fingerprint === s.fingerprint) return known;
+    if (this.signerList.length >= MAX_SIGNERS) {
+      // The verdicts name signers by number: they go with the list. Parsed entries hold their signer.
+      this.verdicts.clear();
+      this.signers.clear();
+      this.signerList = [];
+    }
+    this.signers.set(key, this.signerList.length);
+    this.signerList.push(s);
+    return this.signerList.length - 1;
   }
 
   private rejectedStillHolds(
@@ -200,4 +239,12 @@ export class TokenCache {
     if (rej.candidates !== candidates) return false;
     return candidates.every((c, i) => keys.keysVersion!(c) === rej.versions![i]);
   }
+}
+
+/** The candidate that verified a cached token, if it still would: same issuer, settings and keys. */
+function currentIssuer(s: Signer, candidates: readonly CompiledIssuer[], keys: KeyLookup): CompiledIssuer | undefined {
+  for (const c of candidates) {
+    if (c.key === s.issuerKey) return c.fingerprint === s.fingerprint && keys.keysVersion!(c) === s.keysVersion ? c : undefined;
+  }
+  return undefined;
 }

@@ -53,20 +53,49 @@ before(async () => {
 after(() => registry.close());
 
 describe('verified-token cache', () => {
-  test('a second verification of the same token is a hit: no key lookup, the same parsed claims object', async () => {
+  test('a second verification of the same token is a hit: no key lookup; from the third on the same parsed claims object', async () => {
     const keys = counted(registry);
     const { n, c } = counters();
     const cache = new TokenCache({ size: 10, counters: c });
     const token = await signToken(claims(), { key: rsa });
     const r1 = await cache.verify(token, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES });
+    assert.deepEqual(cache.size, { verified: 1, parsed: 0, rejected: 0 }, 'a first use keeps the verdict only');
     const r2 = await cache.verify(token, [issuerA], keys, { nowSec: NOW + 1, maxTokenBytes: MAX_BYTES });
-    assert.ok(r1.ok && r2.ok);
+    const r3 = cache.verify(token, [issuerA], keys, { nowSec: NOW + 2, maxTokenBytes: MAX_BYTES });
+    assert.ok(!(r3 instanceof Promise), 'a hit answers without a promise');
+    assert.ok(r1.ok && r2.ok && r3.ok);
     assert.equal(keys.resolves, 1);
-    assert.equal(r2.verified.claims, r1.verified.claims, 'claims are not re-parsed');
+    assert.deepEqual(r2.verified.claims, r1.verified.claims);
+    assert.equal(r3.verified.claims, r2.verified.claims, 'claims are not re-parsed once kept');
     assert.equal(r2.verified.issuer, issuerA);
     assert.equal(r2.verified.kid, 'rsa-1');
-    assert.deepEqual(n, { hit: 1, miss: 1, rejected: 0 });
-    assert.equal(cache.size.verified, 1);
+    assert.equal(r3.verified.kid, 'rsa-1');
+    assert.deepEqual(n, { hit: 2, miss: 1, rejected: 0 });
+    assert.deepEqual(cache.size, { verified: 1, parsed: 1, rejected: 0 });
+  });
+
+  test('tokens used once are all remembered without parsed claims; the parsed tier is bounded', async () => {
+    const keys = counted(registry);
+    const cache = new TokenCache({ size: 8, parsedSize: 3 });
+    const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) => signToken(claims({ sub: `user-${i}` }), { key: rsa })));
+    for (const t of tokens) assert.ok((await cache.verify(t, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+    assert.deepEqual(cache.size, { verified: 8, parsed: 0, rejected: 0 });
+    for (const t of tokens) assert.ok((await cache.verify(t, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+    assert.equal(keys.resolves, 8, 'every second use skipped the signature check');
+    assert.deepEqual(cache.size, { verified: 8, parsed: 3, rejected: 0 });
+  });
+
+  test('the oldest verdict makes room when the cache is full', async () => {
+    const keys = counted(registry);
+    const cache = new TokenCache({ size: 3 });
+    const tokens = await Promise.all([0, 1, 2, 3].map((i) => signToken(claims({ sub: `user-${i}` }), { key: rsa })));
+    for (const t of tokens) assert.ok((await cache.verify(t, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+    assert.equal(cache.size.verified, 3);
+    assert.equal(keys.resolves, 4);
+    for (const t of tokens.slice(1)) assert.ok((await cache.verify(t, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+    assert.equal(keys.resolves, 4, 'the three newest were kept');
+    assert.ok((await cache.verify(tokens[0]!, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+    assert.equal(keys.resolves, 5, 'the first was evicted and verified again');
   });
 
   test('a cached token stops verifying at exp (with the issuer skew) and is dropped', async () => {
