@@ -54,6 +54,6 @@ export const SCENARIOS: Scenario[] = [
   { id: 'peer-distinct', title: 'peer: OPA + Rego, a new token every request', server: { kind: 'peer', gomaxprocs: 1 }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'workers2', title: 'RS256 repeated, --workers 2 (2 connections)', server: { kind: 'claimcheck', policies: 10, workers: 2 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow', connections: 2 },
   MEMORY,
-  // what the Helm chart runs: server.maxHeapMiB 160 becomes NODE_OPTIONS=--max-old-space-size=160
-  { ...MEMORY, id: 'memory-chart', title: 'memory, as the chart runs it (--max-old-space-size=160)', nodeArgs: ['--max-old-space-size=160'] },
+  // what the Helm chart runs: server.maxHeapMiB 160 and server.maxSemiSpaceMiB 8 become NODE_OPTIONS
+  { ...MEMORY, id: 'memory-chart', title: 'memory, as the chart runs it (--max-old-space-size=160 --max-semi-space-size=8)', nodeArgs: ['--max-old-space-size=160', '--max-semi-space-size=8'] },
 ];

@@ -7,7 +7,7 @@
  *
  * Two tiers:
  * - every verified token's verdict (what verified it, when it goes stale) in a typed-array
- *   table (verdict-table.ts), ~50 bytes per token and no heap object;
+ *   table (verdict-table.ts), ~55 bytes per token and no heap object;
  * - the parsed claims of tokens used again, in a smaller LRU. A token's first use verifies
  *   it; its second finds the verdict, decodes the payload once more (no signature check)
  *   and keeps the claims; from the third on nothing is decoded. A stream of tokens each

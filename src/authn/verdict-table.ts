@@ -1,7 +1,7 @@
 /**
  * Tokens that verified, remembered without a heap object each: the token's SHA-256, a
  * number for what verified it and when it goes stale, in typed arrays. 100,000 entries take
- * ~5 MB and give the garbage collector nothing to trace or promote; a Map of parsed entries
+ * ~5.5 MB and give the garbage collector nothing to trace or promote; a Map of parsed entries
  * took ~500 bytes each and made every new token old-generation garbage (docs/performance.md).
  *
  * Linear probing over a power-of-two slot array at most half full, backward-shift deletion

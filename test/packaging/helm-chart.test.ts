@@ -141,9 +141,10 @@ describe('Helm chart: rendered objects', { skip }, () => {
     assert.equal(env.POD_NAMESPACE, 'metadata.namespace');
     assert.equal(env.POD_NAME, 'metadata.name');
     const nodeOptions = (docs: any[]) => containerOf(docs).env.find((e: any) => e.name === 'NODE_OPTIONS')?.value;
-    assert.equal(nodeOptions(defaults), '--max-old-space-size=160', 'V8 heap bounded below the default 256Mi limit');
-    assert.equal(nodeOptions(template({ set: ['server.maxHeapMiB=384'] })), '--max-old-space-size=384');
-    assert.equal(nodeOptions(template({ set: ['server.maxHeapMiB=null'] })), undefined);
+    assert.equal(nodeOptions(defaults), '--max-old-space-size=160 --max-semi-space-size=8', 'V8 heap bounded below the default 256Mi limit');
+    assert.equal(nodeOptions(template({ set: ['server.maxHeapMiB=384'] })), '--max-old-space-size=384 --max-semi-space-size=8');
+    assert.equal(nodeOptions(template({ set: ['server.maxHeapMiB=null'] })), '--max-semi-space-size=8');
+    assert.equal(nodeOptions(template({ set: ['server.maxHeapMiB=null', 'server.maxSemiSpaceMiB=null'] })), undefined);
     const existing = template({ set: ['serviceAccount.create=false', 'serviceAccount.name=shared'] });
     assert.equal(deploymentOf(existing).spec.template.spec.serviceAccountName, 'shared');
     assert.equal(existing.filter((d) => d.kind === 'ServiceAccount').length, 0);

@@ -120,10 +120,16 @@ describe('verified-token cache', () => {
     for (const t of [typed, untyped]) assert.ok((await cache.verify(t, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
     // Same issuer, now with a typ allow-list (a settings change keeps the fingerprint here on purpose: only typ is re-checked).
     const strict: CompiledIssuer = { ...issuerA, tokenTypes: ['at+jwt'] };
+    // the second use answers from the verdict tier, the third (after a permissive second) from the parsed tier
     assert.equal((await cache.verify(typed, [strict], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok, true);
     const r = await cache.verify(untyped, [strict], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES });
     assert.equal(!r.ok && r.reason, 'token_type_not_allowed');
-    assert.equal(keys.resolves, 2, 'both answers came from the cache');
+    assert.ok((await cache.verify(untyped, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+    assert.equal(cache.size.parsed, 2);
+    assert.equal((await cache.verify(typed, [strict], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok, true);
+    const again = await cache.verify(untyped, [strict], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES });
+    assert.equal(!again.ok && again.reason, 'token_type_not_allowed');
+    assert.equal(keys.resolves, 2, 'every later answer came from the cache');
   });
 
   test('a cached token is not accepted before its nbf', async () => {
@@ -132,26 +138,34 @@ describe('verified-token cache', () => {
     assert.ok((await cache.verify(token, [issuerA], registry, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
     const early = await cache.verify(token, [issuerA], registry, { nowSec: NOW - 100, maxTokenBytes: MAX_BYTES });
     assert.equal(!early.ok && early.reason, 'token_not_yet_valid');
-  });
-
-  test('a change of the issuer fingerprint (its settings) verifies again under the new settings', async () => {
-    const keys = counted(registry);
-    const cache = new TokenCache({ size: 10 });
-    const token = await signToken(claims(), { key: rsa });
-    assert.ok((await cache.verify(token, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
-    const narrowed: CompiledIssuer = { ...issuerA, audiences: ['other-api'], fingerprint: `${issuerA.fingerprint}+aud` };
-    const r = await cache.verify(token, [narrowed], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES });
-    assert.equal(!r.ok && r.reason, 'audience_mismatch');
-    assert.equal(keys.resolves, 2);
-  });
-
-  test('a token cached for one issuer is not used for a rule that does not accept that issuer', async () => {
-    const cache = new TokenCache({ size: 10 });
-    const token = await signToken(claims(), { key: rsa });
     assert.ok((await cache.verify(token, [issuerA], registry, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
-    const r = await cache.verify(token, [], registry, { nowSec: NOW, maxTokenBytes: MAX_BYTES });
-    assert.equal(!r.ok && r.reason, 'untrusted_issuer');
+    assert.equal(cache.size.parsed, 1);
+    const earlyParsed = await cache.verify(token, [issuerA], registry, { nowSec: NOW - 100, maxTokenBytes: MAX_BYTES });
+    assert.equal(!earlyParsed.ok && earlyParsed.reason, 'token_not_yet_valid');
   });
+
+  // Uses before the change: 1 leaves the verdict only, 2 the parsed claims as well.
+  for (const uses of [1, 2]) {
+    test(`a change of the issuer fingerprint (its settings) verifies again under the new settings (after ${uses} use(s))`, async () => {
+      const keys = counted(registry);
+      const cache = new TokenCache({ size: 10 });
+      const token = await signToken(claims(), { key: rsa });
+      for (let i = 0; i < uses; i++) assert.ok((await cache.verify(token, [issuerA], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+      assert.equal(cache.size.parsed, uses - 1);
+      const narrowed: CompiledIssuer = { ...issuerA, audiences: ['other-api'], fingerprint: `${issuerA.fingerprint}+aud` };
+      const r = await cache.verify(token, [narrowed], keys, { nowSec: NOW, maxTokenBytes: MAX_BYTES });
+      assert.equal(!r.ok && r.reason, 'audience_mismatch');
+      assert.equal(keys.resolves, 2);
+    });
+
+    test(`a token cached for one issuer is not used for a rule that does not accept that issuer (after ${uses} use(s))`, async () => {
+      const cache = new TokenCache({ size: 10 });
+      const token = await signToken(claims(), { key: rsa });
+      for (let i = 0; i < uses; i++) assert.ok((await cache.verify(token, [issuerA], registry, { nowSec: NOW, maxTokenBytes: MAX_BYTES })).ok);
+      const r = await cache.verify(token, [], registry, { nowSec: NOW, maxTokenBytes: MAX_BYTES });
+      assert.equal(!r.ok && r.reason, 'untrusted_issuer');
+    });
+  }
 
   test('a key removed from the JWKS stops verifying cached tokens after the next refresh', async () => {
     const server: JwksServer = await startJwksServer({ jwks: jwksOf(rsa, other) });
