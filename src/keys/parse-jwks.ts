@@ -38,7 +38,9 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
  * certificates, or else the raw bytes of an HMAC secret. Only here are symmetric keys accepted.
  */
 export function parseKeyFile(content: Buffer): ParsedKeys {
-  const text = content.toString('utf8');
+  const text = asText(content);
+  // Binary content is a raw secret as it is: a random secret may well begin with '{' or end in 0x0a.
+  if (text === undefined) return rawSecret(content);
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     let body: unknown;
@@ -50,9 +52,25 @@ export function parseKeyFile(content: Buffer): ParsedKeys {
     return parseJwks(body, { symmetricAllowed: true });
   }
   if (trimmed.includes('-----BEGIN ')) return parsePem(trimmed);
-  // Raw secret: a trailing newline from `echo` or an editor is not part of it.
-  const secret = content.subarray(0, content.length - (/\r?\n$/.exec(text)?.[0].length ?? 0));
+  // A text secret: a trailing newline from `echo` or an editor is not part of it.
+  return rawSecret(content.subarray(0, content.length - (/\r?\n$/.exec(text)?.[0].length ?? 0)));
+}
+
+function rawSecret(secret: Buffer): ParsedKeys {
   return parseJwks({ keys: [{ kty: 'oct', k: secret.toString('base64url') }] }, { symmetricAllowed: true });
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The content as text, or undefined when it is not UTF-8 or holds control characters other than tab, CR and LF. */
+function asText(content: Buffer): string | undefined {
+  let text: string;
+  try {
+    text = UTF8.decode(content);
+  } catch {
+    return undefined;
+  }
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text;
 }
 
 function parsePem(text: string): ParsedKeys {

@@ -90,6 +90,28 @@ describe('local key sources', () => {
     reg.close();
   });
 
+  test('a binary secret is used byte for byte: a final 0x0a is kept and a leading "{" is not JSON', async () => {
+    for (const [name, secret] of [
+      ['ends-in-newline.bin', Buffer.concat([randomBytes(31).map((b) => b | 0x80), Buffer.from([0x0a])])],
+      ['starts-with-brace.bin', Buffer.concat([Buffer.from('{'), randomBytes(32).map((b) => b | 0x80)])],
+    ] as const) {
+      const issuer = makeIssuer({ issuer: `https://${name}.test`, algorithms: ['HS256'], jwks: { secretPath: file(name, secret) } });
+      const { reg, st } = await loaded(issuer);
+      assert.equal(st.ready, true, name);
+      assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, payload(issuer.issuer), secret, 'HS256')), 'ok', name);
+      reg.close();
+    }
+  });
+
+  test('a text secret loses its trailing newline, nothing else', async () => {
+    const secret = `${randomBytes(24).toString('base64url')} with spaces`;
+    const issuer = makeIssuer({ issuer: 'https://hs-text.test', algorithms: ['HS256'], jwks: { secretPath: file('text-secret.txt', `${secret}\r\n`) } });
+    const { reg } = await loaded(issuer);
+    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, payload(issuer.issuer), Buffer.from(secret), 'HS256')), 'ok');
+    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, payload(issuer.issuer), Buffer.from(`${secret}\r\n`), 'HS256')), 'bad_signature');
+    reg.close();
+  });
+
   test('refuses an HMAC secret shorter than 32 bytes', async () => {
     const issuer = makeIssuer({ algorithms: ['HS256'], jwks: { secretPath: file('short.bin', 'too-short-secret\n') } });
     const { reg, st } = await loaded(issuer);
