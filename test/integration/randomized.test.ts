@@ -4,18 +4,7 @@ import { type Fixture } from '../helpers/fixture-config.js';
 import type { ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { createEnvoyClient, type CheckInput } from '../helpers/envoy-client.js';
-
-// A small deterministic PRNG so a failure can be replayed from the printed seed.
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/prng.js';
 
 const COUNT = 10_000;
 
@@ -34,7 +23,7 @@ describe('randomized CheckRequests', () => {
 
   test(`${COUNT} random requests: no crash, no empty response, no allow without a valid token on a protected rule`, async () => {
     const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
-    const rnd = prng(seed);
+    const rnd = mulberry32(seed); // replayable from the printed seed
     const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
     const valid = new Map<string, string>();
     for (let i = 0; i < 8; i++) {

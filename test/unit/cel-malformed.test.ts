@@ -6,6 +6,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mulberry32 } from '../helpers/prng.js';
 import { celEnvironment, CelPeer, CelRequest } from '../../src/authz/cel/environment.js';
 import { CelHarness, CEL_NOW, compileWhen, outcome } from '../helpers/cel-harness.js';
 
@@ -22,16 +23,6 @@ const BASES = [
 ];
 const TOKENS = ['(', ')', '.', "'", '"', '[', ']', '&&', '||', '!', '==', '!=', ',', ' ', '1', '1.0', 'x', 'claims', 'true', 'null', '?', ':', '-', '+', 'in', '}', '{'];
 const CLAIMS = { sub: 'alice', tenant: 'acme', roles: ['reader', 'admin'], level: 3, exp: CEL_NOW + 600, iat: CEL_NOW - 10, iss: 'https://idp.cel.test', aud: 'api' };
-
-/** A small deterministic PRNG (mulberry32), so a failure is reproducible. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(s: string, rand: () => number): string {
   const at = Math.floor(rand() * (s.length + 1));
@@ -70,7 +61,7 @@ function oracle(expression: string): boolean | 'error' {
 
 describe('malformed CEL expressions', () => {
   test('never allow: they fail to load, or deny, unless the expression is well-formed and true', async () => {
-    const rand = rng(0xc1a1c4ec);
+    const rand = mulberry32(0xc1a1c4ec);
     const seen = new Set<string>();
     const counts = { rejectedAtLoad: 0, conditionError: 0, conditionFalse: 0, allow: 0 };
     for (let i = 0; i < 1500; i++) {

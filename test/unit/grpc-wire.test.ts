@@ -4,6 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mulberry32 } from '../helpers/prng.js';
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { LOADER_OPTIONS, PROTO_DIR, loadProtos } from '../../src/grpc/load-protos.js';
@@ -51,14 +52,7 @@ const isRequestError = (e: unknown) => e instanceof ClaimcheckError && e.code ==
 // ---- seeded randomness --------------------------------------------------------------
 
 function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   return {
     next,

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { DIGEST_BYTES, VerdictTable } from '../../src/authn/verdict-table.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest('binary');
 
@@ -11,16 +12,6 @@ function crafted(slotBytes: number, rest: number): string {
   b.writeUInt32LE(slotBytes >>> 0, 0);
   b.writeUInt32LE(rest >>> 0, 4);
   return b.toString('binary');
-}
-
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('verdict table', () => {
@@ -67,7 +58,7 @@ describe('verdict table', () => {
 
   test('agrees with a Map model over random sets, deletes and ring evictions, colliding slots included', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
-      const rand = rng(seed);
+      const rand = mulberry32(seed);
       const capacity = 1 + Math.floor(rand() * 40);
       const t = new VerdictTable(capacity);
       // The model: a Map plus the ring of positions (a deleted entry's room is reused when the ring comes round to it).
