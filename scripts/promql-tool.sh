@@ -6,21 +6,19 @@
 # the binary's path on the last line of stdout.
 #   echo '[{"name":"a","expr":"up == 0"}]' | promql-parse   ->  [{"name":"a","error":""}]
 set -euo pipefail
+source "$(dirname "$0")/lib/tools.sh"
+TOOL_NAME=promql-tool
 
 VERSION="${CLAIMCHECK_PROMETHEUS_VERSION:-v0.316.0}"
-ROOT="${CLAIMCHECK_CACHE:-$HOME/.cache/claimcheck}/promql-${VERSION}"
+ROOT="$CACHE_ROOT/promql-${VERSION}"
 BIN="$ROOT/bin/promql-parse"
 if [[ -x "$BIN" ]]; then echo "$BIN"; exit 0; fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "promql-tool: Go is not installed; cannot build the PromQL parser" >&2
-  exit 3
-fi
-mkdir -p "$ROOT/src" "$ROOT/bin"
-exec 9>"$ROOT/.lock"
-flock 9
+need_go "the PromQL parser"
+with_lock "$ROOT"
 if [[ -x "$BIN" ]]; then echo "$BIN"; exit 0; fi
 
-export GOCACHE="$ROOT/gocache" GOMODCACHE="$ROOT/gomodcache" GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
+go_env
+mkdir -p "$ROOT/src" "$ROOT/bin"
 cd "$ROOT/src"
 cat > main.go <<'GO'
 // promql-parse: reads [{"name","expr"}] as JSON on stdin, parses each expression
@@ -59,9 +57,13 @@ func main() {
 }
 GO
 [[ -f go.mod ]] || go mod init local/promql-parse >/dev/null 2>&1
-echo "promql-tool: building the PromQL parser from github.com/prometheus/prometheus@${VERSION} (once)" >&2
-go get "github.com/prometheus/prometheus@${VERSION}" >&2
-go mod tidy >&2
-go build -trimpath -ldflags "-s -w" -o "$BIN.tmp" .
+tool_log "building the PromQL parser from github.com/prometheus/prometheus@${VERSION} (once)"
+start=$SECONDS
+heartbeat_start "building the PromQL parser"
+quiet "$ROOT/resolve.log" go get "github.com/prometheus/prometheus@${VERSION}"
+quiet "$ROOT/resolve.log" go mod tidy
+go build -ldflags "-s -w" -o "$BIN.tmp" .
+heartbeat_stop
 mv "$BIN.tmp" "$BIN"
+tool_log "built in $(( SECONDS - start )) s"
 echo "$BIN"

@@ -6,47 +6,48 @@
 # modules through the Go module proxy (`go mod download`; there are no release
 # downloads on the build machines), cached once per version under
 #   ${CLAIMCHECK_CACHE:-~/.cache/claimcheck}/third-party-crds-<versions>/
-# with stable links:
+# with the parts the tests read copied out:
 #   istio-api/            istio.io/api: kubernetes/customresourcedefinitions.gen.yaml, mesh/v1alpha1/*.proto
 #   envoy-gateway/        github.com/envoyproxy/gateway: charts/gateway-helm/charts/crds/crds/
 #   prometheus-operator/  github.com/prometheus-operator/prometheus-operator: example/prometheus-operator-crd/
 # Prints that directory on the last line of stdout.
 set -euo pipefail
+source "$(dirname "$0")/lib/tools.sh"
+TOOL_NAME=third-party-crds
 
 ISTIO_API="${CLAIMCHECK_ISTIO_API_VERSION:-v1.28.0}"
 ENVOY_GATEWAY="${CLAIMCHECK_ENVOY_GATEWAY_VERSION:-v1.9.1}"
 PROM_OPERATOR="${CLAIMCHECK_PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
-ROOT="${CLAIMCHECK_CACHE:-$HOME/.cache/claimcheck}/third-party-crds-istio-${ISTIO_API}-eg-${ENVOY_GATEWAY}-po-${PROM_OPERATOR}"
+ROOT="$CACHE_ROOT/third-party-crds-istio-${ISTIO_API}-eg-${ENVOY_GATEWAY}-po-${PROM_OPERATOR}"
 
 done_() { [[ -f "$ROOT/.done" ]]; }
 if done_; then echo "$ROOT"; exit 0; fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "third-party-crds: Go is not installed; cannot download the Istio / Envoy Gateway / Prometheus Operator modules" >&2
-  exit 3
-fi
-mkdir -p "$ROOT"
-exec 9>"$ROOT/.lock"
-flock 9
+need_go "the Istio / Envoy Gateway / Prometheus Operator modules"
+with_lock "$ROOT"
 if done_; then echo "$ROOT"; exit 0; fi
 
-export GOMODCACHE="$ROOT/gomodcache" GOFLAGS="-modcacherw" GOTOOLCHAIN=local
-link() { # name module@version
+go_env
+# copy NAME MODULE@VERSION SUBDIR: the part of the module the tests read, copied out of
+# the shared module cache so that the cache can be cleaned without breaking this one.
+copy() {
   local dir
-  echo "third-party-crds: go mod download $2" >&2
-  dir=$(go mod download -json "$2" | sed -n 's/.*"Dir": "\([^"]*\)".*/\1/p')
-  [[ -d "$dir" ]] || { echo "third-party-crds: cannot download $2" >&2; exit 1; }
-  ln -sfn "$dir" "$ROOT/$1"
+  tool_log "go mod download $2"
+  dir=$(go_mod_field "$2" Dir)
+  [[ -d "$dir/$3" ]] || { tool_log "cannot download $2 (or it has no $3)"; exit 1; }
+  rm -rf "${ROOT:?}/$1" && mkdir -p "$ROOT/$1/$(dirname "$3")"
+  cp -R "$dir/$3" "$ROOT/$1/$3"
+  chmod -R u+w "$ROOT/$1"
 }
-link istio-api "istio.io/api@${ISTIO_API}"
-link envoy-gateway "github.com/envoyproxy/gateway@${ENVOY_GATEWAY}"
-link prometheus-operator "github.com/prometheus-operator/prometheus-operator@${PROM_OPERATOR}"
+copy istio-api "istio.io/api@${ISTIO_API}" .
+copy envoy-gateway "github.com/envoyproxy/gateway@${ENVOY_GATEWAY}" charts/gateway-helm/charts/crds
+copy prometheus-operator "github.com/prometheus-operator/prometheus-operator@${PROM_OPERATOR}" example/prometheus-operator-crd
 for f in istio-api/kubernetes/customresourcedefinitions.gen.yaml \
          envoy-gateway/charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_securitypolicies.yaml \
          envoy-gateway/charts/gateway-helm/charts/crds/crds/gatewayapi-crds.yaml \
          prometheus-operator/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
          prometheus-operator/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
          istio-api/mesh/v1alpha1/config.proto; do
-  [[ -f "$ROOT/$f" ]] || { echo "third-party-crds: $f is missing from the module" >&2; exit 1; }
+  [[ -f "$ROOT/$f" ]] || { tool_log "$f is missing from the module"; exit 1; }
 done
 touch "$ROOT/.done"
 echo "$ROOT"
