@@ -37,6 +37,7 @@ WORKDIR /app
 COPY --from=build /pkg/ ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -rf /root/.npm \
+ && mkdir -p /etc/claimcheck \
  && if find /app -name '*.ts' ! -name '*.d.ts' -not -path '*/node_modules/*' | grep -q .; then echo 'TypeScript sources in the image' >&2; exit 1; fi
 
 FROM ${RUNTIME_IMAGE}
@@ -46,11 +47,14 @@ LABEL org.opencontainers.image.title="claimcheck" \
 WORKDIR /app
 # Owned by root and read-only to the runtime user: the process cannot modify its own code.
 COPY --from=prod --chown=0:0 /app /app
+# An empty configuration directory: mount manifests here (a ConfigMap, a Secret, a volume).
+COPY --from=prod --chown=0:0 /etc/claimcheck /etc/claimcheck
 ENV NODE_ENV=production
 USER 65532:65532
 # gRPC (Authorization/Check, grpc.health.v1) and HTTP (/metrics /healthz /readyz)
 EXPOSE 9191 9090
 ENTRYPOINT ["/nodejs/bin/node", "/app/bin/claimcheck.js"]
-# Without flags `serve` uses ./config if present, else the bundled demo examples/.
-# The Helm chart passes its own arguments.
-CMD ["serve"]
+# The default serves /etc/claimcheck, empty unless something is mounted there: every
+# request is denied (no policy) until it holds manifests. Never the bundled demo, whose
+# signing key is published. The Helm chart passes its own arguments.
+CMD ["serve", "--config-dir", "/etc/claimcheck"]

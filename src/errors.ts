@@ -10,6 +10,8 @@ export class ClaimcheckError extends Error {
 
 /** A configuration problem, located in a file where known. */
 export interface ConfigProblem {
+  /** config_dir_unreadable: the directory itself, so nothing under it can be trusted to be gone */
+  code?: 'config_dir_unreadable';
   file?: string;
   line?: number;
   kind?: string;

@@ -1,7 +1,7 @@
 /** Composition root for `claimcheck serve`: build the parts, wire them, start, drain on SIGTERM. */
 import type { ServeOptions } from './cli.js';
 import type { Snapshot } from './compile/snapshot.js';
-import type { AnyResource } from './model/types.js';
+import type { ConfigDelivery } from './config/config-delivery.js';
 import type { ConfigProblem } from './errors.js';
 import { formatProblem } from './errors.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
@@ -16,6 +16,24 @@ import { createCheckHandler } from './pipeline/handle-check.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
 import { TokenCache } from './authn/token-cache.js';
 import { workerBridge } from './workers.js';
+
+const MAX_REJECTED_SHOWN = 100;
+
+/** Every issuer a policy names, in its rules or as the policy's own. */
+function referencedIssuers(snapshot: Snapshot): ReadonlySet<string> {
+  const keys = new Set<string>();
+  for (const p of snapshot.policies.values()) {
+    for (const i of p.issuers ?? []) keys.add(i.key);
+    for (const rule of p.rules) for (const i of rule.issuers) keys.add(i.key);
+  }
+  return keys;
+}
+
+function allReady(referenced: ReadonlySet<string>, status: readonly { issuer: string; ready: boolean }[]): boolean {
+  let ready = 0;
+  for (const s of status) if (referenced.has(s.issuer) && s.ready) ready++;
+  return ready === referenced.size;
+}
 
 export interface RunningServer {
   grpcAddress: string;
@@ -44,35 +62,35 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   let keysSettled = false;
   let draining = false;
 
-  const applyConfig = (resources: AnyResource[], problems: ConfigProblem[], files: string[]): void => {
-    let all = problems;
-    let next: Snapshot | undefined;
-    let warnings: ConfigProblem[] = [];
-    if (all.length === 0) {
-      const r = compileSnapshot(resources, { namespace: opts.namespace, generation: generation + 1 });
-      all = r.problems;
-      warnings = r.warnings;
-      next = r.snapshot;
-    }
-    if (!next || all.length > 0) {
+  let rejected: ConfigProblem[] = [];
+  let referenced: ReadonlySet<string> = new Set();
+  const applyConfig = ({ resources, refusedIssuers, rejected: refused, fatal, files }: ConfigDelivery): void => {
+    const r = fatal.length === 0 ? compileSnapshot(resources, { namespace: opts.namespace, generation: generation + 1, refusedIssuers }) : undefined;
+    const problems = r ? r.problems : fatal;
+    if (!r?.snapshot || problems.length > 0) {
       metrics.configReloads.inc({ result: 'error' });
-      metrics.configErrors.set(all.length);
-      for (const p of all) logger.error({ file: p.file, line: p.line, kind: p.kind, name: p.name }, `invalid configuration: ${formatProblem(p)}`);
-      logger.error({ problems: all.length, serving: snapshot ? snapshot.generation : null }, snapshot ? 'configuration rejected; the last good configuration keeps serving' : 'configuration rejected; nothing to serve yet');
+      metrics.configErrors.set(problems.length);
+      for (const p of problems) logger.error({ file: p.file, line: p.line, kind: p.kind, name: p.name }, `invalid configuration: ${formatProblem(p)}`);
+      logger.error({ problems: problems.length, serving: snapshot ? snapshot.generation : null }, snapshot ? 'configuration rejected; the last good configuration keeps serving' : 'configuration rejected; nothing to serve yet');
       return;
     }
-    for (const w of warnings) logger.warn({ file: w.file, line: w.line, kind: w.kind, name: w.name }, `configuration warning: ${formatProblem(w)}`);
+    const next = r.snapshot;
+    for (const w of r.warnings) logger.warn({ file: w.file, line: w.line, kind: w.kind, name: w.name }, `configuration warning: ${formatProblem(w)}`);
     keys.sync(next.issuers.values());
     generation = next.generation;
     snapshot = next;
+    rejected = refused;
+    referenced = referencedIssuers(next);
     metrics.configReloads.inc({ result: 'success' });
-    metrics.configErrors.set(0);
+    metrics.configErrors.set(refused.length);
+    metrics.configResources.set({ state: 'accepted' }, resources.length);
+    metrics.configResources.set({ state: 'rejected' }, refused.length);
     metrics.configGeneration.set(generation);
-    logger.info({ generation, files: files.length, policies: next.policies.size, issuers: next.issuers.size }, 'configuration loaded');
+    logger.info({ generation, files: files.length, policies: next.policies.size, issuers: next.issuers.size, rejected: refused.length }, 'configuration loaded');
   };
 
   const source = await createConfigSource(opts, logger, metrics);
-  const firstLoad = source.start(({ resources, problems, files }) => applyConfig(resources, problems, files));
+  const firstLoad = source.start(applyConfig);
 
   const check = createCheckHandler({
     getSnapshot: () => snapshot,
@@ -90,7 +108,9 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     onInternalError: (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'internal error in Check adapter; denied with 503'),
   });
 
-  const isReady = () => !draining && !!snapshot && keysSettled;
+  // --ready-requires-keys: a replica whose IdP is unreachable leaves the Service rather than answer 503s
+  const keysUsable = () => !opts.readyRequiresKeys || allReady(referenced, keys.status());
+  const isReady = () => !draining && !!snapshot && keysSettled && keysUsable();
   const http = bridge ? undefined : await startHttpServer({
     addr: opts.httpAddr,
     registry: metrics.registry,
@@ -99,7 +119,10 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       detail: {
         draining,
         configGeneration: snapshot?.generation ?? null,
+        ...(opts.readyRequiresKeys ? { requiresKeys: true } : {}),
         issuers: keys.status(),
+        rejected: rejected.slice(0, MAX_REJECTED_SHOWN).map(formatProblem),
+        ...(rejected.length > MAX_REJECTED_SHOWN ? { rejectedNotShown: rejected.length - MAX_REJECTED_SHOWN } : {}),
       },
     }),
   });

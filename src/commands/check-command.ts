@@ -10,21 +10,24 @@ import { decideRequest, POLICY_EXTENSION } from '../pipeline/decide-request.js';
 import { buildAllowPlan } from '../respond/build-allow.js';
 import { buildDenyPlan } from '../respond/build-deny.js';
 import { normalizeHost } from '../authz/normalize-host.js';
+import { locateProblems } from '../model/locate-problems.js';
+import type { KeySetStatus } from '../keys/key-set-health.js';
 
+/** Exit codes: 0 allow, 1 deny, 2 a configuration that does not load (no decision is made). */
 export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const loaded = await loadConfigDir(o.configDir);
   const compiled = loaded.problems.length === 0 ? compileSnapshot(loaded.resources, { namespace: o.namespace, generation: 1 }) : undefined;
-  const problems = compiled ? compiled.problems : loaded.problems;
+  const problems = compiled ? await locateProblems(compiled.problems) : loaded.problems;
   if (!compiled?.snapshot || problems.length > 0) {
     for (const p of problems) out(`error: ${formatProblem(p)}\n`);
-    out('decision: DENY (configuration invalid)\n');
-    return 1;
+    out(`no decision: the configuration in ${o.configDir} has ${problems.length} error(s)\n`);
+    return 2;
   }
   const snapshot = compiled.snapshot;
   const keys = new KeyRegistry({ logger: silentLogger() });
   try {
     keys.sync(snapshot.issuers.values());
-    await keys.waitReady(10_000).catch(() => undefined);
+    await keys.waitReady(o.keyWaitMs).catch(() => undefined);
     const headers = new Map<string, string[]>();
     for (const [k, v] of o.headers) headers.set(k, [...(headers.get(k) ?? []), v]);
     if (o.token) headers.set('authorization', [...(headers.get('authorization') ?? []), `Bearer ${o.token}`]);
@@ -49,15 +52,20 @@ export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string
     const plan = d.allow
       ? buildAllowPlan(d, { snapshot, headers, reservedPrefix: 'x-claimcheck-' })
       : buildDenyPlan(d, { host: normalizeHost(o.host), requestId: req.requestId });
-    const keyState = d.verified ? keys.status().find((s) => s.issuer === d.verified!.issuer.key) : undefined;
+    // the verified token's issuer; when no token verified, the issuers the rule would have accepted
+    const involved = d.verified ? [d.verified.issuer.key] : (d.rule?.issuers ?? []).map((i) => i.key);
+    const keyStates = keys.status().filter((s) => involved.includes(s.issuer));
+    const keyState = keyStates.length === 1 ? keyStates[0] : undefined;
     // audit mode: what enforce mode would have answered
     const wouldDeny = d.allow && d.auditedDeny ? buildDenyPlan(d.auditedDeny, { host: normalizeHost(o.host), requestId: req.requestId }) : undefined;
     if (o.json) {
       const audit = wouldDeny && d.allow ? { auditedDeny: { reason: d.auditedDeny!.reason, error: d.auditedDeny!.kind, httpStatus: wouldDeny.httpStatus } } : {};
-      out(JSON.stringify({ allow: d.allow, reason: d.reason, policy: d.policy?.key, rule: d.rule?.name, condition: d.rule?.when, issuer: d.verified?.issuer.key, ...audit, steps: d.steps, keys: keyState, response: plan }, null, 2) + '\n');
+      const explained = o.explainKeys ? { issuerKeys: keys.status() } : {};
+      out(JSON.stringify({ allow: d.allow, reason: d.reason, policy: d.policy?.key, rule: d.rule?.name, condition: d.rule?.when, issuer: d.verified?.issuer.key, ...audit, steps: d.steps, keys: keyState ?? keyStates, ...explained, response: plan }, null, 2) + '\n');
     } else {
       for (const s of d.steps) out(`${s.ok ? '  ok ' : ' FAIL'}  ${s.step.padEnd(10)} ${s.detail}\n`);
-      if (keyState) out(`       keys       ${keyState.keyCount} key(s), ${keyState.ready ? 'ready' : 'not ready'}${keyState.stale ? ', stale' : ''}${keyState.error ? `, last error: ${keyState.error}` : ''}\n`);
+      for (const k of o.explainKeys ? [] : keyStates) out(`       keys       ${k.issuer}: ${describeKeys(k)}\n`);
+      if (o.explainKeys) for (const k of keys.status()) out(`  issuer ${k.issuer}: ${describeKeys(k)}\n`);
       if (plan.kind === 'ok') {
         out(`decision: ALLOW (${d.reason})\n`);
         if (wouldDeny && d.allow) out(`  audit  policy ${d.policy?.key} is in audit mode; enforce mode would DENY ${wouldDeny.httpStatus} (${d.auditedDeny!.reason})\n`);
@@ -73,4 +81,9 @@ export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string
   } finally {
     keys.close();
   }
+}
+
+function describeKeys(k: KeySetStatus): string {
+  const ids = k.keyIds && k.keyIds.length > 0 ? ` [${k.keyIds.join(', ')}]` : '';
+  return `${k.state ?? (k.ready ? 'ready' : 'not ready')}, ${k.keyCount} key(s)${ids}${k.stale ? ', stale' : ''}${k.error ? `, last error: ${k.error}` : ''}`;
 }

@@ -13,6 +13,12 @@ export interface CompileOptions {
   namespace: string;
   generation: number;
   nowMs?: number;
+  /**
+   * namespace/name of issuers refused by per-resource acceptance: names that resolve
+   * (so that policies and revocations naming them load) to no keys, so that their
+   * tokens are denied
+   */
+  refusedIssuers?: ReadonlySet<string>;
 }
 
 export interface CompileResult {
@@ -44,6 +50,7 @@ export function compileSnapshot(resources: readonly AnyResource[], opts: Compile
   }
 
   const scope = new IssuerScope(opts.namespace);
+  for (const key of opts.refusedIssuers ?? []) scope.declare(key, undefined);
   for (const r of issuers) scope.declare(ctx.keyOf(r), compileIssuer(r, ctx));
 
   const entries: PolicyEntry[] = [];

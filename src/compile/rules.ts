@@ -18,7 +18,11 @@ export function resolveIssuers(names: readonly string[], r: AuthPolicy, path: st
     if (!res.found) {
       const where = ns === ctx.namespace ? `namespace ${ns}` : `namespace ${ns} or ${ctx.namespace}`;
       ctx.problem(r, `${path}/${i}`, `TrustedIssuer ${JSON.stringify(name)} not found in ${where}`);
-    } else if (res.issuer && !out.includes(res.issuer)) {
+    } else if (!res.issuer) {
+      // an issuer with problems of its own: in one compile those block the snapshot; under
+      // per-resource acceptance the issuer is refused and this reference denies its tokens
+      ctx.warning(r, `${path}/${i}`, `TrustedIssuer ${JSON.stringify(name)} is not accepted: tokens it issued are denied`);
+    } else if (!out.includes(res.issuer)) {
       out.push(res.issuer);
     }
   });

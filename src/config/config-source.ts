@@ -1,15 +1,16 @@
 /** What main.ts needs from a configuration source; file and Kubernetes sources implement it. */
-import type { LoadedConfig } from '../model/load-config-dir.js';
+import type { ConfigDelivery } from './config-delivery.js';
 import type { ServeOptions } from '../cli.js';
 import type { SecretReader } from '../keys/local-key-source.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { IssuerKeyStatus } from '../status/conditions.js';
 import { FileConfigSource } from './file-source.js';
+import { FileAcceptance } from './file-acceptance.js';
 
 export interface ConfigSource {
   /** Delivers the whole current resource set on every change; the first delivery happens before this resolves. */
-  start(onChange: (loaded: LoadedConfig) => void): Promise<void>;
+  start(onChange: (delivery: ConfigDelivery) => void): Promise<void>;
   stop(): void | Promise<void>;
   /** a short description for logs, e.g. the directory */
   readonly description: string;
@@ -26,5 +27,10 @@ export async function createConfigSource(opts: Readonly<ServeOptions>, logger: L
     return createKubernetesConfigSource(opts, logger, metrics);
   }
   const source = new FileConfigSource({ dir: opts.configDir, logger });
-  return { start: (cb) => source.start(cb), stop: () => source.stop(), description: `file:${opts.configDir}` };
+  const acceptance = new FileAcceptance(opts.namespace, logger);
+  return {
+    start: (cb) => source.start(async (loaded) => cb(await acceptance.accept(loaded))),
+    stop: () => source.stop(),
+    description: `file:${opts.configDir}`,
+  };
 }

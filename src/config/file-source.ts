@@ -12,7 +12,7 @@ export interface FileConfigSourceOptions {
   logger?: Logger;
 }
 
-export type ConfigListener = (loaded: LoadedConfig) => void;
+export type ConfigListener = (loaded: LoadedConfig) => unknown;
 
 /**
  * Watches a directory of manifests and delivers the whole parsed set on every change.
@@ -35,6 +35,7 @@ export class FileConfigSource {
   private loading: Promise<void> | undefined;
   private reloadAgain = false;
   private stopped = false;
+  private watchError: string | undefined;
 
   constructor(opts: FileConfigSourceOptions) {
     this.dir = opts.dir;
@@ -67,14 +68,24 @@ export class FileConfigSource {
     try {
       this.watcher = watch(this.dir, { recursive: true, persistent: false }, () => this.schedule());
       this.watcher.on('error', (err) => {
-        this.logger.warn({ err, dir: this.dir }, 'config directory watch failed; relying on periodic rescan');
+        this.watchFailed(err);
         this.watcher?.close();
         this.watcher = undefined;
       });
+      if (this.watchError !== undefined) this.logger.info({ dir: this.dir }, 'watching the config directory again');
+      this.watchError = undefined;
     } catch (err) {
       // a missing directory or no recursive watch support: the rescan still notices changes
-      this.logger.warn({ err, dir: this.dir }, 'cannot watch config directory; relying on periodic rescan');
+      this.watchFailed(err);
     }
+  }
+
+  /** One line when watching starts failing or fails differently; the rescan retries every second. */
+  private watchFailed(err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    if (code === this.watchError) return;
+    this.watchError = code;
+    this.logger.warn({ dir: this.dir, error: code }, 'cannot watch the config directory; relying on the periodic rescan');
   }
 
   /**
@@ -118,7 +129,7 @@ export class FileConfigSource {
         this.contentSignature = content;
         this.logger.info({ dir: this.dir, files: loaded.files.length, resources: loaded.resources.length, problems: loaded.problems.length }, 'config files loaded');
         try {
-          this.listener?.(loaded);
+          await this.listener?.(loaded);
         } catch (err) {
           this.logger.error({ err }, 'config listener failed');
         }

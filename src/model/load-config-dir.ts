@@ -9,6 +9,8 @@ export interface LoadedConfig {
   problems: ConfigProblem[];
   /** the manifest files read, in load order */
   files: string[];
+  /** claimcheck.io documents found, valid or not */
+  documents: number;
 }
 
 export interface ConfigFileStat {
@@ -34,7 +36,7 @@ export async function listConfigFiles(dir: string, problems: ConfigProblem[] = [
     try {
       real = await realpath(d);
     } catch (err) {
-      problems.push({ file: d, message: `cannot read config directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      problems.push({ code: 'config_dir_unreadable', file: d, message: `cannot read config directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       return;
     }
     if (seenDirs.has(real)) return;
@@ -43,7 +45,7 @@ export async function listConfigFiles(dir: string, problems: ConfigProblem[] = [
     try {
       names = (await readdir(d)).filter((n) => !n.startsWith('.')).sort();
     } catch (err) {
-      problems.push({ file: d, message: `cannot read config directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      problems.push({ code: 'config_dir_unreadable', file: d, message: `cannot read config directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       return;
     }
     for (const name of names) {
@@ -72,6 +74,7 @@ export async function loadConfigDir(dir: string): Promise<LoadedConfig> {
 export async function loadFiles(files: string[], problems: ConfigProblem[] = []): Promise<LoadedConfig> {
   const resources: AnyResource[] = [];
   const read: string[] = [];
+  let documents = 0;
   for (const file of files) {
     let text: string;
     try {
@@ -82,8 +85,9 @@ export async function loadFiles(files: string[], problems: ConfigProblem[] = [])
     }
     read.push(file);
     const parsed = parseManifests(text, file);
-    resources.push(...parsed.resources);
+    for (const r of parsed.resources) resources.push(r);
     problems.push(...parsed.problems);
+    documents += parsed.documents;
   }
-  return { resources, problems, files: read };
+  return { resources, problems, files: read, documents };
 }

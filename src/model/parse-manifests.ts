@@ -1,12 +1,17 @@
-import { Composer, isMap, isNode, isPair, isScalar, LineCounter, Parser, type Document, type Node } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 import { API_GROUP, KINDS, type AnyResource, type Kind } from './types.js';
 import { validateResourceDetailed } from './validate-resource.js';
+import { nodeAt, readYaml, syntaxErrorLine, type YamlDocument } from './yaml-documents.js';
 
 export interface ParsedManifests {
   resources: AnyResource[];
   problems: ConfigProblem[];
+  /** claimcheck.io documents read, valid or not (other API groups and empty documents are not counted) */
+  documents: number;
 }
+
+/** PolicyTest files (claimcheck test) may sit beside the configuration; they are never configuration. */
+const NOT_CONFIGURATION = new Set(['PolicyTest']);
 
 /**
  * Parse a multi-document YAML text into claimcheck resources. Documents of other API
@@ -14,57 +19,60 @@ export interface ParsedManifests {
  * claimcheck.io is a problem. Every problem carries the file and a 1-based line. Never throws.
  */
 export function parseManifests(text: string, file: string): ParsedManifests {
-  const resources: AnyResource[] = [];
-  const problems: ConfigProblem[] = [];
-  const lineCounter = new LineCounter();
-  const lineOf = (offset: number | undefined): number => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
-  // One document at a time: a 10,000-resource file never holds more than one document's
-  // syntax tree (parseAllDocuments would keep every tree until the last one is read).
-  const docs = new Composer({ prettyErrors: false }).compose(new Parser(lineCounter.addNewLine).parse(text), false, text.length);
+  const out: ParsedManifests = { resources: [], problems: [], documents: 0 };
+  const yaml = readYaml(text);
+  const docs = yaml.documents();
   for (;;) {
-    let doc: Document.Parsed;
+    let next: IteratorResult<YamlDocument, void>;
     try {
-      const next = docs.next();
-      if (next.done) break;
-      doc = next.value as Document.Parsed;
+      next = docs.next();
     } catch (err) {
-      problems.push({ file, line: 1, message: `cannot parse YAML: ${(err as Error).message}` });
-      return { resources, problems };
+      out.problems.push({ file, line: 1, message: `cannot parse YAML: ${(err as Error).message}` });
+      return out;
     }
-    const docLine = lineOf(doc.contents?.range?.[0] ?? doc.range?.[0]);
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        problems.push({ file, line: e.linePos?.[0]?.line ?? lineOf(e.pos[0]), message: `YAML syntax error: ${firstLine(e.message)}` });
-      }
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      problems.push({ file, line: docLine, message: `cannot read YAML document: ${(err as Error).message}` });
-      continue;
-    }
-    if (value === null || value === undefined) continue;
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      problems.push({ file, line: docLine, message: 'a YAML document must be a mapping (apiVersion, kind, metadata, spec)' });
-      continue;
-    }
-    const obj = value as Record<string, unknown>;
-    if (!isOurs(obj)) continue;
-
-    const issues = validateResourceDetailed(obj);
-    if (issues.length > 0) {
-      for (const { problem, pointer } of issues) {
-        problems.push({ ...problem, file, line: lineOf(nodeAt(doc, pointer)?.range?.[0]) || docLine });
-      }
-      continue;
-    }
-    const resource = compact(obj) as unknown as AnyResource;
-    resource.origin = { file, line: docLine };
-    resources.push(resource);
+    if (next.done) break;
+    readDocument(next.value, text, file, yaml.lineOf, out);
   }
-  return { resources, problems };
+  return out;
+}
+
+function readDocument({ doc, line: docLine }: YamlDocument, text: string, file: string, lineOf: (o: number | undefined) => number, out: ParsedManifests): void {
+  if (doc.errors.length > 0) {
+    out.documents++;
+    // the first error only: the ones after it mostly follow from it
+    const e = doc.errors[0]!;
+    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more in this document)` : '';
+    out.problems.push({ file, line: syntaxErrorLine(text, e.code, e.pos[0], lineOf), message: `YAML syntax error: ${firstLine(e.message)}${more}` });
+    return;
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    out.documents++;
+    out.problems.push({ file, line: docLine, message: `cannot read YAML document: ${(err as Error).message}` });
+    return;
+  }
+  if (value === null || value === undefined) return;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    out.documents++;
+    out.problems.push({ file, line: docLine, message: 'a YAML document must be a mapping (apiVersion, kind, metadata, spec)' });
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  if (!isOurs(obj) || NOT_CONFIGURATION.has(obj.kind as string)) return;
+  out.documents++;
+
+  const issues = validateResourceDetailed(obj);
+  if (issues.length > 0) {
+    for (const { problem, pointer } of issues) {
+      out.problems.push({ ...problem, file, line: lineOf(nodeAt(doc, pointer)?.range?.[0]) || docLine });
+    }
+    return;
+  }
+  const resource = compact(obj) as unknown as AnyResource;
+  resource.origin = { file, line: docLine };
+  out.resources.push(resource);
 }
 
 /**
@@ -101,30 +109,6 @@ function isOurs(obj: Record<string, unknown>): boolean {
   const av = obj.apiVersion;
   if (typeof av === 'string') return av === API_GROUP || av.startsWith(`${API_GROUP}/`);
   return av === undefined && KINDS.includes(obj.kind as Kind);
-}
-
-/** The YAML node (or the key of a pair, for unknown fields) at `pointer`; the closest ancestor found. */
-function nodeAt(doc: Document.Parsed, pointer: (string | number)[]): Node | undefined {
-  let node: unknown = doc.contents;
-  let found: Node | undefined = isNode(node) ? node : undefined;
-  for (const seg of pointer) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
-      if (!pair) break;
-      // an unknown field points at its key; an existing one at its value
-      found = isNode(pair.key) ? pair.key : found;
-      node = pair.value;
-      if (isNode(node) && node.range) found = node;
-    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
-      const item = (node as { items: unknown[] }).items[Number(seg)];
-      if (!isNode(item)) break;
-      node = item;
-      found = item;
-    } else {
-      break;
-    }
-  }
-  return found;
 }
 
 function firstLine(s: string): string {

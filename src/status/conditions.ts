@@ -5,7 +5,7 @@
  * (docs/kubernetes.md "Status").
  */
 import { formatProblem, type ConfigProblem } from '../errors.js';
-import type { Acceptance } from '../config/kubernetes/accept-resources.js';
+import type { Acceptance } from '../config/accept-resources.js';
 import type { WatchedObject } from '../config/kubernetes/kubernetes-source.js';
 import type { SecretRefStatus } from '../config/kubernetes/secret-watches.js';
 import { resourceKey } from '../config/kubernetes/to-resource.js';

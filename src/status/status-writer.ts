@@ -9,7 +9,7 @@ import { API_VERSION } from '../model/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { KubeApiError, type KubeClient } from '../config/kubernetes/kube-client.js';
 import type { KubernetesSource, KubernetesView, WatchedObject } from '../config/kubernetes/kubernetes-source.js';
-import { keyOf } from '../config/kubernetes/accept-resources.js';
+import { keyOf } from '../config/accept-resources.js';
 import type { AnyResource } from '../model/types.js';
 import { desiredStatus, sameStatus, withTransitionTimes, type Condition, type DesiredStatus, type IssuerKeyStatus } from './conditions.js';
 

@@ -69,6 +69,13 @@ export class Metrics {
     aggregator: 'max',
     registers: [this.registry],
   });
+  readonly configResources = new Gauge({
+    name: 'claimcheck_config_resources',
+    help: 'Resources (and unreadable documents) of the configuration by state: accepted (served) or rejected',
+    labelNames: ['state'] as const,
+    aggregator: 'max',
+    registers: [this.registry],
+  });
   readonly configGeneration = new Gauge({
     name: 'claimcheck_config_generation',
     help: 'Generation of the snapshot being served',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileCondition } from '../../src/authz/cel/compile-condition.js';
 import { MAX_EXPRESSION_LENGTH } from '../../src/authz/cel/environment.js';
-import { validatePaths } from '../../src/model/validate-paths.js';
+import { validatePaths } from '../../src/commands/validate-paths.js';
 import { compileWhen } from '../helpers/cel-harness.js';
 
 function loadError(expression: string): string {
@@ -118,7 +118,7 @@ describe('CEL conditions are checked at load', () => {
       assert.equal(report.problems.length, 1);
       const p = report.problems[0]!;
       assert.equal(p.file, join(dir, 'p.yaml'));
-      assert.equal(p.line, 6);
+      assert.equal(p.line, 15, 'the line of the when field, not of the document');
       assert.equal(p.path, '/spec/rules/0/require/when');
       assert.match(p.message, /^CEL type error at line 2, column 22: Unknown variable: GET$/);
     } finally {

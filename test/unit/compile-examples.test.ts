@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { compileSnapshot } from '../../src/compile/compile-snapshot.js';
 import { loadConfigDir } from '../../src/model/load-config-dir.js';
-import { validatePaths } from '../../src/model/validate-paths.js';
+import { validatePaths } from '../../src/commands/validate-paths.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
 

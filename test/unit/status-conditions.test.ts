@@ -18,7 +18,7 @@ function served(o: WatchedObject): AnyResource {
 function ctx(over: Partial<StatusContext> = {}): StatusContext {
   return {
     namespace: NS,
-    acceptance: { served: [], rejected: new Map(), warnings: new Map(), global: [] },
+    acceptance: { served: [], rejected: new Map(), warnings: new Map(), refusedIssuers: new Set(), global: [] },
     existing: new Set(),
     served: new Map(),
     keys: new Map(),
@@ -46,7 +46,7 @@ test('a policy rejected for a missing issuer reports UnresolvedRefs and says whi
   const old = served(obj('AuthPolicy', 'p', { issuers: ['idp'], rules: [] }, 1));
   const s = desiredStatus(o, ctx({
     served: new Map([[o.key, old]]),
-    acceptance: { served: [old], rejected: new Map([[o.key, [{ kind: 'AuthPolicy', name: 'p', path: '/spec/issuers/0', message: 'TrustedIssuer "gone" not found' }]]]), warnings: new Map(), global: [] },
+    acceptance: { served: [old], rejected: new Map([[o.key, [{ kind: 'AuthPolicy', name: 'p', path: '/spec/issuers/0', message: 'TrustedIssuer "gone" not found' }]]]), warnings: new Map(), refusedIssuers: new Set(), global: [] },
   }));
   assert.deepEqual(pick(s), { Accepted: 'False/UnresolvedRefs', ResolvedRefs: 'False/IssuerNotFound', Conflicted: 'False/NoConflict' });
   assert.match(s.conditions[0]!.message, /^\/spec\/issuers\/0: TrustedIssuer "gone" not found; still serving generation 1$/);
@@ -66,7 +66,7 @@ test('a host conflict is Conflicted=True and not mentioned as a warning in Accep
   const o = obj('AuthPolicy', 'p', { rules: [] });
   const s = desiredStatus(o, ctx({
     served: new Map([[o.key, served(o)]]),
-    acceptance: { served: [], rejected: new Map(), warnings: new Map([[o.key, [{ message: 'Conflicted: host "a" is already claimed by the older AuthPolicy team/q; this policy does not receive it' }]]]), global: [] },
+    acceptance: { served: [], rejected: new Map(), warnings: new Map([[o.key, [{ message: 'Conflicted: host "a" is already claimed by the older AuthPolicy team/q; this policy does not receive it' }]]]), refusedIssuers: new Set(), global: [] },
   }));
   assert.deepEqual(pick(s), { Accepted: 'True/Accepted', ResolvedRefs: 'True/ResolvedRefs', Conflicted: 'True/HostConflict' });
   assert.equal(s.conditions[0]!.message, 'accepted');

@@ -5,11 +5,11 @@
  * per-resource acceptance and delivers it (pepr's "informer callbacks only enqueue").
  */
 import type { ConfigProblem } from '../../errors.js';
-import { formatProblem } from '../../errors.js';
-import type { LoadedConfig } from '../../model/load-config-dir.js';
+import type { ConfigDelivery } from '../config-delivery.js';
+import { RejectionLog } from '../rejection-log.js';
 import { API_VERSION, type AnyResource, type TrustedIssuer } from '../../model/types.js';
 import type { Logger } from '../../telemetry/logger.js';
-import { acceptResources, type Acceptance } from './accept-resources.js';
+import { acceptResources, keyOf, type Acceptance } from '../accept-resources.js';
 import type { KubeClient, KubeObject } from './kube-client.js';
 import { ListWatch, type ListWatchMetrics } from './list-watch.js';
 import { SecretWatches } from './secret-watches.js';
@@ -50,19 +50,20 @@ export class KubernetesSource {
   private readonly watches: { info: KindInfo; lw: ListWatch }[] = [];
   private readonly lastGood = new Map<string, AnyResource>();
   private readonly listeners = new Set<(view: KubernetesView) => void>();
-  private deliver: ((loaded: LoadedConfig) => void) | undefined;
+  private deliver: ((delivery: ConfigDelivery) => void) | undefined;
   private view: KubernetesView | undefined;
   private dirty = false;
   private building: Promise<void> | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private lastInputs = '';
-  private reportedRejections = new Map<string, string>();
+  private readonly rejections: RejectionLog;
   private stopped = false;
 
   /** the watched namespaces; empty = all. claimcheck's own is always in: its issuers are mesh-wide. */
   private readonly namespaces: string[];
 
   constructor(private readonly opts: KubernetesSourceOptions) {
+    this.rejections = new RejectionLog(opts.logger);
     this.namespaces = opts.watchNamespaces.length > 0 ? [...new Set([opts.namespace, ...opts.watchNamespaces])] : [];
     const onChange = () => this.enqueue();
     this.secrets = new SecretWatches({
@@ -97,7 +98,7 @@ export class KubernetesSource {
   }
 
   /** Resolves after the first complete list of every collection has been delivered: that is what readiness waits for. */
-  async start(onChange: (loaded: LoadedConfig) => void): Promise<void> {
+  async start(onChange: (delivery: ConfigDelivery) => void): Promise<void> {
     this.deliver = onChange;
     for (const { lw } of this.watches) lw.start();
     await Promise.all(this.watches.map(({ lw }) => lw.whenSynced));
@@ -187,30 +188,16 @@ export class KubernetesSource {
         namespace: this.opts.namespace,
       });
       this.lastInputs = inputs;
-      this.reportRejections(acceptance);
+      this.rejections.report(acceptance.rejected, new Set(acceptance.served.map((r) => keyOf(r, this.opts.namespace))));
     }
     const view: KubernetesView = { objects, acceptance: acceptance!, secrets: this.secrets, builtAtMs: Date.now() };
     this.view = view;
     this.opts.metrics?.observe(view);
-    if (changed) this.deliver?.({ resources: view.acceptance.served, problems: view.acceptance.global, files: [] });
+    if (changed) {
+      const a = view.acceptance;
+      this.deliver?.({ resources: a.served, refusedIssuers: a.refusedIssuers, rejected: [...a.rejected.values()].flat(), fatal: a.global, files: [] });
+    }
     for (const l of this.listeners) l(view);
   }
 
-  /** Logs each rejection once per distinct set of problems, not on every build. */
-  private reportRejections(acceptance: Acceptance): void {
-    const next = new Map<string, string>();
-    for (const [key, problems] of acceptance.rejected) {
-      const text = problems.map(formatProblem).join('; ');
-      next.set(key, text);
-      if (this.reportedRejections.get(key) === text) continue;
-      const p = problems[0]!;
-      this.opts.logger.error({ kind: p.kind, namespace: p.namespace, name: p.name, problems: problems.length }, `resource rejected: ${text}`);
-    }
-    for (const key of this.reportedRejections.keys()) {
-      if (!next.has(key) && acceptance.served.some((r) => resourceKey(r.kind, r.metadata.namespace ?? this.opts.namespace, r.metadata.name) === key)) {
-        this.opts.logger.info({ resource: key }, 'resource accepted again');
-      }
-    }
-    this.reportedRejections = next;
-  }
 }

@@ -20,9 +20,7 @@ export function pluralOf(kind: string): string {
 }
 
 /** kind/namespace/name: the identity used for acceptance and status */
-export function resourceKey(kind: string, namespace: string | undefined, name: string): string {
-  return `${kind}/${namespace ?? ''}/${name}`;
-}
+export { resourceKey } from '../accept-resources.js';
 
 export type Converted = { ok: true; resource: AnyResource } | { ok: false; problems: ConfigProblem[] };
 

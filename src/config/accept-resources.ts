@@ -1,17 +1,18 @@
 /**
- * Per-resource acceptance for the Kubernetes source. A file directory is one unit that is
- * accepted or rejected as a whole; in a cluster, many teams own resources independently,
- * so (like Istio and Authorino) one invalid resource must not block the others:
- *  - a resource whose current version does not compile is rejected (Accepted=False);
+ * Per-resource acceptance, shared by the file and the Kubernetes source. Many teams own
+ * resources independently, so (like Istio and Authorino) one invalid resource must not
+ * block the others:
+ *  - a resource whose current version does not compile is rejected;
  *  - if an earlier version of it was accepted, that version keeps serving ("the last good
  *    configuration keeps serving", per resource);
- *  - rejection cascades: a policy naming a rejected issuer that never worked fails too.
+ *  - a rejected issuer with no last good version is refused: policies and revocations
+ *    naming it still load, and its tokens are denied as if it did not exist (fail closed,
+ *    also under --unmatched-host allow, which a rejected policy would fall through to).
  * Pure: the caller keeps `lastGood` between calls.
  */
-import type { ConfigProblem } from '../../errors.js';
-import { compileSnapshot } from '../../compile/compile-snapshot.js';
-import type { AnyResource } from '../../model/types.js';
-import { resourceKey } from './to-resource.js';
+import type { ConfigProblem } from '../errors.js';
+import { compileSnapshot } from '../compile/compile-snapshot.js';
+import type { AnyResource } from '../model/types.js';
 
 export interface AcceptInput {
   /** the current versions that passed the schema check */
@@ -20,7 +21,7 @@ export interface AcceptInput {
   invalid: ReadonlyMap<string, ConfigProblem[]>;
   /** key → the version served last time (updated in place) */
   lastGood: Map<string, AnyResource>;
-  /** every key that exists in the API now (the rest are dropped from lastGood) */
+  /** every key that exists now (the rest are dropped from lastGood) */
   existing: ReadonlySet<string>;
   namespace: string;
   nowMs?: number;
@@ -33,8 +34,14 @@ export interface Acceptance {
   rejected: Map<string, ConfigProblem[]>;
   /** key → warnings of the served version */
   warnings: Map<string, ConfigProblem[]>;
+  /** namespace/name of issuers that are rejected and have no last good version */
+  refusedIssuers: Set<string>;
   /** problems that name no resource: nothing can be accepted (never expected; kept fail-safe) */
   global: ConfigProblem[];
+}
+
+export function resourceKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${namespace ?? ''}/${name}`;
 }
 
 export function keyOf(r: AnyResource, namespace: string): string {
@@ -56,28 +63,39 @@ function group(problems: readonly ConfigProblem[], namespace: string): { byKey: 
   return { byKey, global };
 }
 
+const ISSUER = 'TrustedIssuer/';
+
 export function acceptResources(input: AcceptInput): Acceptance {
   const { namespace, lastGood } = input;
   for (const key of [...lastGood.keys()]) if (!input.existing.has(key)) lastGood.delete(key);
 
   const rejected = new Map(input.invalid);
+  const refused = new Set<string>();
   const current = new Map(input.resources.map((r) => [keyOf(r, namespace), r]));
-  const candidates = new Map<string, AnyResource>();
-  for (const [key, r] of current) candidates.set(key, r);
+  const candidates = new Map<string, AnyResource>(current);
+  const refuse = (key: string) => {
+    if (key.startsWith(ISSUER)) refused.add(key.slice(ISSUER.length));
+  };
   for (const key of input.invalid.keys()) {
     const good = lastGood.get(key);
     if (good) candidates.set(key, good);
+    else refuse(key);
   }
 
-  // Each round removes at least one candidate, so this ends; usually after one or two rounds.
-  for (let round = 0; round <= candidates.size + 1; round++) {
-    const result = compileSnapshot([...candidates.values()], { namespace, generation: 0, ...(input.nowMs !== undefined ? { nowMs: input.nowMs } : {}) });
+  // Each round removes or replaces at least one candidate, so this ends; usually after one or two rounds.
+  for (let round = 0; round <= 2 * candidates.size + 2; round++) {
+    const result = compileSnapshot([...candidates.values()], {
+      namespace,
+      generation: 0,
+      refusedIssuers: refused,
+      ...(input.nowMs !== undefined ? { nowMs: input.nowMs } : {}),
+    });
     if (result.problems.length === 0) {
       for (const [key, r] of candidates) lastGood.set(key, r);
-      return { served: [...candidates.values()], rejected, warnings: group(result.warnings, namespace).byKey, global: [] };
+      return { served: [...candidates.values()], rejected, warnings: group(result.warnings, namespace).byKey, refusedIssuers: refused, global: [] };
     }
     const { byKey, global } = group(result.problems, namespace);
-    if (global.length > 0) return { served: [], rejected, warnings: new Map(), global };
+    if (global.length > 0) return { served: [], rejected, warnings: new Map(), refusedIssuers: refused, global };
     for (const [key, problems] of byKey) {
       const candidate = candidates.get(key);
       if (!candidate) continue;
@@ -92,7 +110,8 @@ export function acceptResources(input: AcceptInput): Acceptance {
         rejected.set(key, problems);
       }
       candidates.delete(key);
+      refuse(key);
     }
   }
-  return { served: [], rejected, warnings: new Map(), global: [{ message: 'per-resource acceptance did not converge' }] };
+  return { served: [], rejected, warnings: new Map(), refusedIssuers: refused, global: [{ message: 'per-resource acceptance did not converge' }] };
 }

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptResources, keyOf } from '../../src/config/kubernetes/accept-resources.js';
+import { acceptResources, keyOf } from '../../src/config/accept-resources.js';
 import type { AnyResource, AuthPolicy, TrustedIssuer } from '../../src/model/types.js';
 import { generateKey } from '../helpers/tokens.js';
+import { compileSnapshot } from '../../src/compile/compile-snapshot.js';
 
 const NS = 'claimcheck-system';
 const jwk = generateKey('ES256', 'k1').jwk;
@@ -60,13 +61,28 @@ test('a current version that fails the schema check falls back to the last good 
   assert.equal(a.rejected.get('TrustedIssuer/team-a/idp')![0]!.message, 'broken');
 });
 
-test('rejection cascades: a policy that names a rejected new issuer is rejected too', () => {
+test('a policy naming a rejected new issuer is served and refuses that issuer, so its tokens are denied', () => {
   const a = run([
     issuer('idp', 'team-a', '1', { clockSkew: '10m' }),
-    policy('p', 'team-a', '2', 'p.example', ['idp']),
+    issuer('other', 'team-a', '1'),
+    policy('p', 'team-a', '2', 'p.example', ['idp', 'other']),
+    { apiVersion: 'claimcheck.io/v1alpha1', kind: 'TokenRevocation', metadata: { name: 'r', namespace: 'team-a', generation: 1 }, spec: { issuer: 'idp', jtis: ['x'] } },
   ]);
-  assert.deepEqual(served(a), []);
-  assert.deepEqual([...a.rejected.keys()].sort(), ['AuthPolicy/team-a/p', 'TrustedIssuer/team-a/idp']);
+  assert.deepEqual(served(a), ['team-a/other@1', 'team-a/p@2', 'team-a/r@undefined']);
+  assert.deepEqual([...a.rejected.keys()], ['TrustedIssuer/team-a/idp']);
+  assert.deepEqual([...a.refusedIssuers], ['team-a/idp']);
+  assert.match(a.warnings.get('AuthPolicy/team-a/p')![0]!.message, /"idp" is not accepted: tokens it issued are denied/);
+  const compiled = compileSnapshot(a.served, { namespace: NS, generation: 1, refusedIssuers: a.refusedIssuers });
+  const p = compiled.snapshot!.policies.get('team-a/p')!;
+  assert.deepEqual(p.rules[0]!.issuers.map((i) => i.key), ['team-a/other'], 'only the accepted issuer verifies tokens');
+});
+
+test('an issuer whose edit is rejected keeps its last good version and is not refused', () => {
+  const lastGood = new Map<string, AnyResource>();
+  run([issuer('idp', 'team-a', '1'), policy('p', 'team-a', '2', 'p.example', ['idp'])], lastGood);
+  const a = run([issuer('idp', 'team-a', '3', { clockSkew: '10m' }), policy('p', 'team-a', '2', 'p.example', ['idp'])], lastGood);
+  assert.deepEqual(served(a), ['team-a/idp@1', 'team-a/p@2']);
+  assert.deepEqual([...a.refusedIssuers], []);
 });
 
 test('a deleted resource is forgotten: its last good version does not come back', () => {

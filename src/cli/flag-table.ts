@@ -1,0 +1,131 @@
+/**
+ * Every flag of every command, once. The argv parser (read-flags.ts), `--help`
+ * (usage.ts) and the flag tables of docs/operations.md and docs/kubernetes.md
+ * (scripts/gen-flag-docs.ts) are generated from this table.
+ */
+import { listFlag, oneOf, optional, switchFlag, text, withDefault, bool } from './flag.js';
+import { durationMs, fraction, headerPair, headerPrefix, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt } from './flag-values.js';
+import { KUBERNETES_FLAGS } from './kubernetes-flags.js';
+
+const CONFIG = ['serve', 'check'] as const;
+
+export const FLAGS = {
+  'config-source': withDefault(['serve'], 'file', oneOf(['file', 'kubernetes'] as const), {
+    value: 'file|kubernetes',
+    help: 'where resources come from: a directory of YAML, or the CRDs through the API server',
+    doc: '`file` (a directory of YAML) or `kubernetes` (the CRDs through the API server; its flags are in [kubernetes.md](kubernetes.md#flags))',
+  }),
+  'config-dir': optional(CONFIG, text, {
+    value: 'DIR',
+    defaultText: './config if it exists, else the bundled examples',
+    help: 'directory read recursively for *.yaml and *.yml (file source)',
+    doc: 'directory read recursively for `*.yaml` / `*.yml`; it must exist. Without the flag: `./config` when it exists, else the bundled `examples/`, which trust a **published demo key** (a warning says so, and the listeners bind 127.0.0.1 unless an address is given)',
+  }),
+  'grpc-addr': optional(['serve'], listenAddr(true), {
+    value: 'HOST:PORT|unix:PATH',
+    defaultText: '0.0.0.0:9191 (127.0.0.1:9191 on the bundled examples)',
+    help: 'gRPC listen address (Envoy ext_authz and grpc.health.v1)',
+    doc: '`HOST:PORT`, `[IPv6]:PORT`, `:PORT` (every interface, IPv4 and IPv6) or `unix:/path.sock` (a stale socket file is replaced); a host name listens on the first address it resolves to',
+  }),
+  'http-addr': optional(['serve'], listenAddr(false), {
+    value: 'HOST:PORT',
+    defaultText: '0.0.0.0:9090 (127.0.0.1:9090 on the bundled examples)',
+    help: '/healthz, /readyz and /metrics',
+  }),
+  'unmatched-host': withDefault(['serve'], 'deny', oneOf(['deny', 'allow'] as const), {
+    value: 'deny|allow',
+    help: 'what a request for a host without a policy gets',
+    doc: '`allow` lets requests for hosts without a policy through (identity headers still stripped)',
+  }),
+  namespace: optional(['serve', 'check', 'validate', 'test'], text, {
+    value: 'NS',
+    defaultText: '$POD_NAMESPACE, else default',
+    help: "claimcheck's own namespace: its issuers are mesh-wide",
+    doc: "claimcheck's own namespace: its issuers are visible mesh-wide; file-source resources without `metadata.namespace` belong to it",
+  }),
+  'reserved-header-prefix': withDefault(['serve'], 'x-claimcheck-', headerPrefix, {
+    value: 'PREFIX',
+    help: 'every incoming header with this prefix is removed from allowed requests',
+  }),
+  'max-token-bytes': withDefault(['serve', 'check', 'test'], '16384', positiveInt, {
+    value: 'N',
+    help: 'longer tokens are a 401 without being parsed',
+  }),
+  'drain-timeout': withDefault(['serve'], '10s', durationMs(), {
+    value: 'DURATION',
+    help: 'on SIGTERM: health turns NOT_SERVING, in-flight Checks finish for up to this long',
+  }),
+  'keys-ready-timeout': withDefault(['serve'], '5s', durationMs(), {
+    value: 'DURATION',
+    help: "at startup, how long readiness waits for every issuer's first key load",
+  }),
+  'ready-requires-keys': withDefault(['serve'], 'false', bool, {
+    value: 'true|false',
+    help: 'readiness (and gRPC health) also requires every referenced issuer to have usable keys',
+    doc: '`true`: `/readyz` and gRPC health are SERVING only while every issuer a policy references has usable keys, so a replica whose IdP is unreachable leaves the Service; `false`: a failed issuer counts as settled (its requests get 503 denials). See [Health and readiness](#health-and-readiness) for the trade-off; the Helm chart sets `true`',
+  }),
+  'log-level': withDefault(['serve'], 'info', oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const), {
+    value: 'LEVEL',
+    help: 'trace, debug, info, warn, error, fatal or silent',
+  }),
+  workers: optional(['serve'], positiveInt, {
+    value: 'N',
+    defaultText: 'CPUs; 1 on a unix socket',
+    help: 'gRPC worker processes (node:cluster)',
+    doc: 'gRPC worker processes (`node:cluster`); the primary serves `/metrics` summed over workers and `/readyz` for all of them ([performance.md](performance.md#multi-core---workers-n))',
+  }),
+  'token-cache-size': withDefault(['serve'], '100000', nonNegativeInt, {
+    value: 'N',
+    help: 'verified tokens remembered; 0 turns the cache off',
+    doc: 'verified tokens remembered (keyed by SHA-256, ~55 bytes each; the 10,000 most recently reused also keep their parsed claims; never past `exp`, dropped on issuer or key changes); `0` turns it off ([performance.md](performance.md#the-verified-token-cache))',
+  }),
+  'decision-log': withDefault(['serve'], 'true', bool, {
+    value: 'true|false',
+    group: 'decision-log',
+    help: 'false turns the decision log off (decisions are still counted)',
+    doc: '`false` turns the [decision log](#decision-log) off (decisions are still counted)',
+  }),
+  'decision-log-allow-sample': withDefault(['serve'], '0', fraction, {
+    value: 'FRACTION',
+    group: 'decision-log',
+    help: 'fraction of allowed requests written to the decision log, 0 to 1',
+  }),
+  'decision-log-subject': withDefault(['serve'], 'true', bool, {
+    value: 'true|false',
+    group: 'decision-log',
+    help: "false leaves the token's sub out of decision lines",
+  }),
+  'decision-log-jti': withDefault(['serve'], 'true', bool, {
+    value: 'true|false',
+    group: 'decision-log',
+    help: "false leaves the token's jti out of decision lines",
+  }),
+  ...KUBERNETES_FLAGS,
+  host: optional(['check'], text, { value: 'HOST', help: "the request's host (:authority); required" }),
+  path: optional(['check'], text, { value: 'PATH', help: "the request's path and query; required" }),
+  method: withDefault(['check'], 'GET', (raw) => raw.toUpperCase(), { value: 'METHOD', help: "the request's method" }),
+  token: optional(['check'], text, { value: 'JWT', help: 'sent as Authorization: Bearer JWT' }),
+  header: listFlag(['check'], headerPair, { value: 'NAME=VALUE', help: 'a request header; repeat for more' }),
+  policy: optional(['check'], text, { value: 'NS/NAME', help: 'pick the policy as the claimcheck.io/policy context extension would' }),
+  json: switchFlag(['check'], { help: 'print the decision and its explanation as JSON' }),
+  'explain-keys': switchFlag(['check'], { help: "also print each issuer's key state and last fetch error" }),
+  'key-wait': withDefault(['check'], '10s', durationMs(), {
+    value: 'DURATION',
+    help: 'how long check waits for the issuers\' keys before deciding',
+  }),
+  addr: withDefault(['healthcheck'], '127.0.0.1:9191', listenAddr(true), {
+    value: 'HOST:PORT|unix:PATH',
+    env: 'CLAIMCHECK_HEALTHCHECK_ADDR',
+    help: 'the gRPC address to ask',
+  }),
+  service: withDefault(['healthcheck'], '', text, { value: 'NAME', env: 'CLAIMCHECK_HEALTHCHECK_SERVICE', help: 'the grpc.health.v1 service name; empty: the whole server' }),
+  timeout: withDefault(['healthcheck'], '3s', positiveDurationMs, { value: 'DURATION', env: 'CLAIMCHECK_HEALTHCHECK_TIMEOUT', help: 'give up after this long' }),
+  sub: withDefault(['demo-token'], 'demo-user', text, { value: 'SUB', help: 'the sub claim' }),
+  scope: withDefault(['demo-token'], 'api:read', text, { value: 'SCOPES', help: 'the scope claim (space separated)' }),
+  tenant: optional(['demo-token'], text, { value: 'TENANT', help: 'a tenant claim' }),
+  ttl: withDefault(['demo-token'], '15m', positiveDurationMs, { value: 'DURATION', help: 'exp - iat' }),
+  jti: optional(['demo-token'], text, { value: 'ID', help: 'the jti claim' }),
+  aud: withDefault(['demo-token'], 'demo-api', text, { value: 'AUD', help: 'the aud claim' }),
+} as const;
+
+export type FlagName = keyof typeof FLAGS;

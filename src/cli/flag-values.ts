@@ -1,0 +1,69 @@
+/** Parsers of flag values: each returns the typed value or throws one clear bad_flag line. */
+import { splitHostPort } from '../host-port.js';
+import { tryParseDuration } from '../model/duration.js';
+import { badFlag, type Parse } from './flag.js';
+
+export const positiveInt: Parse<number> = (raw, name) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) badFlag(`--${name} must be a positive integer (got "${raw}")`);
+  return n;
+};
+
+export const nonNegativeInt: Parse<number> = (raw, name) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) badFlag(`--${name} must be a non-negative integer (got "${raw}")`);
+  return n;
+};
+
+export const fraction: Parse<number> = (raw, name) => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) badFlag(`--${name} must be a number from 0 to 1 (got "${raw}")`);
+  return n;
+};
+
+export function durationMs(min = 0): Parse<number> {
+  return (raw, name) => {
+    const ms = tryParseDuration(raw);
+    if (ms === undefined) badFlag(`--${name} must be a duration like 10s or 1m (got "${raw}")`);
+    if (ms < min) badFlag(`--${name} must be at least ${min >= 1000 ? `${min / 1000}s` : `${min}ms`} (got "${raw}")`);
+    return ms;
+  };
+}
+
+export const positiveDurationMs: Parse<number> = (raw, name) => {
+  const ms = durationMs()(raw, name);
+  if (ms <= 0) badFlag(`--${name} must be positive (got "${raw}")`);
+  return ms;
+};
+
+/** HOST:PORT, [IPv6]:PORT, :PORT, or unix:/path when `unix` is allowed. */
+export function listenAddr(unix: boolean): Parse<string> {
+  return (raw, name) => {
+    if (unix && raw.startsWith('unix:')) {
+      if (raw.length <= 5) badFlag(`--${name} unix socket path is empty`);
+      return raw;
+    }
+    if (!splitHostPort(raw)) badFlag(`--${name} must be HOST:PORT${unix ? ' or unix:/path.sock' : ''} (got "${raw}")`);
+    return raw;
+  };
+}
+
+export const headerPrefix: Parse<string> = (raw, name) => {
+  const prefix = raw.toLowerCase();
+  if (!/^[a-z0-9-]+$/.test(prefix)) badFlag(`--${name} must be a lowercase header name prefix (got "${prefix}")`);
+  return prefix;
+};
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export const namespaceList: Parse<readonly string[]> = (raw, name) => {
+  const list = raw.split(',').map((n) => n.trim()).filter(Boolean);
+  for (const n of list) if (!NAMESPACE.test(n)) badFlag(`--${name} must be a comma-separated list of namespaces (got "${n}")`);
+  return list;
+};
+
+export const headerPair: Parse<[string, string]> = (raw, name) => {
+  const i = raw.indexOf('=');
+  if (i <= 0) badFlag(`--${name} must be NAME=VALUE (got "${raw}")`);
+  return [raw.slice(0, i).trim().toLowerCase(), raw.slice(i + 1)];
+};
