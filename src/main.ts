@@ -64,6 +64,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
 
   let rejected: ConfigProblem[] = [];
   let referenced: ReadonlySet<string> = new Set();
+  const shownRejected = () => rejected.slice(0, MAX_REJECTED_SHOWN).map(formatProblem);
   const applyConfig = ({ resources, refusedIssuers, rejected: refused, fatal, files }: ConfigDelivery): void => {
     const r = fatal.length === 0 ? compileSnapshot(resources, { namespace: opts.namespace, generation: generation + 1, refusedIssuers }) : undefined;
     const problems = r ? r.problems : fatal;
@@ -121,7 +122,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
         configGeneration: snapshot?.generation ?? null,
         ...(opts.readyRequiresKeys ? { requiresKeys: true } : {}),
         issuers: keys.status(),
-        rejected: rejected.slice(0, MAX_REJECTED_SHOWN).map(formatProblem),
+        rejected: shownRejected(),
         ...(rejected.length > MAX_REJECTED_SHOWN ? { rejectedNotShown: rejected.length - MAX_REJECTED_SHOWN } : {}),
       },
     }),
@@ -137,7 +138,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     const serving = isReady();
     health.setServing(serving);
     metrics.ready.set(serving ? 1 : 0);
-    bridge?.report(serving, snapshot?.generation ?? null, keys.status());
+    bridge?.report(serving, snapshot?.generation ?? null, keys.status(), shownRejected());
   };
   updateServing();
   // Until the first valid configuration arrives, flip to SERVING as soon as it does.

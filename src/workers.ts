@@ -33,6 +33,8 @@ interface StatusMessage {
   configGeneration: number | null;
   /** the worker's per-issuer key state, for /readyz */
   issuers?: unknown[];
+  /** the rejected resources, for /readyz */
+  rejected?: string[];
 }
 
 interface WorkerState {
@@ -42,13 +44,14 @@ interface WorkerState {
   ready: boolean;
   configGeneration: number | null;
   issuers?: unknown[];
+  rejected?: string[];
 }
 
 export interface WorkerBridge {
   id: number;
   /** the worker's gRPC server is bound */
   listening(address: string): void;
-  report(ready: boolean, configGeneration: number | null, issuers?: unknown[]): void;
+  report(ready: boolean, configGeneration: number | null, issuers?: unknown[], rejected?: string[]): void;
   /** after draining: close the IPC channel so the process can exit */
   done(): void;
 }
@@ -67,18 +70,18 @@ export function workerBridge(registry: Registry): WorkerBridge | undefined {
   return {
     id: cluster.worker!.id,
     listening: (address) => send({ type: STATUS, listening: address, ready: false, configGeneration: null }),
-    report: (ready, configGeneration, issuers) => {
+    report: (ready, configGeneration, issuers, rejected) => {
       // Key state changes without readiness changing; send it when it changes, leaving
       // out the counters that move every second, and at least every 5 s so staleness stays current.
       const steady = issuers?.map((i) => {
         const { staleSeconds: _s, ...rest } = i as Record<string, unknown>;
         return rest;
       });
-      const key = `${ready}/${configGeneration}/${JSON.stringify(steady ?? null)}`;
+      const key = `${ready}/${configGeneration}/${JSON.stringify(steady ?? null)}/${JSON.stringify(rejected ?? null)}`;
       if (key === last && Date.now() - lastSent < 5000) return;
       last = key;
       lastSent = Date.now();
-      send({ type: STATUS, ready, configGeneration, issuers });
+      send({ type: STATUS, ready, configGeneration, issuers, ...(rejected ? { rejected } : {}) });
     },
     done: () => {
       if (process.connected) cluster.worker!.disconnect();
@@ -109,6 +112,7 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
         s.ready = m.ready;
         s.configGeneration = m.configGeneration;
         if (m.issuers) s.issuers = m.issuers;
+        if (m.rejected) s.rejected = m.rejected;
       }
     });
   };
@@ -176,6 +180,7 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
         workers: [...states.values()].map((s) => ({ id: s.worker.id, pid: s.worker.process.pid, ready: s.ready, configGeneration: s.configGeneration })),
         // Every worker loads the same keys; the first worker's view answers for the process.
         issuers: [...states.values()].find((s) => s.issuers)?.issuers ?? [],
+        rejected: [...states.values()].find((s) => s.rejected)?.rejected ?? [],
       },
     }),
   });

@@ -27,7 +27,7 @@ export class FileAcceptance {
     const unplaced = new Map<string, ConfigProblem[]>();
     const fatal: ConfigProblem[] = [];
     for (const p of loaded.problems) {
-      if (p.kind && p.name) add(invalid, resourceKey(p.kind, p.namespace ?? ns, p.name), p);
+      if (p.kind && p.name) add(invalid, resourceKey(p.kind, p.namespace ?? ns, p.name), { ...p, namespace: p.namespace ?? ns });
       // a directory that cannot be read would drop every resource in it: keep the last good configuration
       else if (p.code === 'config_dir_unreadable') fatal.push(p);
       else add(unplaced, `${p.file ?? ''}:${p.line ?? 0}`, p);

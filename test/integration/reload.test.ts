@@ -33,7 +33,7 @@ describe('the file source reloads the configuration directory', () => {
     assert.ok(elapsed <= 1_000, `took ${elapsed} ms`);
   });
 
-  test('a broken file is logged with file and line and the last good snapshot keeps serving', async () => {
+  test('a broken resource is logged with file and line and its last good version keeps serving', async () => {
     await fx.writeRaw('policy.yaml', [
       'apiVersion: claimcheck.io/v1alpha1',
       'kind: AuthPolicy',
@@ -53,7 +53,19 @@ describe('the file source reloads the configuration directory', () => {
     assert.equal((await client.check({ host, path: '/v0/old' })).code, 0);
     assert.equal((await client.check({ host, path: '/v1/x' })).httpStatus, 401);
     const m = await cc.http('/metrics');
-    assert.match(m.body, /claimcheck_config_reloads_total\{result="error"\} [1-9]/);
+    assert.match(m.body, /claimcheck_config_resources\{state="rejected"\} 1\b/);
+    const ready = JSON.parse((await cc.http('/readyz')).body) as { rejected: string[] };
+    assert.equal(ready.rejected.length, 1);
+    assert.match(ready.rejected[0]!, /policy\.yaml:8: AuthPolicy default\/payments: \/spec\/rules\/0\/match: unknown field "pathz"/);
+  });
+
+  test('a resource added beside a broken one is served: acceptance is per resource', async () => {
+    const other = paymentsPolicy({ hosts: ['orders.example.com'], rules: [{ name: 'open', match: { paths: ['/**'] }, action: 'allowAnonymous' }] });
+    other.metadata.name = 'orders';
+    await fx.write('orders.yaml', [other]);
+    await eventually(async () => (await client.check({ host: 'orders.example.com', path: '/x' })).code === 0, 2_000, 20);
+    // payments is still broken on disk and still serves its last good version
+    assert.equal((await client.check({ host, path: '/v0/old' })).code, 0);
   });
 
   test('garbage YAML never crashes the process', async () => {
