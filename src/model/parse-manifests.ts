@@ -1,6 +1,6 @@
 import { Composer, isMap, isNode, isPair, isScalar, LineCounter, Parser, type Document, type Node } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
-import { API_GROUP, KINDS, type AnyResource, type Kind } from './types.js';
+import { API_GROUP, KINDS, POLICY_TEST_KIND, type AnyResource, type Kind } from './types.js';
 import { validateResourceDetailed } from './validate-resource.js';
 
 export interface ParsedManifests {
@@ -10,12 +10,44 @@ export interface ParsedManifests {
 
 /**
  * Parse a multi-document YAML text into claimcheck resources. Documents of other API
- * groups (a ConfigMap next to the policies) are ignored; an unknown kind under
- * claimcheck.io is a problem. Every problem carries the file and a 1-based line. Never throws.
+ * groups (a ConfigMap next to the policies) and PolicyTest documents are ignored; an
+ * unknown kind under claimcheck.io is a problem. Every problem carries the file and a 1-based line. Never throws.
  */
 export function parseManifests(text: string, file: string): ParsedManifests {
   const resources: AnyResource[] = [];
   const problems: ConfigProblem[] = [];
+  for (const { value: obj, doc, line: docLine, lineOf } of yamlMappings(text, file, problems)) {
+    if (!isOurs(obj) || obj.kind === POLICY_TEST_KIND) continue;
+
+    const issues = validateResourceDetailed(obj);
+    if (issues.length > 0) {
+      for (const { problem, pointer } of issues) {
+        problems.push({ ...problem, file, line: lineOf(nodeAt(doc, pointer)?.range?.[0]) || docLine });
+      }
+      continue;
+    }
+    const resource = compact(obj) as unknown as AnyResource;
+    resource.origin = { file, line: docLine };
+    resources.push(resource);
+  }
+  return { resources, problems };
+}
+
+/** One non-empty YAML document of a file, read as a mapping. */
+export interface YamlMapping {
+  value: Record<string, unknown>;
+  doc: Document.Parsed;
+  /** 1-based line of the document's first node */
+  line: number;
+  /** 1-based line of a character offset in the file */
+  lineOf(offset: number | undefined): number;
+}
+
+/**
+ * The mappings of a multi-document YAML text, one at a time; syntax errors and documents that are
+ * not mappings go to `problems` with their line, and empty documents are skipped.
+ */
+export function* yamlMappings(text: string, file: string, problems: ConfigProblem[]): Generator<YamlMapping> {
   const lineCounter = new LineCounter();
   const lineOf = (offset: number | undefined): number => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
   // One document at a time: a 10,000-resource file never holds more than one document's
@@ -29,7 +61,7 @@ export function parseManifests(text: string, file: string): ParsedManifests {
       doc = next.value as Document.Parsed;
     } catch (err) {
       problems.push({ file, line: 1, message: `cannot parse YAML: ${(err as Error).message}` });
-      return { resources, problems };
+      return;
     }
     const docLine = lineOf(doc.contents?.range?.[0] ?? doc.range?.[0]);
     if (doc.errors.length > 0) {
@@ -50,21 +82,8 @@ export function parseManifests(text: string, file: string): ParsedManifests {
       problems.push({ file, line: docLine, message: 'a YAML document must be a mapping (apiVersion, kind, metadata, spec)' });
       continue;
     }
-    const obj = value as Record<string, unknown>;
-    if (!isOurs(obj)) continue;
-
-    const issues = validateResourceDetailed(obj);
-    if (issues.length > 0) {
-      for (const { problem, pointer } of issues) {
-        problems.push({ ...problem, file, line: lineOf(nodeAt(doc, pointer)?.range?.[0]) || docLine });
-      }
-      continue;
-    }
-    const resource = compact(obj) as unknown as AnyResource;
-    resource.origin = { file, line: docLine };
-    resources.push(resource);
+    yield { value: value as Record<string, unknown>, doc, line: docLine, lineOf };
   }
-  return { resources, problems };
 }
 
 /**
@@ -104,7 +123,7 @@ function isOurs(obj: Record<string, unknown>): boolean {
 }
 
 /** The YAML node (or the key of a pair, for unknown fields) at `pointer`; the closest ancestor found. */
-function nodeAt(doc: Document.Parsed, pointer: (string | number)[]): Node | undefined {
+export function nodeAt(doc: Document.Parsed, pointer: (string | number)[]): Node | undefined {
   let node: unknown = doc.contents;
   let found: Node | undefined = isNode(node) ? node : undefined;
   for (const seg of pointer) {
