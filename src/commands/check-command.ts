@@ -1,26 +1,18 @@
 /** `claimcheck check`: one decision without a server, with the full explanation. Exit 0 allow, 1 deny. */
 import type { CheckOptions } from '../cli.js';
-import type { AuthRequest } from '../request.js';
 import { formatProblem } from '../errors.js';
-import { loadConfigDir } from '../model/load-config-dir.js';
-import { compileSnapshot } from '../compile/compile-snapshot.js';
 import { KeyRegistry } from '../keys/key-registry.js';
 import { silentLogger } from '../telemetry/logger.js';
-import { decideRequest, POLICY_EXTENSION } from '../pipeline/decide-request.js';
-import { buildAllowPlan } from '../respond/build-allow.js';
-import { buildDenyPlan } from '../respond/build-deny.js';
-import { normalizeHost } from '../authz/normalize-host.js';
+import { decideOffline, loadSnapshot } from './offline-decision.js';
 
 export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const loaded = await loadConfigDir(o.configDir);
-  const compiled = loaded.problems.length === 0 ? compileSnapshot(loaded.resources, { namespace: o.namespace, generation: 1 }) : undefined;
-  const problems = compiled ? compiled.problems : loaded.problems;
-  if (!compiled?.snapshot || problems.length > 0) {
-    for (const p of problems) out(`error: ${formatProblem(p)}\n`);
+  const loaded = await loadSnapshot(o.configDir, o.namespace);
+  if (!loaded.snapshot) {
+    for (const p of loaded.problems) out(`error: ${formatProblem(p)}\n`);
     out('decision: DENY (configuration invalid)\n');
     return 1;
   }
-  const snapshot = compiled.snapshot;
+  const snapshot = loaded.snapshot;
   const keys = new KeyRegistry({ logger: silentLogger() });
   try {
     keys.sync(snapshot.issuers.values());
@@ -28,30 +20,11 @@ export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string
     const headers = new Map<string, string[]>();
     for (const [k, v] of o.headers) headers.set(k, [...(headers.get(k) ?? []), v]);
     if (o.token) headers.set('authorization', [...(headers.get('authorization') ?? []), `Bearer ${o.token}`]);
-    const req: AuthRequest = {
-      method: o.method,
-      host: o.host,
-      path: o.path,
-      headers,
-      contextExtensions: o.policy ? { [POLICY_EXTENSION]: o.policy } : {},
-      requestId: headers.get('x-request-id')?.[0] ?? 'cli',
-      scheme: 'https',
-      source: { principal: '', address: '' },
-      destination: { principal: '', address: '' },
-    };
-    const d = await decideRequest(req, {
-      snapshot,
-      keys,
-      nowSec: Date.now() / 1000,
-      options: { unmatchedHost: 'deny', maxTokenBytes: o.maxTokenBytes },
-      explain: true,
-    });
-    const plan = d.allow
-      ? buildAllowPlan(d, { snapshot, headers, reservedPrefix: 'x-claimcheck-' })
-      : buildDenyPlan(d, { host: normalizeHost(o.host), requestId: req.requestId });
+    const { decision: d, plan, wouldDeny } = await decideOffline(
+      { host: o.host, path: o.path, method: o.method, headers, ...(o.policy ? { policy: o.policy } : {}) },
+      { snapshot, keys, maxTokenBytes: o.maxTokenBytes },
+    );
     const keyState = d.verified ? keys.status().find((s) => s.issuer === d.verified!.issuer.key) : undefined;
-    // audit mode: what enforce mode would have answered
-    const wouldDeny = d.allow && d.auditedDeny ? buildDenyPlan(d.auditedDeny, { host: normalizeHost(o.host), requestId: req.requestId }) : undefined;
     if (o.json) {
       const audit = wouldDeny && d.allow ? { auditedDeny: { reason: d.auditedDeny!.reason, error: d.auditedDeny!.kind, httpStatus: wouldDeny.httpStatus } } : {};
       out(JSON.stringify({ allow: d.allow, reason: d.reason, policy: d.policy?.key, rule: d.rule?.name, condition: d.rule?.when, issuer: d.verified?.issuer.key, ...audit, steps: d.steps, keys: keyState, response: plan }, null, 2) + '\n');
