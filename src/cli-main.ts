@@ -5,6 +5,7 @@ import { ClaimcheckError, formatProblem } from './errors.js';
 import { BUNDLED_EXAMPLES, parseCheck, parseDemoToken, parseServe, parseValidate } from './cli.js';
 import { runCheckCommand } from './commands/check-command.js';
 import { parseHealthcheck, runHealthcheckCommand } from './commands/healthcheck-command.js';
+import { parseTest, runTestCommand } from './commands/test-command.js';
 import { validatePaths } from './model/validate-paths.js';
 
 const HELP = `claimcheck — Envoy external authorization for JWTs
@@ -16,6 +17,7 @@ usage:
                       [--workers N (default: CPUs; 1 on a unix socket)] [--token-cache-size N (0: off)]
   claimcheck check    --host H --path P [--method M] [--token JWT | --header K=V ...] [--config-dir DIR] [--policy NS/NAME] [--json]
   claimcheck validate FILE|DIR ...
+  claimcheck test     FILE|DIR ... [--namespace NS]   (PolicyTest files; exit 0 all pass, 1 any fail, 2 broken)
   claimcheck healthcheck [--addr HOST:PORT|unix:/path.sock] [--service NAME] [--timeout 3s]   (exit 0 when SERVING)
   claimcheck demo-token [--sub S] [--scope "a b"] [--tenant T] [--ttl 15m] [--jti ID]   (bundled DEMO key only)
 
@@ -32,6 +34,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runCheckCommand(parseCheck(rest));
       case 'validate':
         return await validateCommand(rest);
+      case 'test':
+        return await runTestCommand(parseTest(rest));
       case 'healthcheck':
         return await runHealthcheckCommand(parseHealthcheck(rest));
       case 'demo-token':
@@ -45,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(HELP);
         return 2;
       default:
-        throw new ClaimcheckError('bad_flag', `unknown command "${cmd}" (try: serve, check, validate, healthcheck, demo-token)`);
+        throw new ClaimcheckError('bad_flag', `unknown command "${cmd}" (try: serve, check, validate, test, healthcheck, demo-token)`);
     }
   } catch (err) {
     if (err instanceof ClaimcheckError && err.code === 'bad_flag') {
