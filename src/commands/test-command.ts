@@ -3,9 +3,9 @@
  * summary. Exit 0 when every case passes, 1 when one fails, 2 for a broken test file or configuration.
  */
 import { parseArgs } from 'node:util';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { ClaimcheckError, formatProblem, type ConfigProblem } from '../errors.js';
-import { listConfigFiles } from '../model/load-config-dir.js';
+import { listConfigFiles, readTextFile } from '../model/load-config-dir.js';
 import { parsePolicyTests } from '../policy-test/parse-policy-test.js';
 import { runPolicyTest, type CaseResult } from '../policy-test/run-policy-test.js';
 import type { PolicyTest } from '../policy-test/types.js';
@@ -79,13 +79,8 @@ async function collectTests(paths: string[]): Promise<{ tests: PolicyTest[]; pro
   for (const { file, named } of files) {
     if (seen.has(file)) continue;
     seen.add(file);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      problems.push({ file, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      continue;
-    }
+    const text = await readTextFile(file, problems);
+    if (text === undefined) continue;
     const parsed = parsePolicyTests(text, file);
     tests.push(...parsed.tests);
     problems.push(...parsed.problems);
