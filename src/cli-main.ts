@@ -3,14 +3,14 @@ import { ClaimcheckError } from './errors.js';
 import type { CommandName } from './cli/flag.js';
 import { wantsHelp } from './cli/read-flags.js';
 import { COMMANDS, commandHelp, mainHelp } from './cli/usage.js';
-import { parseCheck, parseHealthcheck } from './cli.js';
+import { parseCheck, parseHealthcheck, parseTest } from './cli.js';
 import { packageVersion } from './commands/version.js';
 
 const RUN: Record<CommandName, (argv: string[]) => Promise<number>> = {
   serve: async (argv) => (await import('./commands/serve-command.js')).runServeCommand(argv),
   check: async (argv) => (await import('./commands/check-command.js')).runCheckCommand(parseCheck(argv)),
   validate: async (argv) => (await import('./commands/validate-command.js')).runValidateCommand(argv),
-  test: async (argv) => (await import('./commands/test-command.js')).runTestCommand(argv),
+  test: async (argv) => (await import('./commands/test-command.js')).runTestCommand(parseTest(argv)),
   healthcheck: async (argv) => (await import('./commands/healthcheck-command.js')).runHealthcheckCommand(parseHealthcheck(argv)),
   'demo-token': async (argv) => (await import('./commands/demo-token-command.js')).runDemoTokenCommand(argv),
 };

@@ -158,6 +158,18 @@ export function parseValidate(argv: string[], env: NodeJS.ProcessEnv = process.e
   return { paths: positionals, namespace: namespaceOf(values) };
 }
 
+export interface TestOptions {
+  paths: string[];
+  namespace: string;
+  maxTokenBytes: number;
+}
+
+export function parseTest(argv: string[], env: NodeJS.ProcessEnv = process.env): TestOptions {
+  const { values, positionals } = readFlags('test', argv, env, true);
+  if (positionals.length === 0) badFlag('test needs at least one FILE or DIR');
+  return { paths: positionals, namespace: namespaceOf(values), maxTokenBytes: values['max-token-bytes'] };
+}
+
 export interface DemoTokenOptions {
   sub: string;
   scope: string;

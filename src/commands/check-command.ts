@@ -1,29 +1,20 @@
-/** `claimcheck check`: one decision without a server, with the full explanation. Exit 0 allow, 1 deny. */
+/** `claimcheck check`: one decision without a server, with the full explanation. */
 import type { CheckOptions } from '../cli.js';
-import type { AuthRequest } from '../request.js';
 import { formatProblem } from '../errors.js';
-import { loadConfigDir } from '../model/load-config-dir.js';
-import { compileSnapshot } from '../compile/compile-snapshot.js';
 import { KeyRegistry } from '../keys/key-registry.js';
-import { silentLogger } from '../telemetry/logger.js';
-import { decideRequest, POLICY_EXTENSION } from '../pipeline/decide-request.js';
-import { buildAllowPlan } from '../respond/build-allow.js';
-import { buildDenyPlan } from '../respond/build-deny.js';
-import { normalizeHost } from '../authz/normalize-host.js';
-import { locateProblems } from '../model/locate-problems.js';
 import type { KeySetStatus } from '../keys/key-set-health.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { decideOffline, loadSnapshot } from './offline-decision.js';
 
 /** Exit codes: 0 allow, 1 deny, 2 a configuration that does not load (no decision is made). */
 export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const loaded = await loadConfigDir(o.configDir);
-  const compiled = loaded.problems.length === 0 ? compileSnapshot(loaded.resources, { namespace: o.namespace, generation: 1 }) : undefined;
-  const problems = compiled ? await locateProblems(compiled.problems) : loaded.problems;
-  if (!compiled?.snapshot || problems.length > 0) {
-    for (const p of problems) out(`error: ${formatProblem(p)}\n`);
-    out(`no decision: the configuration in ${o.configDir} has ${problems.length} error(s)\n`);
+  const loaded = await loadSnapshot(o.configDir, o.namespace);
+  if (!loaded.snapshot) {
+    for (const p of loaded.problems) out(`error: ${formatProblem(p)}\n`);
+    out(`no decision: the configuration in ${o.configDir} has ${loaded.problems.length} error(s)\n`);
     return 2;
   }
-  const snapshot = compiled.snapshot;
+  const snapshot = loaded.snapshot;
   const keys = new KeyRegistry({ logger: silentLogger() });
   try {
     keys.sync(snapshot.issuers.values());
@@ -31,37 +22,18 @@ export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string
     const headers = new Map<string, string[]>();
     for (const [k, v] of o.headers) headers.set(k, [...(headers.get(k) ?? []), v]);
     if (o.token) headers.set('authorization', [...(headers.get('authorization') ?? []), `Bearer ${o.token}`]);
-    const req: AuthRequest = {
-      method: o.method,
-      host: o.host,
-      path: o.path,
-      headers,
-      contextExtensions: o.policy ? { [POLICY_EXTENSION]: o.policy } : {},
-      requestId: headers.get('x-request-id')?.[0] ?? 'cli',
-      scheme: 'https',
-      source: { principal: '', address: '' },
-      destination: { principal: '', address: '' },
-    };
-    const d = await decideRequest(req, {
-      snapshot,
-      keys,
-      nowSec: Date.now() / 1000,
-      options: { unmatchedHost: 'deny', maxTokenBytes: o.maxTokenBytes },
-      explain: true,
-    });
-    const plan = d.allow
-      ? buildAllowPlan(d, { snapshot, headers, reservedPrefix: 'x-claimcheck-' })
-      : buildDenyPlan(d, { host: normalizeHost(o.host), requestId: req.requestId });
+    const { decision: d, plan, wouldDeny } = await decideOffline(
+      { host: o.host, path: o.path, method: o.method, headers, ...(o.policy ? { policy: o.policy } : {}) },
+      { snapshot, keys, maxTokenBytes: o.maxTokenBytes },
+    );
     // the verified token's issuer; when no token verified, the issuers the rule would have accepted
     const involved = d.verified ? [d.verified.issuer.key] : (d.rule?.issuers ?? []).map((i) => i.key);
     const keyStates = keys.status().filter((s) => involved.includes(s.issuer));
-    const keyState = keyStates.length === 1 ? keyStates[0] : undefined;
-    // audit mode: what enforce mode would have answered
-    const wouldDeny = d.allow && d.auditedDeny ? buildDenyPlan(d.auditedDeny, { host: normalizeHost(o.host), requestId: req.requestId }) : undefined;
     if (o.json) {
       const audit = wouldDeny && d.allow ? { auditedDeny: { reason: d.auditedDeny!.reason, error: d.auditedDeny!.kind, httpStatus: wouldDeny.httpStatus } } : {};
       const explained = o.explainKeys ? { issuerKeys: keys.status() } : {};
-      out(JSON.stringify({ allow: d.allow, reason: d.reason, policy: d.policy?.key, rule: d.rule?.name, condition: d.rule?.when, issuer: d.verified?.issuer.key, ...audit, steps: d.steps, keys: keyState ?? keyStates, ...explained, response: plan }, null, 2) + '\n');
+      const keyState = keyStates.length === 1 ? keyStates[0] : keyStates;
+      out(JSON.stringify({ allow: d.allow, reason: d.reason, policy: d.policy?.key, rule: d.rule?.name, condition: d.rule?.when, issuer: d.verified?.issuer.key, ...audit, steps: d.steps, keys: keyState, ...explained, response: plan }, null, 2) + '\n');
     } else {
       for (const s of d.steps) out(`${s.ok ? '  ok ' : ' FAIL'}  ${s.step.padEnd(10)} ${s.detail}\n`);
       for (const k of o.explainKeys ? [] : keyStates) out(`       keys       ${k.issuer}: ${describeKeys(k)}\n`);
@@ -84,6 +56,6 @@ export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string
 }
 
 function describeKeys(k: KeySetStatus): string {
-  const ids = k.keyIds && k.keyIds.length > 0 ? ` [${k.keyIds.join(', ')}]` : '';
-  return `${k.state ?? (k.ready ? 'ready' : 'not ready')}, ${k.keyCount} key(s)${ids}${k.stale ? ', stale' : ''}${k.error ? `, last error: ${k.error}` : ''}`;
+  const ids = k.keyIds.length > 0 ? ` [${k.keyIds.join(', ')}]` : '';
+  return `${k.state}, ${k.keyCount} key(s)${ids}${k.stale ? ', stale' : ''}${k.error ? `, last error: ${k.error}` : ''}`;
 }

@@ -76,13 +76,8 @@ export async function loadFiles(files: string[], problems: ConfigProblem[] = [])
   const read: string[] = [];
   let documents = 0;
   for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      problems.push({ file, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      continue;
-    }
+    const text = await readTextFile(file, problems);
+    if (text === undefined) continue;
     read.push(file);
     const parsed = parseManifests(text, file);
     for (const r of parsed.resources) resources.push(r);
@@ -90,4 +85,14 @@ export async function loadFiles(files: string[], problems: ConfigProblem[] = [])
     documents += parsed.documents;
   }
   return { resources, problems, files: read, documents };
+}
+
+/** The file's text, or undefined with a problem when it cannot be read. */
+export async function readTextFile(file: string, problems: ConfigProblem[]): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    problems.push({ file, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    return undefined;
+  }
 }

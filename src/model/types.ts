@@ -4,6 +4,8 @@ export const API_VERSION = 'claimcheck.io/v1alpha1';
 
 export type Kind = 'TrustedIssuer' | 'AuthPolicy' | 'TokenRevocation';
 export const KINDS: readonly Kind[] = ['TrustedIssuer', 'AuthPolicy', 'TokenRevocation'];
+/** `claimcheck test` documents (docs/policy-tests.md): they may sit next to the config, which never loads them. */
+export const POLICY_TEST_KIND = 'PolicyTest';
 
 export interface ResourceMeta {
   name: string;

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ConfigProblem } from '../errors.js';
 import { isDuration } from './duration.js';
-import { DNS1123_LABEL, DNS1123_SUBDOMAIN, RESOURCE_SCHEMAS } from './schema/index.js';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN, RESOURCE_SCHEMAS, type JsonSchema } from './schema/index.js';
 import { KINDS, type Kind } from './types.js';
 
 /** A schema problem plus the location of the offending YAML node (for line numbers). */
@@ -24,17 +24,31 @@ const FORMAT_TEXT: Record<string, string> = {
   'date-time': 'must be an RFC 3339 date-time like "2026-11-28T12:00:00Z"',
 };
 
+let ajv: Ajv | undefined;
 let validators: Map<Kind, ValidateFunction> | undefined;
 
-function getValidators(): Map<Kind, ValidateFunction> {
-  if (validators) return validators;
+function getAjv(): Ajv {
+  if (ajv) return ajv;
   // strictRequired is off: it does not see the parent `properties` from oneOf branches like `{required: [uri]}`
-  const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true, verbose: true });
+  ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true, verbose: true });
   ajv.addVocabulary(['x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string']);
   ajv.addFormat('duration', { type: 'string', validate: isDuration });
   ajv.addFormat('date-time', { type: 'string', validate: (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)) });
-  validators = new Map(KINDS.map((k) => [k, ajv.compile(RESOURCE_SCHEMAS[k])]));
+  return ajv;
+}
+
+function getValidators(): Map<Kind, ValidateFunction> {
+  validators ??= new Map(KINDS.map((k) => [k, getAjv().compile(RESOURCE_SCHEMAS[k])]));
   return validators;
+}
+
+/**
+ * A checker for a document that is not a resource (PolicyTest), with the same formats and the
+ * same problem messages as the resource schemas.
+ */
+export function compileSchemaCheck(schema: JsonSchema): (obj: Record<string, unknown>) => SchemaIssue[] {
+  const validate = getAjv().compile(schema);
+  return (obj) => (validate(obj) ? [] : issuesOf(validate, problemContext(obj)));
 }
 
 /** Schema-check one resource; returns readable problems with JSON-pointer paths. */
@@ -46,18 +60,25 @@ export function validateResourceDetailed(obj: unknown): SchemaIssue[] {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
     return [{ problem: { message: 'a resource must be a mapping (apiVersion, kind, metadata, spec)' }, pointer: [] }];
   }
-  const o = obj as Record<string, unknown>;
+  const ctx = problemContext(obj as Record<string, unknown>);
+  const kind = (obj as Record<string, unknown>).kind as Kind;
+  const validate = getValidators().get(kind);
+  if (!validate) {
+    return [{ problem: { ...ctx, path: '/kind', message: `unknown kind ${JSON.stringify(kind)}; expected one of ${KINDS.join(', ')}` }, pointer: ['kind'] }];
+  }
+  return validate(obj) ? [] : issuesOf(validate, ctx);
+}
+
+function problemContext(o: Record<string, unknown>): Omit<ConfigProblem, 'message'> {
   const meta = (typeof o.metadata === 'object' && o.metadata !== null ? o.metadata : {}) as Record<string, unknown>;
   const ctx: Omit<ConfigProblem, 'message'> = {};
   if (typeof o.kind === 'string') ctx.kind = o.kind;
   if (typeof meta.name === 'string') ctx.name = meta.name;
   if (typeof meta.namespace === 'string') ctx.namespace = meta.namespace;
-  const kind = o.kind as Kind;
-  const validate = getValidators().get(kind);
-  if (!validate) {
-    return [{ problem: { ...ctx, path: '/kind', message: `unknown kind ${JSON.stringify(o.kind)}; expected one of ${KINDS.join(', ')}` }, pointer: ['kind'] }];
-  }
-  if (validate(obj)) return [];
+  return ctx;
+}
+
+function issuesOf(validate: ValidateFunction, ctx: Omit<ConfigProblem, 'message'>): SchemaIssue[] {
   return (validate.errors ?? [])
     .filter((e) => !/\/oneOf\/\d+\//.test(e.schemaPath))
     .map((e) => toIssue(e, ctx));

@@ -36,6 +36,13 @@ describe('parseManifests', () => {
     assert.equal(resources.length, 1);
   });
 
+  test('ignores PolicyTest documents next to the resources, even with fields no resource has', () => {
+    const policyTest = 'apiVersion: claimcheck.io/v1alpha1\nkind: PolicyTest\nmetadata: {name: t}\nspec:\n  config: .\n  cases: [{name: c, expect: {decision: allow}}]\n';
+    const { resources, problems } = parseManifests(`${policyTest}---\n${revocation('a')}`, 'm.yaml');
+    assert.deepEqual(problems, []);
+    assert.deepEqual(resources.map((r) => r.kind), ['TokenRevocation']);
+  });
+
   test('reports an unknown kind under claimcheck.io', () => {
     const { problems } = parseManifests('apiVersion: claimcheck.io/v1alpha1\nkind: AuthPolicee\nmetadata: {name: x}\nspec: {}\n', 'm.yaml');
     assert.equal(problems.length, 1);
