@@ -120,12 +120,12 @@ export const FLAGS = {
   }),
   service: withDefault(['healthcheck'], '', text, { value: 'NAME', env: 'CLAIMCHECK_HEALTHCHECK_SERVICE', help: 'the grpc.health.v1 service name; empty: the whole server' }),
   timeout: withDefault(['healthcheck'], '3s', positiveDurationMs, { value: 'DURATION', env: 'CLAIMCHECK_HEALTHCHECK_TIMEOUT', help: 'give up after this long' }),
-  sub: withDefault(['demo-token'], 'demo-user', text, { value: 'SUB', help: 'the sub claim' }),
+  sub: withDefault(['demo-token'], 'demo-user', text, { value: 'SUB', help: 'the sub claim (subject)' }),
   scope: withDefault(['demo-token'], 'api:read', text, { value: 'SCOPES', help: 'the scope claim (space separated)' }),
   tenant: optional(['demo-token'], text, { value: 'TENANT', help: 'a tenant claim' }),
-  ttl: withDefault(['demo-token'], '15m', positiveDurationMs, { value: 'DURATION', help: 'exp - iat' }),
-  jti: optional(['demo-token'], text, { value: 'ID', help: 'the jti claim' }),
-  aud: withDefault(['demo-token'], 'demo-api', text, { value: 'AUD', help: 'the aud claim' }),
+  ttl: withDefault(['demo-token'], '15m', positiveDurationMs, { value: 'DURATION', help: 'lifetime of the token (exp - iat)' }),
+  jti: optional(['demo-token'], text, { value: 'ID', help: 'the jti claim (token id)' }),
+  aud: withDefault(['demo-token'], 'demo-api', text, { value: 'AUD', help: 'the aud claim (audience)' }),
 } as const;
 
 export type FlagName = keyof typeof FLAGS;

@@ -24,17 +24,18 @@ export interface ClaimcheckProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startClaimcheck(opts: { configDir: string; args?: string[]; env?: Record<string, string>; grpcAddr?: string }): Promise<ClaimcheckProcess> {
+/** Without `configDir`, serve picks its default directory (./config of `cwd`, else the bundled examples). */
+export async function startClaimcheck(opts: { configDir?: string; args?: string[]; env?: Record<string, string>; grpcAddr?: string; cwd?: string }): Promise<ClaimcheckProcess> {
   const args = [
     BIN,
     'serve',
-    '--config-dir', opts.configDir,
+    ...(opts.configDir !== undefined ? ['--config-dir', opts.configDir] : []),
     '--grpc-addr', opts.grpcAddr ?? '127.0.0.1:0',
     '--http-addr', '127.0.0.1:0',
     '--drain-timeout', '2s',
     ...(opts.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   const logs: LogLine[] = [];
   let raw = '';
   const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
