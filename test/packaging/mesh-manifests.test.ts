@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,22 @@ describe('deploy/envoy/envoy.yaml with Envoy\'s own protos', () => {
       await server.stop();
     }
   });
+
+  test('every policy a route names in context_extensions exists in the bundled examples it is run with', async () => {
+    const named = [...JSON.stringify(envoy).matchAll(/"claimcheck\.io\/policy":"([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(named.length > 0, 'the example names a policy for a route');
+    const server = await startClaimcheck({ configDir: join(REPO, 'examples') });
+    const client = createEnvoyClient(server.grpcAddress);
+    try {
+      for (const key of named) {
+        const r = await client.check({ host: 'any.example', path: '/api/orders', contextExtensions: { 'claimcheck.io/policy': key }, headers: { authorization: `Bearer ${demoToken('api:read')}` } });
+        assert.equal(r.code, 0, `${key}: ${JSON.stringify(r)}`);
+      }
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  });
 });
 
 const istioSkip = thirdPartySkipReason();
@@ -95,9 +111,9 @@ describe('Istio mesh config blocks with Istio\'s own protos', { skip: istioSkip 
     proto = new StrictProtoJson([istio, join(istio, 'common-protos'), PROTOBUFJS], ['mesh/v1alpha1/config.proto']);
   });
   const blocks: [string, (d: any) => any][] = [
-    ['istio/istiod-values.yaml', (d) => d.meshConfig],
-    ['istio/istio-operator.yaml', (d) => d.spec.meshConfig],
-    ['sidecar/istiod-values.yaml', (d) => d.meshConfig],
+    ['istio/install/istiod-values.yaml', (d) => d.meshConfig],
+    ['istio/install/istio-operator.yaml', (d) => d.spec.meshConfig],
+    ['sidecar/install/istiod-values.yaml', (d) => d.meshConfig],
   ];
   for (const [file, pick] of blocks) {
     test(`deploy/${file} is a strict istio.mesh.v1alpha1.MeshConfig with a fail-closed claimcheck provider`, () => {
@@ -116,7 +132,7 @@ describe('Istio mesh config blocks with Istio\'s own protos', { skip: istioSkip 
 
   test('the mesh config points at the Service `helm install claimcheck -n claimcheck-system` creates', { skip: helmSkipReason() }, () => {
     const svc = template({ release: 'claimcheck', namespace: 'claimcheck-system' }).find((d) => d.kind === 'Service')!;
-    const p = YAML.parse(readFileSync(deploy('istio/istiod-values.yaml'), 'utf8')).meshConfig.extensionProviders[0].envoyExtAuthzGrpc;
+    const p = YAML.parse(readFileSync(deploy('istio/install/istiod-values.yaml'), 'utf8')).meshConfig.extensionProviders[0].envoyExtAuthzGrpc;
     assert.equal(p.service, `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`);
     assert.equal(p.port, svc.spec.ports.find((x: any) => x.name === 'grpc').port);
   });
@@ -202,16 +218,18 @@ describe('deploy/ manifests against a real kube-apiserver with the Istio, Gatewa
     await api?.stop();
   });
 
-  const sets: [string, string[]][] = [
-    ['Istio (demo app, AuthorizationPolicy CUSTOM, issuer and policy)', ['istio/demo-app.yaml', 'istio/authorizationpolicy.yaml', 'istio/issuer-and-policy.yaml']],
-    ['sidecar (app with in-pod claimcheck, ServiceEntry, AuthorizationPolicy)', ['sidecar/app-with-claimcheck.yaml', 'sidecar/serviceentry.yaml', 'sidecar/authorizationpolicy.yaml']],
-    ['Envoy Gateway (Gateway, HTTPRoute, SecurityPolicy with extAuth, ReferenceGrant, policy)', ['gateway/gateway.yaml', 'gateway/securitypolicy.yaml', 'gateway/policy.yaml']],
+  // Whole directories, as the READMEs say: `kubectl apply -f deploy/sidecar/` (files that
+  // are not Kubernetes objects, such as Helm values, live in install/ below them).
+  const sets: [string, string][] = [
+    ['Istio (demo app, AuthorizationPolicy CUSTOM, issuer and policy)', 'istio'],
+    ['sidecar (app with in-pod claimcheck, ServiceEntry, AuthorizationPolicy)', 'sidecar'],
+    ['Envoy Gateway (Gateway, HTTPRoute, SecurityPolicy with extAuth, ReferenceGrant, policy)', 'gateway'],
   ];
-  for (const [what, files] of sets) {
-    test(`${what}: kubectl apply --dry-run=server accepts every object with strict field validation`, async () => {
-      const input = files.map((f) => readFileSync(deploy(f), 'utf8')).join('\n---\n');
-      const count = parseDocs(input).length;
-      const r = await api.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input });
+  for (const [what, dir] of sets) {
+    test(`${what}: kubectl apply --dry-run=server -f deploy/${dir}/ accepts every object with strict field validation`, async () => {
+      const files = readdirSync(deploy(dir)).filter((f) => /\.ya?ml$/.test(f));
+      const count = files.reduce((n, f) => n + parseDocs(readFileSync(deploy(`${dir}/${f}`), 'utf8')).length, 0);
+      const r = await api.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', deploy(`${dir}/`)]);
       assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
       assert.equal(r.stderr.trim(), '', 'warnings from the API server');
       assert.equal(r.stdout.trim().split('\n').length, count, r.stdout);

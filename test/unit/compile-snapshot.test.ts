@@ -178,7 +178,7 @@ describe('compileSnapshot: policies', () => {
     assert.deepEqual([...snapshot!.emittedHeaders].sort(), ['x-jwt-payload', 'x-roles', 'x-user-id']);
   });
 
-  for (const bad of [':path', 'host', 'content-length', 'authorization', 'x-envoy-foo', 'bad header']) {
+  for (const bad of [':path', 'host', 'content-length', 'authorization', 'x-envoy-foo', 'x-forwarded-user', 'x-forwarded-for', 'forwarded', 'bad header']) {
     test(`rejects ${JSON.stringify(bad)} as an identity header name`, () => {
       const { problems } = compile([issuer('idp'), policy('p', undefined, { identity: { headers: { [bad]: 'sub' } } })]);
       assert.equal(problems.length, 1);

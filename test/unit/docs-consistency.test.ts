@@ -1,0 +1,60 @@
+/** The docs stand on their own: links resolve inside the repository, and the reason codes they name exist. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { REPO } from '../helpers/claimcheck-process.js';
+
+function markdownFiles(): string[] {
+  const out = ['README.md', 'SECURITY.md', 'CHANGELOG.md'].filter((f) => existsSync(join(REPO, f))).map((f) => join(REPO, f));
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith('.md')) out.push(p);
+    }
+  };
+  for (const d of ['docs', 'deploy', 'charts/claimcheck']) walk(join(REPO, d));
+  return out;
+}
+
+function sourceText(): string {
+  let text = '';
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith('.ts')) text += readFileSync(p, 'utf8');
+    }
+  };
+  walk(join(REPO, 'src'));
+  return text;
+}
+
+test('no doc sends the reader outside the repository for API facts', () => {
+  for (const f of markdownFiles()) {
+    const text = readFileSync(f, 'utf8');
+    assert.doesNotMatch(text, /\.\.\/shared|shared\/design|\bapi\.md\b|product contract/, relative(REPO, f));
+  }
+});
+
+test('every relative link in the docs points at a file of the repository', () => {
+  for (const f of markdownFiles()) {
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/\]\(([^)\s#]+)(#[^)\s]*)?\)/g)) {
+      const target = m[1]!;
+      if (/^[a-z]+:/.test(target)) continue;
+      assert.ok(existsSync(join(dirname(f), target)), `${relative(REPO, f)} links to ${target}`);
+    }
+  }
+});
+
+test('every reason code the docs name is one the server can answer with', () => {
+  const src = sourceText();
+  for (const f of markdownFiles()) {
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/reason[= ]["`]([a-z_]+)["`]/g)) {
+      assert.ok(src.includes(`'${m[1]}'`), `${relative(REPO, f)} names reason ${m[1]}`);
+    }
+  }
+});
