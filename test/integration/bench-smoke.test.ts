@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../helpers/claimcheck-process.js';
 import { ghzPath, peerPath } from '../../bench/tools.js';
+import { skipFor } from '../helpers/skip.js';
 
 // No thresholds: this proves `npm run bench` still runs end to end (servers, ghz, /proc
 // sampling, report), so the benchmark cannot rot between the runs that publish numbers.
 const ghz = ghzPath();
-if (!ghz) console.log('SKIP bench smoke: ghz is not installed (scripts/bench-tools.sh builds it; .ci/run runs that script)');
+const skip = skipFor('bench smoke', ghz ? undefined : 'ghz is not installed (scripts/bench-tools.sh builds it; .ci/run runs that script)');
 
-test('npm run bench --smoke measures the baseline, claimcheck and the peer and writes its report', { skip: !ghz, timeout: 300_000 }, async () => {
+test('npm run bench --smoke measures the baseline, claimcheck and the peer and writes its report', { skip, timeout: 300_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'claimcheck-bench-smoke-'));
   try {
     const json = join(dir, 'bench.json');

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { k8sSkipReason, REPO, startKubeApiserver, type KubeApiserver } from './harness.js';
 import { create, createNamespace, installCrds, testIssuer, type Plural } from './cluster-fixture.js';
+import { skipFor } from '../helpers/skip.js';
 
-const reason = k8sSkipReason();
-const skip = reason ? `SKIP Kubernetes suite: ${reason}` : false;
+const skip = skipFor('Kubernetes suite', k8sSkipReason());
 
 describe('CRDs in a real kube-apiserver', { skip }, () => {
   let api: KubeApiserver;

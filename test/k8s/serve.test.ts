@@ -1,3 +1,4 @@
+import { skipFor } from '../helpers/skip.js';
 /**
  * claimcheck in Kubernetes mode against a real API server, through real RBAC (a
  * ServiceAccount token bound to deploy/rbac/, not system:masters): what requests get.
@@ -14,8 +15,7 @@ import {
   useApiserver,
 } from './cluster-fixture.js';
 
-const reason = k8sSkipReason();
-const skip = reason ? `SKIP Kubernetes suite: ${reason}` : false;
+const skip = skipFor('Kubernetes suite', k8sSkipReason());
 
 describe('claimcheck serve --config-source kubernetes', { skip }, () => {
   let api: KubeApiserver;

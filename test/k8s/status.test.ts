@@ -1,3 +1,4 @@
+import { skipFor } from '../helpers/skip.js';
 /**
  * Status in Kubernetes mode: leader election over a Lease, conditions, Events and printer
  * columns, against a real API server through real RBAC. One API server for the file.
@@ -12,8 +13,7 @@ import {
   useApiserver,
 } from './cluster-fixture.js';
 
-const reason = k8sSkipReason();
-const skip = reason ? `SKIP Kubernetes suite: ${reason}` : false;
+const skip = skipFor('Kubernetes suite', k8sSkipReason());
 
 describe('status of claimcheck resources', { skip }, () => {
   let api: KubeApiserver;

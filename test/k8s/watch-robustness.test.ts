@@ -14,9 +14,9 @@ import {
   bearer, claimcheckIdentity, createNamespace, installCrds, mergePatch, metric, mustCreate, policySpec, remove, startK8sClaimcheck, testIssuer,
 } from './cluster-fixture.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { skipFor } from '../helpers/skip.js';
 
-const reason = k8sSkipReason();
-const skip = reason ? `SKIP Kubernetes suite: ${reason}` : false;
+const skip = skipFor('Kubernetes suite', k8sSkipReason());
 
 describe('the Kubernetes watch never silently stops', { skip }, () => {
   let api: KubeApiserver;

@@ -12,9 +12,9 @@ import { k8sSkipReason, startKubeApiserver, type KubeApiserver } from '../k8s/ha
 import { bearer, condition, createNamespace, get, mustCreate, policySpec, startK8sClaimcheck, testIssuer } from '../k8s/cluster-fixture.js';
 import { CHART, THIRD_PARTY_CRDS, ciValues, helm, helmPath, helmSkipReason, parseDocs, templateRaw, thirdPartySkipReason } from './lib/tools.js';
 import { applyThirdPartyCrds, ensureNamespace } from './lib/cluster.js';
+import { skipFor } from '../helpers/skip.js';
 
-const skip = helmSkipReason() ?? k8sSkipReason();
-if (skip) console.log(`# SKIP Helm chart against kube-apiserver: ${skip}`);
+const skip = skipFor('Helm chart against kube-apiserver', helmSkipReason() ?? k8sSkipReason());
 const noMonitoringCrds = thirdPartySkipReason();
 
 describe('Helm chart against a real kube-apiserver', { skip }, () => {
@@ -110,6 +110,7 @@ describe('Helm chart against a real kube-apiserver', { skip }, () => {
       let docs = parseDocs(rendered);
       if (docs.some((d) => d.apiVersion.startsWith('monitoring.coreos.com/'))) {
         if (noMonitoringCrds) {
+          if (process.env.CLAIMCHECK_NO_SKIP === '1') assert.fail(`ServiceMonitor/PrometheusRule CRDs: ${noMonitoringCrds}`);
           console.log(`# SKIP ServiceMonitor/PrometheusRule dry-run: ${noMonitoringCrds}`);
           docs = docs.filter((d) => !d.apiVersion.startsWith('monitoring.coreos.com/'));
           rendered = docs.map((d) => JSON.stringify(d)).join('\n---\n');

@@ -15,9 +15,9 @@ import { parseServe } from '../../src/cli.js';
 import { CHART, ciValues, helm, helmPath, helmSkipReason, parseDocs, template, valuesFile, type K8sObject } from './lib/tools.js';
 import { assertAllowsAndDenies, demoToken } from './lib/demo-requests.js';
 import { rbacTriples, rulesOf } from './lib/rbac.js';
+import { skipFor } from '../helpers/skip.js';
 
-const skip = helmSkipReason();
-if (skip) console.log(`# SKIP Helm chart suite: ${skip}`);
+const skip = skipFor('Helm chart suite', helmSkipReason());
 
 const CI_FILES = ['ha-values.yaml', 'file-source-values.yaml', 'minimal-values.yaml'];
 

@@ -19,6 +19,7 @@ import { StrictProtoJson, formatIssues } from './lib/strict-proto-json.js';
 import { THIRD_PARTY_CRDS, helmSkipReason, parseDocs, template, thirdPartyDir, thirdPartySkipReason } from './lib/tools.js';
 import { applyThirdPartyCrds, ensureNamespace } from './lib/cluster.js';
 import { assertAllowsAndDenies, demoToken } from './lib/demo-requests.js';
+import { skipFor } from '../helpers/skip.js';
 
 const deploy = (p: string) => join(REPO, 'deploy', p);
 const PROTOBUFJS = join(REPO, 'node_modules/protobufjs');
@@ -101,8 +102,7 @@ describe('deploy/envoy/envoy.yaml with Envoy\'s own protos', () => {
   });
 });
 
-const istioSkip = thirdPartySkipReason();
-if (istioSkip) console.log(`# SKIP Istio mesh config proto check: ${istioSkip}`);
+const istioSkip = skipFor('Istio mesh config proto check', thirdPartySkipReason());
 
 describe('Istio mesh config blocks with Istio\'s own protos', { skip: istioSkip }, () => {
   let proto: StrictProtoJson;
@@ -130,7 +130,7 @@ describe('Istio mesh config blocks with Istio\'s own protos', { skip: istioSkip 
     });
   }
 
-  test('the mesh config points at the Service `helm install claimcheck -n claimcheck-system` creates', { skip: helmSkipReason() }, () => {
+  test('the mesh config points at the Service `helm install claimcheck -n claimcheck-system` creates', { skip: skipFor('mesh config Service name', helmSkipReason()) }, () => {
     const svc = template({ release: 'claimcheck', namespace: 'claimcheck-system' }).find((d) => d.kind === 'Service')!;
     const p = YAML.parse(readFileSync(deploy('istio/install/istiod-values.yaml'), 'utf8')).meshConfig.extensionProviders[0].envoyExtAuthzGrpc;
     assert.equal(p.service, `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`);
@@ -198,8 +198,7 @@ describe('claimcheck resources shipped under deploy/', () => {
   });
 });
 
-const clusterSkip = k8sSkipReason() ?? thirdPartySkipReason();
-if (clusterSkip) console.log(`# SKIP deploy/ manifests against kube-apiserver: ${clusterSkip}`);
+const clusterSkip = skipFor('deploy/ manifests against kube-apiserver', k8sSkipReason() ?? thirdPartySkipReason());
 
 describe('deploy/ manifests against a real kube-apiserver with the Istio, Gateway API and Envoy Gateway CRDs', { skip: clusterSkip }, () => {
   let api: KubeApiserver;

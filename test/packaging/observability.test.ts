@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { REPO, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { createEnvoyClient } from '../helpers/envoy-client.js';
 import { CHART, ciValues, helmSkipReason, template } from './lib/tools.js';
+import { skipFor } from '../helpers/skip.js';
 
 const DASHBOARD = join(REPO, 'deploy/grafana/claimcheck-dashboard.json');
 const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8'));
@@ -71,10 +72,8 @@ describe('Grafana dashboard', () => {
   });
 });
 
-const helmSkip = helmSkipReason();
-const promqlSkip = process.platform === 'win32' ? 'needs bash' : spawnSync('go', ['version']).status !== 0 && spawnSync('bash', ['-c', 'ls ~/.cache/claimcheck/promql-*/bin/promql-parse']).status !== 0 ? 'Go is not installed, so the PromQL parser cannot be built (scripts/promql-tool.sh)' : undefined;
-if (helmSkip) console.log(`# SKIP alert rule checks: ${helmSkip}`);
-if (promqlSkip) console.log(`# SKIP PromQL parsing: ${promqlSkip}`);
+const helmSkip = skipFor('alert rule checks', helmSkipReason());
+const promqlSkip = skipFor('PromQL parsing', process.platform === 'win32' ? 'needs bash' : spawnSync('go', ['version']).status !== 0 && spawnSync('bash', ['-c', 'ls ~/.cache/claimcheck/promql-*/bin/promql-parse']).status !== 0 ? 'Go is not installed, so the PromQL parser cannot be built (scripts/promql-tool.sh)' : undefined);
 
 describe('queries against Prometheus\'s parser and the real /metrics', () => {
   let server: ClaimcheckProcess;
@@ -107,7 +106,7 @@ describe('queries against Prometheus\'s parser and the real /metrics', () => {
     for (const q of queries) for (const m of metricNames(q.expr)) assert.ok(isExported(m), `${q.name}: ${m} is not exported`);
   });
 
-  test('every dashboard and alert query parses with Prometheus\'s PromQL parser', { skip: promqlSkip ?? helmSkip }, () => {
+  test('every dashboard and alert query parses with Prometheus\'s PromQL parser', { skip: promqlSkip || helmSkip }, () => {
     const tool = spawnSync('bash', [join(REPO, 'scripts/promql-tool.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     assert.equal(tool.status, 0, 'scripts/promql-tool.sh failed');
     const bin = tool.stdout.trim().split('\n').pop()!;
