@@ -52,7 +52,7 @@ describe('runPolicyTest', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   test('every case of the bundled demo test passes', async () => {
-    const file = join(EXAMPLES, 'demo.test.yaml');
+    const file = join(EXAMPLES, 'tests', 'demo.test.yaml');
     const { tests, problems } = parsePolicyTests(await readFile(file, 'utf8'), file);
     assert.deepEqual(problems, []);
     const report = await runPolicyTest(tests[0]!, OPTS);
