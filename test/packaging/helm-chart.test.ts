@@ -272,7 +272,7 @@ describe('Helm chart: the file source serves what it renders', { skip }, () => {
 
     const v = spawnSync(process.execPath, [BIN, 'validate', '--namespace', 'claimcheck-system', dir], { encoding: 'utf8' });
     assert.equal(v.status, 0, v.stdout + v.stderr);
-    assert.match(v.stdout, /3 resource\(s\), 0 error\(s\)/);
+    assert.match(v.stdout, /3 document\(s\) in \d+ file\(s\): 3 valid, 0 error\(s\)/);
 
     server = await startClaimcheck({ configDir: dir, env: { POD_NAMESPACE: 'claimcheck-system' } });
     await assertAllowsAndDenies(server.grpcAddress, { host: 'demo.example.com', path: '/api/orders', scope: 'api:read' });
