@@ -1,6 +1,7 @@
 /** Strict structural checks of a compact JWS before any cryptography (RFC 8725 §3). */
 import type { VerifyFailure } from './types.js';
 import { invalid } from './invalid.js';
+import { hasDuplicateMembers } from './duplicate-members.js';
 
 export interface ParsedJws {
   header: Record<string, unknown>;
@@ -10,19 +11,37 @@ export interface ParsedJws {
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 // decode() without { stream: true } keeps no state between calls, so one decoder serves all.
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * RFC 7515 §2 / RFC 4648 §5: base64url without padding, and canonical: the bits after
+ * the last whole byte are zero (RFC 4648 §3.5). Otherwise one token has several
+ * spellings, each a different string to caches and to other verifiers.
+ */
+export function isCanonicalBase64url(part: string): boolean {
+  if (!B64URL.test(part)) return false;
+  const rest = part.length % 4;
+  if (rest === 1) return false;
+  if (rest === 0) return true;
+  const last = ALPHABET.indexOf(part[part.length - 1]!);
+  // 2 characters carry 1 byte and 4 spare bits; 3 carry 2 bytes and 2 spare bits
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
 function decodeJsonObject(part: string): Record<string, unknown> | undefined {
-  // RFC 7515 §2: base64url without padding; a length of 1 mod 4 is never valid.
-  if (!B64URL.test(part) || part.length % 4 === 1) return undefined;
+  if (!isCanonicalBase64url(part)) return undefined;
+  let text: string;
   let value: unknown;
   try {
-    value = JSON.parse(UTF8.decode(Buffer.from(part, 'base64url')));
+    text = UTF8.decode(Buffer.from(part, 'base64url'));
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (hasDuplicateMembers(text)) return undefined;
   return value as Record<string, unknown>;
 }
 
@@ -44,7 +63,7 @@ export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws
   if ('ok' in head) return head;
   const payload = decodeJsonObject(p);
   if (!payload) return invalid('malformed_token');
-  if (!B64URL.test(s) || s.length % 4 === 1) return invalid('malformed_token');
+  if (!isCanonicalBase64url(s)) return invalid('malformed_token');
   // jku, x5u, jwk and x5c are deliberately never read: keys come only from the issuer's configuration.
   return { header: head.header, payload, alg: head.alg, ...(head.kid !== undefined ? { kid: head.kid } : {}) };
 }

@@ -27,9 +27,11 @@ function timeOf(r: AuthPolicy): number {
 }
 
 /**
- * Exact hosts and `*.suffix` wildcards in two maps. A lookup walks the host's labels
- * from the longest proper suffix down, so it costs O(labels), not O(policies):
- * an exact host beats any wildcard and the longest wildcard wins.
+ * Exact hosts and `*.suffix` wildcards in two maps. A lookup tries the host's proper
+ * suffixes from the longest down, but only those with at most as many labels as the
+ * deepest wildcard: a host of many short labels costs no more than a normal one (each
+ * suffix tried is hashed), and it never depends on the number of policies. An exact
+ * host beats any wildcard and the longest wildcard wins.
  */
 export function buildHostIndex(entries: readonly PolicyEntry[], ctx: CompileContext): HostLookup {
   const exact = new Map<string, CompiledPolicy>();
@@ -47,15 +49,30 @@ export function buildHostIndex(entries: readonly PolicyEntry[], ctx: CompileCont
       }
     });
   }
+  let depth = 0;
+  for (const suffix of wildcard.keys()) depth = Math.max(depth, labelsOf(suffix));
   return (host: string) => {
     const p = exact.get(host);
     if (p) return p;
     if (wildcard.size === 0) return undefined;
+    // the dot that starts the longest suffix worth trying (`depth` labels after it)
+    let first = -1;
+    for (let k = 0, at = host.length; k < depth; k++) {
+      const dot = host.lastIndexOf('.', at - 1);
+      if (dot <= 0) break;
+      first = at = dot;
+    }
     // `*.example.com` matches `a.example.com` and `a.b.example.com`, never `example.com`
-    for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+    for (let dot = first; dot !== -1; dot = host.indexOf('.', dot + 1)) {
       const w = wildcard.get(host.slice(dot + 1));
       if (w) return w;
     }
     return undefined;
   };
+}
+
+function labelsOf(name: string): number {
+  let n = 1;
+  for (let i = name.indexOf('.'); i !== -1; i = name.indexOf('.', i + 1)) n++;
+  return n;
 }

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { normalizeHost } from '../authz/normalize-host.js';
 import type { AuthPolicy } from '../model/types.js';
 import type { CompileContext } from './context.js';
@@ -6,16 +7,25 @@ import type { IssuerScope } from './issuer-scope.js';
 import { compileRule, resolveIssuers } from './rules.js';
 import type { CompiledPolicy, CompiledRule } from './snapshot.js';
 
-/** Normalise a spec host: exact (`Example.COM:443` → `example.com`) or `*.suffix`; undefined if invalid. */
+/**
+ * Normalise a spec host: exact (`Example.COM:443` → `example.com`) or `*.suffix`;
+ * undefined if invalid. An internationalised name becomes its IDNA (punycode) form,
+ * which is what clients send as the Host (requests are matched in ASCII only).
+ */
 export function normalizeHostPattern(host: string): string | undefined {
   if (host.startsWith('*.')) {
-    const suffix = normalizeHost(host.slice(2));
+    const suffix = normalizeHost(toAscii(host.slice(2)));
     if (!suffix || suffix.includes('*') || suffix.startsWith('.')) return undefined;
     return `*.${suffix}`;
   }
-  const h = normalizeHost(host);
+  const h = normalizeHost(toAscii(host));
   if (!h || h.includes('*') || /[\s/?#@]/.test(h)) return undefined;
   return h;
+}
+
+function toAscii(host: string): string {
+  // domainToASCII answers '' for what it cannot convert, which then matches nothing
+  return /[^\x00-\x7f]/.test(host) ? domainToASCII(host) : host;
 }
 
 export function compilePolicy(r: AuthPolicy, scope: IssuerScope, ctx: CompileContext): CompiledPolicy | undefined {

@@ -48,7 +48,7 @@ function deny(kind: DenyKind, reason: string, description: string, steps: Steps,
   return { allow: false, kind, reason, description, steps: steps ?? NO_STEPS, ...extra };
 }
 
-function selectPolicy(req: AuthRequest, snapshot: Snapshot, steps: Steps): CompiledPolicy | undefined | 'missing-named' {
+function selectPolicy(req: AuthRequest, snapshot: Snapshot, steps: Steps): CompiledPolicy | undefined | 'missing-named' | 'invalid-host' {
   const named = req.contextExtensions[POLICY_EXTENSION];
   if (named !== undefined && named !== '') {
     const p = snapshot.policies.get(named);
@@ -56,6 +56,10 @@ function selectPolicy(req: AuthRequest, snapshot: Snapshot, steps: Steps): Compi
     return p ?? 'missing-named';
   }
   const host = normalizeHost(req.host);
+  if (host === '' && req.host !== '') {
+    steps?.push({ step: 'policy', ok: false, detail: 'the host is not a host name (length, label length, or a character outside printable ASCII)' });
+    return 'invalid-host';
+  }
   const p = snapshot.policyForHost(host);
   steps?.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (host ${host})` : `no policy for host ${host}` });
   return p;
@@ -65,6 +69,9 @@ export function decideRequest(req: AuthRequest, ctx: DecideContext): MaybePromis
   const steps: Steps = ctx.explain ? [] : undefined;
   const policy = selectPolicy(req, ctx.snapshot, steps);
   if (policy === 'missing-named') return deny('access_denied', 'policy_not_found', 'no policy', steps);
+  // Never "no policy": --unmatched-host allow would let it through, while Envoy's own
+  // domain matching may still route such a host to a protected upstream.
+  if (policy === 'invalid-host') return deny('invalid_request', 'invalid_host', 'invalid host', steps);
   if (!policy) {
     if (ctx.options.unmatchedHost === 'allow') return { allow: true, reason: 'unmatched_host', steps: steps ?? NO_STEPS };
     return deny('access_denied', 'no_policy', 'no policy', steps);

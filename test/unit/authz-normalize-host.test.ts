@@ -17,6 +17,18 @@ describe('normalizeHost', () => {
     ['', ''],
     ['[', ''],
     [':', ''],
+    [' example.com', ''],
+    ['exa mple.com', ''],
+    ['a..b', ''],
+    ['.example.com', ''],
+    ['\u212Aey.example.com', ''],
+    ['bücher.example', ''],
+    ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
+    [`${'a'.repeat(63)}.example.com`, `${'a'.repeat(63)}.example.com`],
+    [`${'a'.repeat(64)}.example.com`, ''],
+    [`${'a.'.repeat(125)}com`, `${'a.'.repeat(125)}com`], // 253 characters
+    [`${'a.'.repeat(126)}com`, ''], // 255
+    ['a.'.repeat(8192), ''],
   ];
   for (const [input, want] of table) {
     test(`normalises ${JSON.stringify(input)} to ${JSON.stringify(want)}`, () => {
