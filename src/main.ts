@@ -3,7 +3,8 @@ import type { ServeOptions } from './cli.js';
 import type { Snapshot } from './compile/snapshot.js';
 import type { ConfigDelivery } from './config/config-delivery.js';
 import type { ConfigProblem } from './errors.js';
-import { formatProblem } from './errors.js';
+import { ClaimcheckError, formatProblem } from './errors.js';
+import { LogLimiter } from './telemetry/log-limiter.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { compileSnapshot } from './compile/compile-snapshot.js';
@@ -90,6 +91,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     logger.info({ generation, files: files.length, policies: next.policies.size, issuers: next.issuers.size, rejected: refused.length }, 'configuration loaded');
   };
 
+  const requestErrors = new LogLimiter(logger, { count: (kind) => metrics.malformedRequests.inc({ kind }) });
   const source = await createConfigSource(opts, logger, metrics);
   const firstLoad = source.start(applyConfig);
 
@@ -106,7 +108,10 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     addr: opts.grpcAddr,
     check,
     health,
-    onInternalError: (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'internal error in Check adapter; denied with 503'),
+    onInternalError: (err) => {
+      const malformed = err instanceof ClaimcheckError && err.code === 'invalid_request_proto';
+      requestErrors.error(malformed ? 'malformed_request' : 'internal_error', { err: err instanceof Error ? err.message : String(err) }, malformed ? 'malformed CheckRequest; denied' : 'internal error in Check adapter; denied with 503');
+    },
   });
 
   // --ready-requires-keys: a replica whose IdP is unreachable leaves the Service rather than answer 503s

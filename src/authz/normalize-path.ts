@@ -106,9 +106,22 @@ function resolveSegments(decoded: string, query: string): NormalizedPath {
     }
     // Refused, not resolved: a `..` that reaches the upstream differently than here is a bypass.
     if (seg === '..') return { ok: false, reason: 'path_traversal' };
+    // RFC 3986 §3.3 path parameters: servlet containers (Tomcat, Jetty) drop `;...` from a
+    // segment before resolving it, so `..;x` is `..` to them and `.;x` is `.`.
+    if (seg.charCodeAt(0) === 0x2e && isDotWithParameters(seg)) return { ok: false, reason: 'path_traversal' };
     trailingSlash = false;
     out.push(seg);
   }
   const path = '/' + out.join('/') + (trailingSlash && out.length > 0 ? '/' : '');
   return { ok: true, path, query };
+}
+
+/** `.;x`, `..;x`, and the same with an encoded `;` (`%3B`, which this decoder keeps encoded). */
+function isDotWithParameters(seg: string): boolean {
+  const semi = seg.indexOf(';');
+  const enc = seg.search(/%3B/i);
+  const cut = semi === -1 ? enc : enc === -1 ? semi : Math.min(semi, enc);
+  if (cut === -1) return false;
+  const head = seg.slice(0, cut);
+  return head === '.' || head === '..';
 }

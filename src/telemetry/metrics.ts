@@ -76,6 +76,12 @@ export class Metrics {
     aggregator: 'max',
     registers: [this.registry],
   });
+  readonly malformedRequests = new Counter({
+    name: 'claimcheck_malformed_requests_total',
+    help: 'Requests that failed before a decision (answered with a deny) by kind: malformed_request (not a CheckRequest), internal_error',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly configGeneration = new Gauge({
     name: 'claimcheck_config_generation',
     help: 'Generation of the snapshot being served',

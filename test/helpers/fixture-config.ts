@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { stringify } from 'yaml';
+import { KeyObject } from 'node:crypto';
 
 export const ISSUER = 'https://idp.test.invalid/realms/corp';
 export const AUDIENCE = 'payments-api';
@@ -14,6 +15,8 @@ export interface Fixture {
   write(name: string, docs: unknown[]): Promise<void>;
   writeRaw(name: string, text: string): Promise<void>;
   cleanup(): Promise<void>;
+  /** the signing key, for tokens built byte by byte (signRaw) */
+  privateKey(): KeyObject;
 }
 
 export function issuerDoc(jwks: unknown, extra: Record<string, unknown> = {}) {
@@ -69,5 +72,6 @@ export async function createFixture(): Promise<Fixture> {
       return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT', ...opts.header }).sign(privateKey);
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
+    privateKey: () => KeyObject.from(privateKey as CryptoKey),
   };
 }
