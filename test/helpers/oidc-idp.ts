@@ -47,7 +47,7 @@ export interface OidcIdp {
   /** the discovery document as served to a client that reaches the issuer URL */
   discovery(): Promise<Record<string, unknown>>;
   /** POST grant_type=client_credentials with client_secret_basic to the discovered token endpoint */
-  requestToken(req: { client: IdpClient; resource: string; scope: string }): Promise<HttpsResult>;
+  requestToken(req: { client: IdpClient; resource: string; scope: string; tokenEndpoint?: string }): Promise<HttpsResult>;
   /** requests the provider received for a path (query ignored), e.g. '/jwks' */
   requests(path: string): number;
   /** a new Provider (same issuer, port and clients) signing with keys[0]; the old one stops answering */
@@ -164,8 +164,8 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
     discovery,
     requests: (path) => counts.get(path) ?? 0,
     setKeys,
-    requestToken: async ({ client, resource, scope }) => {
-      const tokenEndpoint = String((await discovery()).token_endpoint);
+    requestToken: async ({ client, resource, scope, tokenEndpoint }) => {
+      tokenEndpoint ??= String((await discovery()).token_endpoint);
       // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64'd.
       const basic = Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64');
       return httpsRequest(tokenEndpoint, opts.tls.caCert, {
