@@ -167,7 +167,8 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
     requestToken: async ({ client, resource, scope, tokenEndpoint }) => {
       tokenEndpoint ??= String((await discovery()).token_endpoint);
       // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64'd.
-      const basic = Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64');
+      const form = (v: string) => new URLSearchParams({ v }).toString().slice(2);
+      const basic = Buffer.from(`${form(client.id)}:${form(client.secret)}`).toString('base64');
       return httpsRequest(tokenEndpoint, opts.tls.caCert, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
