@@ -42,7 +42,8 @@ function requiredOnly(branches: JsonSchema[]): string[] | undefined {
 export function toStructural(s: JsonSchema): JsonSchema {
   const out: JsonSchema = {};
   const rules: Rule[] = [];
-  if (s.description !== undefined && s.oneOf === undefined) out.description = s.description;
+  // The API server would apply a `default` (and store it); claimcheck applies its own, so it is only told.
+  if (s.description !== undefined) out.description = s.default === undefined ? s.description : `${String(s.description)} Default: ${JSON.stringify(s.default)}.`;
   if (s.oneOf !== undefined) {
     const names = requiredOnly(s.oneOf as JsonSchema[]);
     const props = (s.properties ?? {}) as Record<string, JsonSchema>;
