@@ -85,7 +85,7 @@ export function resourceSchema(kind: string, spec: JsonSchema): JsonSchema {
       metadata: metadataSchema,
       spec,
       // written by the controller; ignored on input
-      status: { type: 'object', additionalProperties: true, description: 'Written by claimcheck in Kubernetes mode (conditions, see the reference); ignored on input.' },
+      status: { type: 'object', additionalProperties: true, description: 'Written by claimcheck in a cluster (the conditions of each kind are listed in docs/reference.md); ignored on input.' },
     },
     additionalProperties: false,
   };
