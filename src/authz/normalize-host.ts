@@ -1,5 +1,5 @@
 /**
- * Host normalisation for policy lookup (api.md "Policy selection"): lowercase,
+ * Host normalisation for policy lookup (docs/configuration.md "Hosts"): lowercase,
  * no port, no trailing dot — `Example.COM.:443` and `example.com` are one host.
  * Garbage in yields garbage out (which then matches no policy); it never throws.
  */
