@@ -82,7 +82,7 @@ export function decideRequest(req: AuthRequest, ctx: DecideContext): MaybePromis
 }
 
 /**
- * Audit mode never denies (api.md `mode: audit`), not even a malformed path or two
+ * Audit mode never denies (docs/configuration.md `mode: audit`), not even a malformed path or two
  * credentials: turning audit on must not change what reaches the upstream. The
  * would-deny is kept for the decision log and metrics. A valid token still yields
  * identity headers — when the denial came before verification (no rule, deny

@@ -16,7 +16,7 @@ const issuer = (name: string, iss: string): AnyResource => ({
   metadata: { name, namespace: 'default' },
   spec: { issuer: iss, jwks: { uri: `https://${name}.example/jwks` }, audiences: ['api'] },
 });
-const policy = (name: string, spec: Record<string, unknown>): AnyResource => ({ apiVersion: 'claimcheck.io/v1alpha1', kind: 'AuthPolicy', metadata: { name, namespace: 'default' }, spec } as AnyResource);
+const policy = (name: string, spec: Record<string, unknown>): AnyResource => ({ apiVersion: 'claimcheck.io/v1alpha1', kind: 'AuthPolicy', metadata: { name, namespace: 'default' }, spec } as unknown as AnyResource);
 const rules = [
   { name: 'anon', match: { paths: ['/public/**'] }, action: 'allowAnonymous' },
   { name: 'gone', match: { paths: ['/legacy/**'] }, action: 'deny' },
