@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { verifyToken } from '../../src/authn/verify-token.js';
 import type { CompiledIssuer } from '../../src/compile/snapshot.js';
 import { keyFitsAlg, keyRejection } from '../../src/keys/key-filter.js';
-import { KeyRegistry } from '../../src/keys/key-registry.js';
+import { KeyRegistry, SOURCE_POLL_MS } from '../../src/keys/key-registry.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { FakeScheduler } from '../helpers/fake-scheduler.js';
 import { generateKey, jwksOf, makeIssuer, signRaw, signToken } from '../helpers/tokens.js';
-import { captureLogs, pollUntil, statusOf } from './keys-support.js';
+import { captureLogs, elapse, statusOf } from './keys-support.js';
 
 const NOW = 1_800_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'claimcheck-keys-'));
@@ -29,7 +30,7 @@ function file(name: string, content: string | Buffer): string {
 }
 
 async function loaded(issuer: CompiledIssuer) {
-  const reg = new KeyRegistry({ logger: silentLogger() });
+  const reg = new KeyRegistry({ logger: silentLogger(), scheduler: new FakeScheduler() });
   reg.sync([issuer]);
   await reg.waitReady(5000);
   return { reg, st: reg.status()[0]! };
@@ -171,11 +172,12 @@ describe('key and algorithm compatibility', () => {
 });
 
 describe('local key sources that change', () => {
-  const POLL_MS = 40;
+  /** `poll()`: one poll interval passes and the read it started ends. */
   function watching(issuer: CompiledIssuer, logger = silentLogger()) {
-    const reg = new KeyRegistry({ logger, sourcePollMs: POLL_MS });
+    const clock = new FakeScheduler();
+    const reg = new KeyRegistry({ logger, scheduler: clock });
     reg.sync([issuer]);
-    return reg;
+    return { reg, poll: () => elapse(clock, reg, SOURCE_POLL_MS) };
   }
   const sign = (issuer: CompiledIssuer, key: typeof rsa) => signToken(payload(issuer.issuer), { key });
 
@@ -183,12 +185,13 @@ describe('local key sources that change', () => {
     const path = file('rotating.json', JSON.stringify(jwksOf(rsa)));
     const issuer = makeIssuer({ issuer: 'https://file-rotation.test', jwks: { secretPath: path } });
     const logs = captureLogs();
-    const reg = watching(issuer, logs.logger);
+    const { reg, poll } = watching(issuer, logs.logger);
     try {
       await reg.waitReady(5000);
       assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
       writeFileSync(path, JSON.stringify(jwksOf(ec)));
-      await pollUntil('the new key file', () => statusOf(reg, issuer).keyIds.join() === 'ec');
+      await poll();
+      assert.equal(statusOf(reg, issuer).keyIds.join(), 'ec', 'the new key file');
       assert.equal(await check(reg, issuer, await sign(issuer, ec)), 'ok');
       assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'unknown_kid');
       const changed = logs.lines.find((l) => l.msg === 'keys changed');
@@ -206,7 +209,7 @@ describe('local key sources that change', () => {
     symlinkSync('..v1', join(vol, '..data'));
     symlinkSync('..data/jwks.json', join(vol, 'jwks.json'));
     const issuer = makeIssuer({ issuer: 'https://k8s-volume.test', jwks: { secretPath: join(vol, 'jwks.json') } });
-    const reg = watching(issuer);
+    const { reg, poll } = watching(issuer);
     try {
       await reg.waitReady(5000);
       assert.deepEqual(statusOf(reg, issuer).keyIds, ['rsa']);
@@ -215,7 +218,8 @@ describe('local key sources that change', () => {
       writeFileSync(join(vol, '..v2', 'jwks.json'), JSON.stringify(jwksOf(rsa, ec)));
       symlinkSync('..v2', join(vol, '..data_tmp'));
       renameSync(join(vol, '..data_tmp'), join(vol, '..data'));
-      await pollUntil('the swapped volume', () => statusOf(reg, issuer).keyCount === 2);
+      await poll();
+      assert.equal(statusOf(reg, issuer).keyCount, 2, 'the swapped volume');
       assert.equal(await check(reg, issuer, await sign(issuer, ec)), 'ok');
     } finally {
       reg.close();
@@ -227,7 +231,7 @@ describe('local key sources that change', () => {
     const newSecret = randomBytes(32);
     const path = file('hmac-rotating.bin', oldSecret);
     const issuer = makeIssuer({ issuer: 'https://hs-rotation.test', algorithms: ['HS256'], jwks: { secretPath: path } });
-    const reg = watching(issuer);
+    const { reg, poll } = watching(issuer);
     try {
       await reg.waitReady(5000);
       const hs = (secret: Buffer) => signRaw({ alg: 'HS256' }, payload(issuer.issuer), secret, 'HS256');
@@ -235,7 +239,8 @@ describe('local key sources that change', () => {
       const v1 = reg.keysVersion(issuer);
       writeFileSync(path + '.tmp', newSecret);
       renameSync(path + '.tmp', path);
-      await pollUntil('the new secret', () => reg.keysVersion(issuer) !== v1);
+      await poll();
+      assert.notEqual(reg.keysVersion(issuer), v1, 'the new secret');
       assert.equal(await check(reg, issuer, hs(newSecret)), 'ok');
       assert.equal(await check(reg, issuer, hs(oldSecret)), 'bad_signature');
     } finally {
@@ -247,24 +252,29 @@ describe('local key sources that change', () => {
     const path = file('flaky.json', JSON.stringify(jwksOf(rsa)));
     const issuer = makeIssuer({ issuer: 'https://file-flaky.test', jwks: { secretPath: path } });
     const logs = captureLogs();
-    const reg = watching(issuer, logs.logger);
+    const { reg, poll } = watching(issuer, logs.logger);
     try {
       await reg.waitReady(5000);
       unlinkSync(path);
-      await pollUntil('the missing file', () => statusOf(reg, issuer).errorCode === 'unreadable');
+      await poll();
+      assert.equal(statusOf(reg, issuer).errorCode, 'unreadable', 'the missing file');
       let st = statusOf(reg, issuer);
       assert.deepEqual([st.source, st.state, st.ready, st.stale, st.keyCount], ['file', 'stale', true, true, 1]);
       assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
       writeFileSync(path, '{"keys": [');
-      await pollUntil('the broken file', () => statusOf(reg, issuer).errorCode === 'invalid_jwks');
+      await poll();
+      assert.equal(statusOf(reg, issuer).errorCode, 'invalid_jwks', 'the broken file');
       assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
       writeFileSync(path, JSON.stringify({ keys: [{ ...ec.jwk, use: 'enc' }] }));
-      await pollUntil('the unusable file', () => statusOf(reg, issuer).errorCode === 'no_usable_keys');
+      await poll();
+      assert.equal(statusOf(reg, issuer).errorCode, 'no_usable_keys', 'the unusable file');
       const failures = statusOf(reg, issuer).failures;
-      await pollUntil('more polls of the same file', () => statusOf(reg, issuer).failures >= failures + 3);
+      for (let i = 0; i < 3; i++) await poll();
+      assert.equal(statusOf(reg, issuer).failures, failures + 3, 'more polls of the same file, each a failure');
       assert.deepEqual([statusOf(reg, issuer).state, statusOf(reg, issuer).keyIds], ['stale', ['rsa']], 'an unchanged bad file stays reported');
       writeFileSync(path, JSON.stringify(jwksOf(rsa)));
-      await pollUntil('recovery', () => statusOf(reg, issuer).state === 'fresh');
+      await poll();
+      assert.equal(statusOf(reg, issuer).state, 'fresh', 'recovery');
       st = statusOf(reg, issuer);
       assert.deepEqual([st.ready, st.stale, st.staleSeconds, st.error], [true, false, 0, undefined]);
       const states = logs.messages().filter((m) => m.startsWith('key'));
@@ -277,14 +287,15 @@ describe('local key sources that change', () => {
   test('a touched but unchanged key file keeps the key-set version', async () => {
     const path = file('touched.json', JSON.stringify(jwksOf(rsa)));
     const issuer = makeIssuer({ issuer: 'https://file-touched.test', jwks: { secretPath: path } });
-    const reg = watching(issuer);
+    const { reg, poll } = watching(issuer);
     try {
       await reg.waitReady(5000);
       const v = reg.keysVersion(issuer);
       const first = statusOf(reg, issuer).lastRefresh;
       const later = new Date(Date.now() + 5000);
       utimesSync(path, later, later);
-      await pollUntil('a later check', () => statusOf(reg, issuer).lastRefresh !== first);
+      await poll();
+      assert.notEqual(statusOf(reg, issuer).lastRefresh, first, 'a later check');
       assert.equal(reg.keysVersion(issuer), v);
     } finally {
       reg.close();
