@@ -65,16 +65,15 @@ describe('remote key sources', () => {
   });
 
   test('never uses keys marked for encryption, short RSA keys, private keys, remote symmetric keys, or keys whose alg disagrees', async () => {
-    const enc = generateKey('RS256', 'enc');
-    const priv = generateKey('RS256', 'priv');
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const secret = randomBytes(32);
     const s = await keyServer([]);
     s.setJwks({
       keys: [
         k1.jwk,
-        { ...enc.jwk, use: 'enc' },
-        { ...(priv.privateKey.export({ format: 'jwk' }) as object), kid: 'priv', alg: 'RS256' },
+        // k1's own material under other kids: what refuses these entries is their use and their private members.
+        { ...k1.jwk, kid: 'enc', use: 'enc' },
+        { ...(k1.privateKey.export({ format: 'jwk' }) as object), kid: 'priv', alg: 'RS256' },
         { ...(small.publicKey.export({ format: 'jwk' }) as object), kid: 'small', alg: 'RS256' },
         { kty: 'oct', k: secret.toString('base64url'), kid: 'hmac', alg: 'HS256' },
         { ...k2.jwk, kid: 'verify-less', key_ops: ['sign'] },
@@ -88,8 +87,8 @@ describe('remote key sources', () => {
     const nowSec = Math.floor(clock.now() / 1000);
     const payload = { iss: issuer.issuer, aud: 'api', exp: nowSec + 60 };
     const cases: [string, string, string][] = [
-      ['use enc', await signToken(payload, { key: enc }), 'unknown_kid'],
-      ['private key published', await signToken(payload, { key: priv }), 'unknown_kid'],
+      ['use enc', await signToken(payload, { key: k1, kid: 'enc' }), 'unknown_kid'],
+      ['private key published', await signToken(payload, { key: k1, kid: 'priv' }), 'unknown_kid'],
       ['1024-bit RSA', signRaw({ alg: 'RS256', kid: 'small' }, payload, small.privateKey), 'unknown_kid'],
       ['remote oct key', signRaw({ alg: 'HS256', kid: 'hmac' }, payload, secret, 'HS256'), 'unknown_kid'],
       ['key_ops without verify', await signToken(payload, { key: k2, kid: 'verify-less' }), 'unknown_kid'],
