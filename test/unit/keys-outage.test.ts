@@ -116,6 +116,19 @@ describe('refresh timing', () => {
     assert.equal(retryDelayMs({ refreshIntervalMs: 1000, minRefreshIntervalMs: 0 }, 1, () => 0), MIN_RETRY_MS);
     assert.equal(retryDelayMs({ refreshIntervalMs: 500, minRefreshIntervalMs: 2000 }, 3, () => 0), 2000, 'minRefreshInterval wins over a smaller refreshInterval');
   });
+
+  test('a due refresh also starts from a Check when the timers lag behind the clock', async () => {
+    const s = await keyServer([k1]);
+    let nowMs = 1_900_000_000_000;
+    // Only the clock moves: the scheduler's timers are never run, as when the event loop lags.
+    const reg = registry(new FakeScheduler(), { now: () => nowMs });
+    const issuer = remoteIssuer(s, { refreshIntervalMs: 10 * MINUTE });
+    await load(reg, issuer);
+    nowMs += 10 * MINUTE;
+    assert.equal(await decide(reg, issuer, k1, nowMs), 'ok', 'the Check does not wait for it');
+    await reg.idle();
+    assert.equal(s.count(JWKS_PATH), 2);
+  });
 });
 
 describe('rotation during an outage', () => {

@@ -196,19 +196,6 @@ describe('unknown kids and rotation', () => {
       assert.equal(s.count(JWKS_PATH), n);
     }
   });
-
-  test('a due refresh also starts from a Check when the timers lag behind the clock', async () => {
-    const s = await keyServer([k1]);
-    let nowMs = 1_900_000_000_000;
-    // Only the clock moves: the scheduler's timers are never run, as when the event loop lags.
-    const reg = registry(new FakeScheduler(), { now: () => nowMs });
-    const issuer = remoteIssuer(s, { refreshIntervalMs: 10 * MINUTE });
-    await load(reg, issuer);
-    nowMs += 10 * MINUTE;
-    assert.equal(await decide(reg, issuer, k1, nowMs), 'ok', 'the Check does not wait for it');
-    await reg.idle();
-    assert.equal(s.count(JWKS_PATH), 2);
-  });
 });
 
 describe('a Check never waits long for keys', () => {

@@ -1,7 +1,11 @@
 /** Shared set-up for the keys-*.test.ts files: real HTTPS key servers under a test CA, a fake scheduler, captured logs. */
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
+import type { KeyLookup } from '../../src/authn/types.js';
 import { verifyToken } from '../../src/authn/verify-token.js';
 import type { CompiledIssuer, CompiledJwks } from '../../src/compile/snapshot.js';
 import { KeyRegistry, type KeyRegistryOptions } from '../../src/keys/key-registry.js';
@@ -25,10 +29,37 @@ export function ca(): TestCa {
 
 const servers: { close(): Promise<void> }[] = [];
 const registries: KeyRegistry[] = [];
+let keyDir: string | undefined;
 after(async () => {
   for (const r of registries) r.close();
   await Promise.all(servers.map((s) => s.close()));
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
+
+/** A temporary directory for this test file's key files, removed when its tests end. */
+export function keyFileDir(): string {
+  keyDir ??= mkdtempSync(join(tmpdir(), 'claimcheck-keys-'));
+  return keyDir;
+}
+
+export function keyFile(name: string, content: string | Buffer): string {
+  const p = join(keyFileDir(), name);
+  writeFileSync(p, content);
+  return p;
+}
+
+/** Local-source tests verify tokens at this fixed time (s): their key sets have no clock to follow. */
+export const TOKEN_NOW_SEC = 1_800_000_000;
+
+export function claimsAt(iss: string): { iss: string; aud: string; exp: number } {
+  return { iss, aud: 'api', exp: TOKEN_NOW_SEC + 60 };
+}
+
+/** 'ok' or the failure's reason for `token` at TOKEN_NOW_SEC. */
+export async function verdict(reg: KeyLookup, issuer: CompiledIssuer, token: string): Promise<string> {
+  const r = await verifyToken(token, [issuer], reg, { nowSec: TOKEN_NOW_SEC, maxTokenBytes: 16384 });
+  return r.ok ? 'ok' : r.reason;
+}
 
 export async function keyServer(keys: TestKey[], opts: { tls?: TestCa | null } = {}): Promise<JwksServer> {
   const s = await startJwksServer({ ...(opts.tls === null ? {} : { tls: opts.tls ?? ca() }), jwks: jwksOf(...keys) });
