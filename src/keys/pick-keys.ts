@@ -27,17 +27,3 @@ export async function lookupResult(found: PreparedKey[] | 'unknown_kid', alg: st
   const [first, ...more] = usable;
   return { ok: true, ...first!, ...(more.length > 0 ? { more } : {}) };
 }
-
-/** Resolves true when `p` settled within `ms`, false when the wait gave up first (p keeps running). */
-export async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([p.then(() => true, () => true), limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
