@@ -1,5 +1,6 @@
 /** A decision is a value flowing from the pipeline to respond/; never an exception. */
 import type { CompiledIssuer, CompiledPolicy, CompiledRule } from './compile/snapshot.js';
+import type { Credential } from './authn/types.js';
 
 export type DenyKind =
   | 'invalid_request' // 400
@@ -26,8 +27,10 @@ export interface Verified {
 
 export interface Allow {
   allow: true;
-  /** metric reason: allowed | anonymous | unmatched_host */
+  /** metric reason: allowed | anonymous | unmatched_host | audit_deny */
   reason: string;
+  /** the request's host, normalised once (the decision log, CEL); set by decideRequest */
+  host?: string;
   policy?: CompiledPolicy;
   rule?: CompiledRule;
   verified?: Verified;
@@ -47,6 +50,10 @@ export interface Deny {
   description: string;
   /** insufficient_scope: the scopes the rule names */
   scope?: readonly string[];
+  /** the request's host, normalised once */
+  host?: string;
+  /** the credential the policy's token sources found, when the denial came after extracting it */
+  credential?: Credential;
   policy?: CompiledPolicy;
   rule?: CompiledRule;
   verified?: Verified;

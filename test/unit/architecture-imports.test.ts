@@ -18,7 +18,7 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   'maybe-async': [],
   request: [],
   model: ['errors'],
-  authz: ['compile', 'errors', 'model', 'request'],
+  authz: ['compile', 'decision', 'errors', 'model', 'request'],
   compile: ['authz', 'errors', 'model'],
   decision: ['compile', 'authn'],
   authn: ['compile', 'decision', 'errors', 'maybe-async'],

@@ -7,6 +7,7 @@ import type { KeyLookup } from '../../src/authn/types.js';
 import type { Decision } from '../../src/decision.js';
 import type { AnyResource } from '../../src/model/types.js';
 import { generateKey, signToken } from '../helpers/tokens.js';
+import { TokenCache } from '../../src/authn/token-cache.js';
 
 const key = generateKey('ES256', 'k1');
 const NOW = 1_900_000_000;
@@ -48,7 +49,7 @@ async function decide(host: string, path: string, headers: Record<string, string
     contextExtensions: ext,
     source: { principal: '', address: '' }, destination: { principal: '', address: '' },
   };
-  return decideRequest(req, { snapshot, keys, nowSec: NOW, options: { unmatchedHost, maxTokenBytes: 16384 } });
+  return decideRequest(req, { tokenCache: new TokenCache({ size: 0 }), snapshot, keys, nowSec: NOW, options: { unmatchedHost, maxTokenBytes: 16384 } });
 }
 const bearer = async (claims?: Record<string, unknown>, iss?: string) => ({ authorization: `Bearer ${await token(claims, iss)}` });
 
