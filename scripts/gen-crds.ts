@@ -7,13 +7,13 @@
  *
  * The structural schemas and their CEL rules are built in crd-schemas.ts.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { JsonSchema } from '../src/model/schema/index.js';
 import { API_GROUP } from '../src/model/types.js';
 import { kinds, type KindDef } from './crd-schemas.js';
+import { writeGenerated } from './lib/write-generated.js';
 
 export { toStructural } from './crd-schemas.js';
 
@@ -63,21 +63,7 @@ export function renderCrds(): Map<string, string> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const check = process.argv.includes('--check');
-  let stale = 0;
-  mkdirSync(CRD_DIR, { recursive: true });
-  for (const [name, text] of renderCrds()) {
-    const file = join(CRD_DIR, name);
-    let current = '';
-    try {
-      current = readFileSync(file, 'utf8');
-    } catch {
-      // new file
-    }
-    if (current === text) continue;
-    stale++;
-    if (check) console.error(`${file} differs from the generator's output`);
-    else writeFileSync(file, text);
-  }
+  const stale = writeGenerated(new Map([...renderCrds()].map(([name, text]) => [join(CRD_DIR, name), text])), check);
   if (check && stale > 0) {
     console.error('run `npm run gen:crds` and commit the result');
     process.exit(1);

@@ -7,8 +7,9 @@
  *   node --import tsx scripts/gen-reference.ts          write the files
  *   node --import tsx scripts/gen-reference.ts --check  exit 1 when the committed files differ
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { writeGenerated } from './lib/write-generated.js';
 import { fileURLToPath } from 'node:url';
 import { RESOURCE_SCHEMAS, type JsonSchema } from '../src/model/schema/index.js';
 import { KINDS } from '../src/model/types.js';
@@ -70,23 +71,7 @@ export function renderReference(): Map<string, string> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const check = process.argv.includes('--check');
   const files = renderReference();
-  let stale = 0;
-  for (const [rel, text] of files) {
-    const file = join(ROOT, rel);
-    let current = '';
-    try {
-      current = readFileSync(file, 'utf8');
-    } catch {
-      // new file
-    }
-    if (current === text) continue;
-    stale++;
-    if (check) console.error(`${rel} differs from the generator's output`);
-    else {
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, text);
-    }
-  }
+  const stale = writeGenerated(new Map([...files].map(([rel, text]) => [join(ROOT, rel), text])), check, (f) => relative(ROOT, f));
   const strays = (existsSync(join(ROOT, SCHEMA_DIR)) ? readdirSync(join(ROOT, SCHEMA_DIR)) : []).filter((n) => !files.has(`${SCHEMA_DIR}/${n}`));
   for (const s of strays) console.error(`${SCHEMA_DIR}/${s} is not generated: remove it`);
   if (check && (stale > 0 || strays.length > 0)) {
