@@ -4,6 +4,7 @@
  * are loaded and when a Check may ask for a load (remote-key-set.ts, local-key-set.ts).
  */
 import type { KeyLookupResult, VerifyFailure } from '../authn/types.js';
+import { KEYS_UNAVAILABLE } from '../authn/invalid.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { MaybePromise } from '../maybe-async.js';
 import { ClaimcheckError } from '../errors.js';
@@ -15,7 +16,7 @@ import { lookupResult, pickCandidates } from './pick-keys.js';
 import { prepareKeys, type PreparedKey } from './prepared-key.js';
 import { SingleTimer, settledWithin, type Scheduler } from './scheduler.js';
 
-const unavailable: VerifyFailure = { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+const unavailable: VerifyFailure = KEYS_UNAVAILABLE;
 
 const MAX_RESOLVED = 64;
 

@@ -1,5 +1,6 @@
 /** All issuers' key sets, kept in step with the snapshot; implements authn's KeyLookup. */
 import type { KeyLookup, KeyLookupResult } from '../authn/types.js';
+import { KEYS_UNAVAILABLE } from '../authn/invalid.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { MaybePromise } from '../maybe-async.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -84,7 +85,7 @@ export class KeyRegistry implements KeyLookup {
 
   resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): MaybePromise<KeyLookupResult> {
     const set = this.sets.get(issuer.key);
-    if (!set) return { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+    if (!set) return KEYS_UNAVAILABLE;
     return set.resolve(header);
   }
 

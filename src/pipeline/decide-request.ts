@@ -4,7 +4,8 @@
  */
 import type { AuthRequest } from '../request.js';
 import type { CompiledIssuer, CompiledPolicy, Snapshot } from '../compile/snapshot.js';
-import type { Allow, Decision, Deny, DenyKind, Step, Verified } from '../decision.js';
+import type { Allow, Decision, Deny, Step } from '../decision.js';
+import { descriptionOf, kindOf, type DenyReason } from '../reasons.js';
 import type { KeyLookup } from '../authn/types.js';
 import { normalizePath } from '../authz/normalize-path.js';
 import { findRule } from '../authz/match-rule.js';
@@ -44,20 +45,21 @@ type Steps = Step[] | undefined;
 
 const NO_STEPS: Step[] = Object.freeze([]) as unknown as Step[];
 
-function deny(kind: DenyKind, reason: string, description: string, steps: Steps, extra: Partial<Deny> = {}): Deny {
-  return { allow: false, kind, reason, description, steps: steps ?? NO_STEPS, ...extra };
+/** Kind and description come from the one table of reasons (src/reasons.ts). */
+function deny(reason: DenyReason, steps: Steps, extra: Partial<Deny> = {}): Deny {
+  return { allow: false, kind: kindOf(reason), reason, description: descriptionOf(reason), steps: steps ?? NO_STEPS, ...extra };
 }
 
 export function decideRequest(req: AuthRequest, ctx: DecideContext): MaybePromise<Decision> {
   const steps: Steps = ctx.explain ? [] : undefined;
   const { selection, host } = selectPolicy(req, ctx.snapshot, steps);
-  if (selection.kind === 'missing-named') return deny('access_denied', 'policy_not_found', 'no policy', steps, { host });
+  if (selection.kind === 'missing-named') return deny('policy_not_found', steps, { host });
   // Never "no policy": --unmatched-host allow would let it through, while Envoy's own
   // domain matching may still route such a host to a protected upstream.
-  if (selection.kind === 'invalid-host') return deny('invalid_request', 'invalid_host', 'invalid host', steps, { host });
+  if (selection.kind === 'invalid-host') return deny('invalid_host', steps, { host });
   if (selection.kind === 'none') {
     if (ctx.options.unmatchedHost === 'allow') return { allow: true, reason: 'unmatched_host', host, steps: steps ?? NO_STEPS };
-    return deny('access_denied', 'no_policy', 'no policy', steps, { host });
+    return deny('no_policy', steps, { host });
   }
   const policy = selection.policy;
   const decision = decideWithPolicy(req, policy, host, ctx, steps);
@@ -97,20 +99,20 @@ function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, host: string
   const np = normalizePath(req.path);
   if (!np.ok) {
     steps?.push({ step: 'path', ok: false, detail: `rejected: ${np.reason}` });
-    return deny('invalid_request', np.reason, 'malformed request path', steps, base);
+    return deny(np.reason, steps, base);
   }
   const method = req.method.toUpperCase();
   const rule = findRule(policy, method, np.path);
   steps?.push({ step: 'rule', ok: !!rule, detail: rule ? `${rule.name} (#${rule.index}) for ${method} ${np.path}` : `no rule matches ${method} ${np.path}` });
-  if (!rule) return deny('access_denied', 'no_rule', 'access denied', steps, base);
+  if (!rule) return deny('no_rule', steps, base);
   const withRule = { policy, rule, host };
-  if (rule.action === 'deny') return deny('access_denied', 'rule_denies', 'access denied', steps, withRule);
+  if (rule.action === 'deny') return deny('rule_denies', steps, withRule);
 
   const cred: Credential = extractCredential(req.headers, req.path, policy.tokenSources);
   const withCredential = { ...withRule, credential: cred };
   if (cred.kind === 'conflict') {
     steps?.push({ step: 'credential', ok: false, detail: cred.description });
-    return deny('invalid_request', 'multiple_credentials', 'more than one credential', steps, withRule);
+    return deny('multiple_credentials', steps, withRule);
   }
   steps?.push({ step: 'credential', ok: cred.kind === 'token', detail: cred.kind === 'token' ? `token from ${cred.source.type} ${cred.source.name}` : 'no token' });
   const credentialSource = cred.kind === 'token' ? cred.source : undefined;
@@ -123,25 +125,25 @@ function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, host: string
     );
   }
 
-  if (cred.kind !== 'token') return deny('unauthorized', 'missing_token', 'token required', steps, withCredential);
+  if (cred.kind !== 'token') return deny('missing_token', steps, withCredential);
   return then(verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps), (v): Decision => {
-    if (!v.ok) return deny(v.kind, v.reason, v.description, steps, withCredential);
+    if (!v.ok) return deny(v.reason, steps, withCredential);
     const verified = v.verified;
     if (rule.scopes) {
       const s = checkScopes(verified.claims, rule.scopes);
       steps?.push({ step: 'scopes', ok: s.ok, detail: s.ok ? 'required scopes present' : `missing scope; needs ${s.needed.join(' ')}` });
-      if (!s.ok) return deny('insufficient_scope', 'insufficient_scope', 'insufficient scope', steps, { ...withCredential, verified, scope: s.needed });
+      if (!s.ok) return deny('insufficient_scope', steps, { ...withCredential, verified, scope: s.needed });
     }
     if (rule.claims.length > 0) {
       const c = checkClaims(verified.claims, rule.claims);
       steps?.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
-      if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, { ...withCredential, verified });
+      if (!c.ok) return deny('claim_mismatch', steps, { ...withCredential, verified });
     }
     if (rule.condition) {
       const input = { claims: verified.claims, method, host, path: np.path, rawPath: req.path, headers: req.headers, source: req.source, destination: req.destination, nowSec: ctx.nowSec };
       const c = checkCondition(rule.condition, input);
       steps?.push({ step: 'condition', ok: c.ok, detail: c.detail });
-      if (!c.ok) return deny('access_denied', c.reason, 'access denied', steps, { ...withCredential, verified });
+      if (!c.ok) return deny(c.reason, steps, { ...withCredential, verified });
     }
     return { allow: true, reason: 'allowed', policy, rule, host, verified, credentialSource, steps: steps ?? NO_STEPS };
   });

@@ -99,3 +99,16 @@ describe('decideRequest outcomes', () => {
     assert.deepEqual(d.scope, ['admin']);
   });
 });
+
+describe('the one table of reasons', () => {
+  test('every reason has a kind and a coarse description, and decideRequest takes both from it', async () => {
+    const { DENY_REASONS, kindOf, descriptionOf } = await import('../../src/reasons.js');
+    for (const r of DENY_REASONS) {
+      assert.ok(['invalid_request', 'unauthorized', 'invalid_token', 'insufficient_scope', 'access_denied', 'temporarily_unavailable'].includes(kindOf(r)), r);
+      assert.match(descriptionOf(r), /^[a-z ]{3,40}$/, r);
+    }
+    const d = await decide('app.example', '/api/x', await bearer({ jti: 'revoked' }));
+    assert.ok(!d.allow);
+    assert.deepEqual([d.kind, d.description], [kindOf('token_revoked'), descriptionOf('token_revoked')]);
+  });
+});
