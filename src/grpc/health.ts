@@ -1,5 +1,5 @@
 /** grpc.health.v1.Health (github.com/grpc/grpc/blob/master/doc/health-checking.md). */
-import { GrpcCode } from './transport/grpc-codes.js';
+import { GrpcCode } from '../grpc-code.js';
 import type { GrpcMethod } from './transport/http2-grpc-server.js';
 import { LEN, WireReader } from './wire/reader.js';
 import { WireWriter } from './wire/writer.js';
