@@ -16,13 +16,13 @@ export const GRPC_FLAGS = {
   }),
   'grpc-connection-buffer-mib': withDefault(['serve'], '16', positiveInt, {
     value: 'MIB',
-    help: 'request bytes one connection may have buffered across its streams (claimcheck transport)',
-    doc: 'request bytes one connection may hold across its unfinished streams; the stream that would go past it gets a 503 denial. Four of the largest (4 MiB) messages; not enforced by `--grpc-server grpc-js` ([security.md](security.md#the-grpc-listener))',
+    help: 'request message bytes one connection may have in flight across its streams (claimcheck transport)',
+    doc: 'the request messages one connection may have in flight, by the length each declares; a stream that would go past it gets a 503 denial. Three of the largest (4 MiB) messages; not enforced by `--grpc-server grpc-js` ([security.md](security.md#the-grpc-listener))',
   }),
   'grpc-request-timeout': withDefault(['serve'], '10s', durationMs(), {
     value: 'DURATION',
-    help: 'a stream without its complete request message by then is denied (408); 0 turns it off',
-    doc: 'a stream whose request message is not complete by then gets a 408 denial and is reset; `0` turns it off. Envoy resets its own call at its ext_authz timeout (200 ms by default), long before ([security.md](security.md#the-grpc-listener))',
+    help: 'a stream without its complete request message by then is reset; 0 turns it off',
+    doc: 'a stream whose request message is not complete by then is reset (grpc-js: ends with `DEADLINE_EXCEEDED`) and counted; `0` turns it off. Envoy resets its own call at its ext_authz timeout (200 ms by default), long before ([security.md](security.md#the-grpc-listener))',
   }),
 } as const;
 

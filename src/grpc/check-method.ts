@@ -16,7 +16,7 @@ import { encodeCheckResponse } from './wire/encode-check-response.js';
 export interface CheckMethodOptions {
   check: (req: AuthRequest) => MaybePromise<ResponsePlan>;
   onInternalError?: (err: unknown) => void;
-  /** a request refused before a decision: undecodable, too large, too slow, connection too busy */
+  /** a request refused before a decision: undecodable (the transport reports the others) */
   onRefused?: (refusal: RequestRefusal, err?: unknown) => void;
 }
 

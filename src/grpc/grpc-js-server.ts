@@ -8,12 +8,12 @@
  * its own RESOURCE_EXHAUSTED or INTERNAL status (it checks before any application code
  * runs), not a denial; and it has no per-connection budget of buffered request bytes
  * (grpc-node.max_session_memory counts only nghttp2's memory, not the messages grpc-js
- * buffers). The request-message timeout is a server interceptor.
+ * buffers). The request-message timeout is a server interceptor, which can only end the call
+ * with a status where the own transport resets the stream.
  */
 import * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../grpc-code.js';
 import { isPromise } from '../maybe-async.js';
-import type { RequestRefusal } from '../respond/request-refusals.js';
 import type { GrpcMethod, Http2GrpcServerOptions, UnaryReply } from './transport/http2-grpc-server.js';
 
 const raw = (b: Buffer) => b;
@@ -32,7 +32,7 @@ export class GrpcJsServer {
       'grpc.max_concurrent_streams': opts.maxConcurrentStreams,
       // megabytes, as for node:http2; grpc-js otherwise turns node's limit off
       'grpc-node.max_session_memory': 64,
-      interceptors: opts.requestMessageTimeoutMs > 0 ? [this.messageTimeout(methods)] : [],
+      interceptors: opts.requestMessageTimeoutMs > 0 ? [this.messageTimeout()] : [],
     });
     const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};
@@ -106,15 +106,17 @@ export class GrpcJsServer {
     };
   }
 
-  /** A call without its request message after requestMessageTimeoutMs: Check's denial, else DEADLINE_EXCEEDED. */
-  private messageTimeout(methods: ReadonlyMap<string, GrpcMethod>): grpc.ServerInterceptor {
+  /** A call without its request message after requestMessageTimeoutMs ends with DEADLINE_EXCEEDED (grpc-js cannot reset it). */
+  private messageTimeout(): grpc.ServerInterceptor {
     const timeoutMs = this.opts.requestMessageTimeoutMs;
-    return (descriptor, next) => {
-      const method = methods.get(descriptor.path);
+    return (_descriptor, next) => {
       let timer: NodeJS.Timeout | undefined;
       const call = new grpc.ServerInterceptingCall(next, {
         start: (listen) => {
-          timer = setTimeout(() => this.expire(call, method, timeoutMs), timeoutMs);
+          timer = setTimeout(() => {
+            this.report(() => this.opts.onRefused?.('request_timeout'));
+            call.sendStatus({ code: GrpcCode.DEADLINE_EXCEEDED, details: `no complete request message within ${timeoutMs} ms` });
+          }, timeoutMs);
           listen({
             onReceiveMessage: (message, pass) => {
               clearTimeout(timer);
@@ -126,14 +128,6 @@ export class GrpcJsServer {
       });
       return call;
     };
-  }
-
-  private expire(call: grpc.ServerInterceptingCall, method: GrpcMethod | undefined, timeoutMs: number): void {
-    const refusal: RequestRefusal = 'request_timeout';
-    this.report(() => this.opts.onRefused?.(refusal));
-    const denial = method?.kind === 'unary' ? method.refuse?.(refusal) : undefined;
-    if (denial) call.sendMessage(denial, () => call.sendStatus({ code: GrpcCode.OK, details: 'OK' }));
-    else call.sendStatus({ code: GrpcCode.DEADLINE_EXCEEDED, details: `no complete request message within ${timeoutMs} ms` });
   }
 
   private report(fn: () => void): void {

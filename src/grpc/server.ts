@@ -2,7 +2,7 @@ import { ClaimcheckError } from '../errors.js';
 import type { MaybePromise } from '../maybe-async.js';
 import type { AuthRequest } from '../request.js';
 import type { ResponsePlan } from '../respond/plan.js';
-import type { RequestRefusal } from '../respond/request-refusals.js';
+import type { StreamRefusal } from '../respond/request-refusals.js';
 import { createCheckMethod } from './check-method.js';
 import { GrpcJsServer } from './grpc-js-server.js';
 import { healthMethods, type HealthState } from './health.js';
@@ -23,10 +23,10 @@ export interface GrpcListenerOptions {
 /**
  * - 1,000 streams per connection: Envoy multiplexes Checks on a few connections, with as
  *   many streams in flight as requests waiting on ext_authz; far fewer than 1,000.
- * - 16 MiB buffered per connection: four of the largest messages at once; a CheckRequest
- *   is a few KiB unless with_request_body sends a body.
- * - 10 s for a request message: Envoy's ext_authz timeout is 200 ms by default (Istio
- *   says to set one, e.g. 0.5 s); Envoy has reset the stream long before.
+ * - 16 MiB of request messages per connection: three of the largest (4 MiB) at once; a
+ *   CheckRequest is a few KiB unless with_request_body sends a body.
+ * - 10 s for a request message, then the stream is reset: Envoy's ext_authz timeout is
+ *   200 ms by default (Istio says to set one, e.g. 0.5 s); Envoy has reset it long before.
  */
 export const DEFAULT_LISTENER: GrpcListenerOptions = {
   server: 'claimcheck',
@@ -43,7 +43,7 @@ export interface GrpcServerOptions {
   listener?: Partial<GrpcListenerOptions>;
   onInternalError?: (err: unknown) => void;
   /** a request denied or refused before a decision (undecodable, too large, too slow, connection busy) */
-  onRefused?: (refusal: RequestRefusal, err?: unknown) => void;
+  onRefused?: (refusal: StreamRefusal, err?: unknown) => void;
 }
 
 export interface RunningGrpcServer {
@@ -83,7 +83,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     ...SERVER_OPTIONS,
     ...limits,
     onHandlerError: (err: unknown) => opts.onInternalError?.(err),
-    onRefused: (refusal: RequestRefusal) => opts.onRefused?.(refusal),
+    onRefused: (refusal: StreamRefusal) => opts.onRefused?.(refusal),
   };
   const server = kind === 'grpc-js' ? new GrpcJsServer(methods, transportOptions) : new Http2GrpcServer(methods, transportOptions);
 

@@ -18,8 +18,8 @@ export interface DenyContext {
   /** normalised host, used as the challenge realm */
   host: string;
   requestId: string;
-  /** an invalid_request refused for its size or its slowness: 413 or 408 instead of 400 */
-  httpStatus?: 408 | 413;
+  /** an invalid_request refused for its size: 413 instead of 400 */
+  httpStatus?: 413;
 }
 
 function challenge(d: Deny, host: string, description: string): string | undefined {

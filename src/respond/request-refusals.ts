@@ -15,14 +15,19 @@ export function internalErrorPlan(requestId: string, host = '', description = 'i
  * Why a call's request message was refused before it was decided on. The request id is
  * unknown for all of them (nothing was decoded), so each denial is the same bytes every time.
  */
-export type RequestRefusal = 'malformed_request' | 'request_too_large' | 'request_timeout' | 'connection_busy';
+export type RequestRefusal = 'malformed_request' | 'request_too_large' | 'connection_busy';
 
-export const REQUEST_REFUSALS: readonly RequestRefusal[] = ['malformed_request', 'request_too_large', 'request_timeout', 'connection_busy'];
+export const REQUEST_REFUSALS: readonly RequestRefusal[] = ['malformed_request', 'request_too_large', 'connection_busy'];
+
+/**
+ * A stream whose request message is not complete at the deadline is reset, not denied: Envoy
+ * has reset its own call long before (ext_authz timeout), so nobody is waiting for an answer.
+ */
+export type StreamRefusal = RequestRefusal | 'request_timeout';
 
 /**
  * - too large: 413, as Envoy's own ext_authz filter answers a body over max_request_bytes
  *   when allow_partial_message is off; the message is gone, so the request is invalid.
- * - timeout: 408, the request message did not arrive in time.
  * - connection busy: 503, the connection holds too many request bytes at once; retryable.
  */
 export function requestRefusalPlan(refusal: RequestRefusal): DeniedPlan {
@@ -31,13 +36,11 @@ export function requestRefusalPlan(refusal: RequestRefusal): DeniedPlan {
       return refused('malformed CheckRequest');
     case 'request_too_large':
       return refused('CheckRequest larger than the limit', 413);
-    case 'request_timeout':
-      return refused('CheckRequest incomplete at the deadline', 408);
     case 'connection_busy':
       return internalErrorPlan('', '', 'too many request bytes in flight on this connection');
   }
 }
 
-function refused(description: string, httpStatus?: 408 | 413): DeniedPlan {
+function refused(description: string, httpStatus?: 413): DeniedPlan {
   return buildDenyPlan({ allow: false, kind: 'invalid_request', reason: 'invalid_request', description, steps: [] }, { host: '', requestId: '', ...(httpStatus ? { httpStatus } : {}) });
 }

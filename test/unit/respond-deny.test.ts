@@ -63,7 +63,6 @@ describe('denials without a decision', () => {
   const table: [RequestRefusal, number, number, string][] = [
     ['malformed_request', 3, 400, 'invalid_request'],
     ['request_too_large', 3, 413, 'invalid_request'],
-    ['request_timeout', 3, 408, 'invalid_request'],
     ['connection_busy', 14, 503, 'temporarily_unavailable'],
   ];
   for (const [refusal, grpc, http, error] of table) {

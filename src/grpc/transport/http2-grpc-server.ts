@@ -16,7 +16,7 @@ import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { GrpcCode } from '../../grpc-code.js';
 import { isPromise, type MaybePromise } from '../../maybe-async.js';
-import type { RequestRefusal } from '../../respond/request-refusals.js';
+import type { RequestRefusal, StreamRefusal } from '../../respond/request-refusals.js';
 import { CallError, frameMessage } from './message-frame.js';
 import { readRequestMessage } from './read-request.js';
 import { OK_TRAILERS, RESPONSE_HEADERS, respondSafely, sendReply, sendStatus, type UnaryReply } from './reply.js';
@@ -48,24 +48,32 @@ export interface Http2GrpcServerOptions extends SessionTimerOptions {
   maxConcurrentStreams: number;
   /** request bytes one connection may have buffered across its streams */
   maxConnectionBufferedBytes: number;
-  /** a stream without its complete request message after this long is refused; 0: never */
+  /** a stream without its complete request message after this long is reset; 0: never */
   requestMessageTimeoutMs: number;
   /** a method threw or its promise rejected: the call gets INTERNAL */
   onHandlerError?: (err: unknown) => void;
   /** a call was refused before its method ran */
-  onRefused?: (refusal: RequestRefusal) => void;
+  onRefused?: (refusal: StreamRefusal) => void;
 }
 
 // nghttp2's own allocations per connection (header tables, frames queued); what claimcheck
 // buffers is bounded by maxConnectionBufferedBytes. node's default of 10 MB refused
 // streams under load (ENHANCE_YOUR_CALM).
 const MAX_SESSION_MEMORY_MB = 64;
+/**
+ * How long a refused call's answer has to leave before its still-open stream is reset.
+ * Resetting at once (or on the next tick) lost the queued trailers; all the while the
+ * upload is read and dropped, so it is short, and it is checked again until the
+ * trailers have been handed to nghttp2.
+ */
+const LINGER_MS = 50;
 
 export class Http2GrpcServer {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Map<http2.Http2Session, ConnectionBudget>();
   private readonly openStreams = new Set<() => void>();
   private readonly deadlines: MessageDeadlines;
+  private readonly lingering = new MessageDeadlines(LINGER_MS);
   private shuttingDown = false;
 
   constructor(
@@ -103,6 +111,7 @@ export class Http2GrpcServer {
     const settle = () => {
       if (--pending > 0) return;
       this.deadlines.close();
+      this.lingering.close();
       callback();
     };
     this.server.close(() => settle());
@@ -120,6 +129,7 @@ export class Http2GrpcServer {
   forceShutdown(): void {
     this.shuttingDown = true;
     this.deadlines.close();
+    this.lingering.close();
     for (const closeStream of [...this.openStreams]) closeStream();
     for (const s of this.sessions.keys()) s.destroy();
     this.server.close();
@@ -159,22 +169,30 @@ export class Http2GrpcServer {
       maxBytes: this.opts.maxReceiveBytes,
       budget: this.sessions.get(stream.session!) ?? new ConnectionBudget(this.opts.maxConnectionBufferedBytes),
       deadlines: this.deadlines,
-      timeoutMs: this.opts.requestMessageTimeoutMs,
+      lingering: this.lingering,
       onMessage: (request) => {
         if (method.kind === 'unary') this.runUnary(stream, method, request);
         else this.runServerStream(stream, method, request);
       },
       onRefused: (err, stopUpload) => this.refuse(stream, method, err, stopUpload),
+      onTimedOut: () => {
+        this.report('request_timeout');
+        if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      },
     });
   }
 
   /** The request message cannot be had; Check answers with a denial, anything else with the status. */
-  private refuse(stream: http2.ServerHttp2Stream, method: GrpcMethod, err: CallError, stopUpload: boolean): void {
+  private report(refusal: StreamRefusal): void {
     try {
-      this.opts.onRefused?.(err.refusal);
+      this.opts.onRefused?.(refusal);
     } catch {
       // the reporter must not keep the call from being answered
     }
+  }
+
+  private refuse(stream: http2.ServerHttp2Stream, method: GrpcMethod, err: CallError, stopUpload: boolean): void {
+    this.report(err.refusal);
     const message = method.kind === 'unary' ? method.refuse?.(err.refusal) : undefined;
     sendReply(stream, message ? { message } : { code: err.code, details: err.message }, stopUpload);
   }

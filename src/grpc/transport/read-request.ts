@@ -1,10 +1,12 @@
 /**
  * Collects a call's DATA into its one request message, within the message size limit, the
- * connection's buffer budget and the message deadline (request-limits.ts). Whichever limit
- * is hit first refuses the call at once: the bytes held are released and the client is
- * asked to stop sending.
+ * connection's buffer budget and the message deadline (request-limits.ts). At the deadline
+ * the stream is reset; the other limits refuse the call at once: the bytes held are released and the answer goes
+ * out. What the client still sends is dropped as it arrives, and a linger period later
+ * (time for the answer to be on the wire) a stream it has not finished gets
+ * RST_STREAM(CANCEL), which stops the upload and frees the stream's slot.
  */
-import type * as http2 from 'node:http2';
+import * as http2 from 'node:http2';
 import { GrpcCode } from '../../grpc-code.js';
 import { CallError, PREFIX_BYTES, readSingleMessage, tooLarge } from './message-frame.js';
 import type { ConnectionBudget, MessageDeadlines } from './request-limits.js';
@@ -15,23 +17,27 @@ export interface ReadRequestContext {
   maxBytes: number;
   budget: ConnectionBudget;
   deadlines: MessageDeadlines;
-  timeoutMs: number;
+  /** when a refused stream the client still sends on is reset */
+  lingering: MessageDeadlines;
   onMessage(request: Buffer): void;
   /** `stopUpload`: the request was still arriving */
   onRefused(err: CallError, stopUpload: boolean): void;
+  /** no complete request message by the deadline */
+  onTimedOut(): void;
 }
 
 const EMPTY = Buffer.alloc(0);
 
 export function readRequestMessage(stream: http2.ServerHttp2Stream, ctx: ReadRequestContext): void {
-  const maxBody = PREFIX_BYTES + ctx.maxBytes;
   let first: Buffer | undefined;
   let more: Buffer[] | undefined;
   let received = 0;
+  // the prefix's message length, taken from the connection's budget as soon as it is known
+  let reserved = 0;
   let done = false;
   const finish = () => {
     done = true;
-    ctx.budget.give(received);
+    ctx.budget.give(reserved);
     ctx.deadlines.delete(stream);
     first = more = undefined;
   };
@@ -39,16 +45,34 @@ export function readRequestMessage(stream: http2.ServerHttp2Stream, ctx: ReadReq
     if (done) return;
     finish();
     ctx.onRefused(err, true);
+    const resetWhenAnswered = () => {
+      if (stream.closed) return;
+      // still writing the answer (a reset would drop its queued frames): look again later
+      if (!stream.writableFinished || stream.sentTrailers === undefined) ctx.lingering.add(stream, resetWhenAnswered);
+      else stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    ctx.lingering.add(stream, resetWhenAnswered);
   };
-  ctx.deadlines.add(stream, () => refuse(new CallError(GrpcCode.DEADLINE_EXCEEDED, 'request_timeout', `no complete request message within ${ctx.timeoutMs} ms`)));
+  ctx.deadlines.add(stream, () => {
+    if (done) return;
+    finish();
+    ctx.onTimedOut();
+  });
   stream.on('data', (chunk: Buffer) => {
     if (done) return;
-    // Stop buffering now rather than after the client sent it all.
-    if (received + chunk.length > maxBody) return refuse(tooLarge(ctx.maxBytes));
-    if (!ctx.budget.take(chunk.length)) return refuse(new CallError(GrpcCode.RESOURCE_EXHAUSTED, 'connection_busy', 'too many request bytes buffered on this connection'));
     received += chunk.length;
     if (!first) first = chunk;
     else (more ??= [first]).push(chunk);
+    if (reserved === 0 && received >= PREFIX_BYTES) {
+      // Refused on the prefix alone, before the message is buffered: too large, or more than
+      // this connection may hold now. A message declares its length up front, so a budget of
+      // declared lengths holds however its bytes are spread over streams.
+      const declared = (first.length >= PREFIX_BYTES ? first : Buffer.concat(more!)).readUInt32BE(1);
+      if (declared > ctx.maxBytes) return refuse(tooLarge(ctx.maxBytes));
+      if (!ctx.budget.take(PREFIX_BYTES + declared)) return refuse(new CallError(GrpcCode.RESOURCE_EXHAUSTED, 'connection_busy', 'too many request bytes buffered on this connection'));
+      reserved = PREFIX_BYTES + declared;
+    }
+    if (reserved > 0 && received > reserved) refuse(new CallError(GrpcCode.INTERNAL, 'malformed_request', 'more than one request message for a single-request method'));
   });
   stream.once('end', () => {
     if (done) return;
@@ -63,8 +87,9 @@ export function readRequestMessage(stream: http2.ServerHttp2Stream, ctx: ReadReq
     }
     ctx.onMessage(request);
   });
-  // reset by the client (Envoy's timeout) before the message was complete
+  // reset by the client (Envoy's timeout) before the message was complete, or after a refusal
   stream.once('close', () => {
     if (!done) finish();
+    ctx.lingering.delete(stream);
   });
 }

@@ -8,7 +8,7 @@
  */
 import type * as http2 from 'node:http2';
 
-/** Request bytes buffered on one connection, across all of its streams. */
+/** Request bytes one connection's unfinished messages declared, across all of its streams. */
 export class ConnectionBudget {
   private buffered = 0;
   constructor(private readonly maxBytes: number) {}
