@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadProtos } from '../src/grpc/load-protos.js';
+import { encodeUpstream } from '../test/helpers/random-check-request.js';
 import { pinned } from './pin.js';
 
 const PROTO_DIR = fileURLToPath(new URL('../proto/', import.meta.url));
@@ -25,10 +25,9 @@ export interface GhzRun {
 
 /** varint length prefix + message, repeated: ghz -B reads such a file as a list and sends it round-robin. */
 export function writeRequests(file: string, requests: readonly object[]): void {
-  const serialize = loadProtos().authorization.Check!.requestSerialize;
   const parts: Buffer[] = [];
   for (const r of requests) {
-    const msg = serialize(r) as Buffer;
+    const msg = encodeUpstream(r);
     const len: number[] = [];
     let n = msg.length;
     while (n > 0x7f) {

@@ -5,12 +5,12 @@
  * what the transport saves.
  * Usage: node bench/noop-h2-server.mjs [HOST:PORT]   (prints {"msg":"noop serving","grpc":...})
  */
-import { loadProtos } from '../dist/grpc/load-protos.js';
 import { CHECK_PATH, SERVER_OPTIONS, parseHostPort } from '../dist/grpc/server.js';
 import { Http2GrpcServer } from '../dist/grpc/transport/http2-grpc-server.js';
+import { encodeCheckResponse } from '../dist/grpc/wire/encode-check-response.js';
 
 const addr = process.argv[2] ?? '127.0.0.1:0';
-const OK = loadProtos().authorization.Check.responseSerialize({ status: { code: 0, message: '' }, ok_response: {} });
+const OK = encodeCheckResponse({ kind: 'ok', headersToSet: [], headersToRemove: [] });
 const server = new Http2GrpcServer(new Map([[CHECK_PATH, { kind: 'unary', handle: () => ({ message: OK }) }]]), SERVER_OPTIONS);
 const port = await server.listen(parseHostPort(addr));
 process.stderr.write(JSON.stringify({ msg: 'noop serving', grpc: `${addr.replace(/:\d+$/, '')}:${port}` }) + '\n');

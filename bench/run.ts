@@ -158,7 +158,7 @@ async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: 
   const nodeArgs = [...(s.nodeArgs ?? []), ...profile];
   // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)
   if (values['node-args']) nodeArgs.push(...values['node-args'].split(' ').filter((a) => a !== ''));
-  return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [], nodeArgs);
+  return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, s.server.grpcServer ? ['--grpc-server', s.server.grpcServer] : [], nodeArgs);
 }
 
 interface Ctx {

@@ -5,7 +5,8 @@ export type ServerKind =
   | { kind: 'noop' }
   /** the same no-op on claimcheck's own transport: the floor for claimcheck's rows */
   | { kind: 'noop-h2' }
-  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number }
+  /** grpcServer: --grpc-server grpc-js (grpc-js's Server with claimcheck's codec) */
+  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number; grpcServer?: 'grpc-js' }
   | { kind: 'peer'; gomaxprocs: number };
 
 export type Requests =
@@ -43,6 +44,7 @@ export const SCENARIOS: Scenario[] = [
   { id: 'baseline', title: 'no-op grpc-js server (baseline)', server: { kind: 'noop' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'transport', title: "no-op on claimcheck's gRPC transport (node:http2)", server: { kind: 'noop-h2' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'repeated', title: 'RS256, one token repeated', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'repeated-grpc-js', title: 'RS256, one token repeated, --grpc-server grpc-js', server: { kind: 'claimcheck', policies: 10, grpcServer: 'grpc-js' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'distinct', title: 'RS256, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'es256', title: 'ES256, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'ES256', path: '/api/orders' }, expect: 'allow' },
   { id: 'eddsa', title: 'EdDSA, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'EdDSA', path: '/api/orders' }, expect: 'allow' },

@@ -5,6 +5,8 @@ import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { badFlag } from './cli/flag.js';
 import { readFlags, type FlagValues } from './cli/read-flags.js';
+import { grpcListenerOptions } from './cli/grpc-flags.js';
+import type { GrpcListenerOptions } from './grpc/server.js';
 import type { DecisionLogOptions } from './telemetry/decision-log.js';
 import type { KubernetesOptions } from './config/kubernetes/kubernetes-options.js';
 
@@ -18,6 +20,7 @@ export interface ServeOptions {
   configDir: string;
   configDirOrigin: ConfigDirOrigin;
   grpcAddr: string;
+  grpcListener: Readonly<GrpcListenerOptions>;
   httpAddr: string;
   unmatchedHost: 'deny' | 'allow';
   logLevel: string;
@@ -79,6 +82,7 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     configDir: config.dir,
     configDirOrigin: config.origin,
     grpcAddr,
+    grpcListener: grpcListenerOptions(v),
     httpAddr: v['http-addr'] ?? `${host}:9090`,
     unmatchedHost: v['unmatched-host'],
     logLevel: v['log-level'],

@@ -3,7 +3,7 @@ import type { ServeOptions } from './cli.js';
 import type { Snapshot } from './compile/snapshot.js';
 import type { ConfigDelivery } from './config/config-delivery.js';
 import type { ConfigProblem } from './errors.js';
-import { ClaimcheckError, formatProblem } from './errors.js';
+import { formatProblem } from './errors.js';
 import { LogLimiter } from './telemetry/log-limiter.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
@@ -108,10 +108,9 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     addr: opts.grpcAddr,
     check,
     health,
-    onInternalError: (err) => {
-      const malformed = err instanceof ClaimcheckError && err.code === 'invalid_request_proto';
-      requestErrors.error(malformed ? 'malformed_request' : 'internal_error', { err: err instanceof Error ? err.message : String(err) }, malformed ? 'malformed CheckRequest; denied' : 'internal error in Check adapter; denied with 503');
-    },
+    listener: opts.grpcListener,
+    onInternalError: (err) => requestErrors.error('internal_error', { err: err instanceof Error ? err.message : String(err) }, 'internal error in Check adapter; denied with 503'),
+    onRefused: (refusal, err) => requestErrors.error(refusal, err ? { err: err instanceof Error ? err.message : String(err) } : {}, `CheckRequest refused (${refusal}); denied`),
   });
 
   // --ready-requires-keys: a replica whose IdP is unreachable leaves the Service rather than answer 503s

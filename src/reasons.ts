@@ -50,10 +50,14 @@ const TABLE = {
   nul: ['invalid_request', 'malformed request path'],
   control_character: ['invalid_request', 'malformed request path'],
   invalid_encoding: ['invalid_request', 'malformed request path'],
+  // the gRPC request message itself, refused before any decision
+  malformed_request: ['invalid_request', 'malformed CheckRequest'],
+  request_too_large: ['invalid_request', 'CheckRequest larger than the limit'],
   // cannot decide right now: 503, fail closed
   keys_unavailable: ['temporarily_unavailable', 'keys unavailable'],
   internal_error: ['temporarily_unavailable', 'internal error'],
   not_ready: ['temporarily_unavailable', 'not ready'],
+  connection_busy: ['temporarily_unavailable', 'too many request bytes in flight on this connection'],
 } as const satisfies Record<string, readonly [DenyKind, string]>;
 
 export type DenyReason = keyof typeof TABLE;

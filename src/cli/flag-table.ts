@@ -5,6 +5,7 @@
  */
 import { listFlag, oneOf, optional, switchFlag, text, withDefault, bool } from './flag.js';
 import { durationMs, fraction, headerPair, headerPrefix, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt } from './flag-values.js';
+import { GRPC_FLAGS } from './grpc-flags.js';
 import { KUBERNETES_FLAGS } from './kubernetes-flags.js';
 
 const CONFIG = ['serve', 'check'] as const;
@@ -27,6 +28,7 @@ export const FLAGS = {
     help: 'gRPC listen address (Envoy ext_authz and grpc.health.v1)',
     doc: '`HOST:PORT`, `[IPv6]:PORT`, `:PORT` (every interface, IPv4 and IPv6) or `unix:/path.sock` (a stale socket file is replaced); a host name listens on the first address it resolves to',
   }),
+  ...GRPC_FLAGS,
   'http-addr': optional(['serve'], listenAddr(false), {
     value: 'HOST:PORT',
     defaultText: '0.0.0.0:9090 (127.0.0.1:9090 on the bundled examples)',

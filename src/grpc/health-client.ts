@@ -1,6 +1,6 @@
 /** grpc.health.v1.Health/Check client (the `claimcheck healthcheck` command and `helm test`). */
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos } from './load-protos.js';
+import { decodeHealthResponse, encodeHealthRequest, HEALTH_CHECK_PATH } from './health.js';
 
 export type HealthCheckResult =
   | { ok: true; status: string }
@@ -12,18 +12,17 @@ export type HealthCheckResult =
  * service, deadline) is reported with its gRPC status name.
  */
 export function checkHealth(addr: string, service: string, timeoutMs: number): Promise<HealthCheckResult> {
-  const Client = grpc.makeGenericClientConstructor(loadProtos().health, 'Health');
-  const client = new Client(addr, grpc.credentials.createInsecure());
+  const client = new grpc.Client(addr, grpc.credentials.createInsecure());
   return new Promise<HealthCheckResult>((resolve) => {
     const deadline = new Date(Date.now() + timeoutMs);
-    (client as any).Check({ service }, { deadline }, (err: grpc.ServiceError | null, res: { status?: string } | undefined) => {
+    client.makeUnaryRequest(HEALTH_CHECK_PATH, encodeHealthRequest, decodeHealthResponse, service, { deadline }, (err, status) => {
       client.close();
       if (err) {
         resolve({ ok: false, status: grpc.status[err.code] ?? String(err.code), detail: err.details || err.message });
         return;
       }
-      const status = res?.status ?? 'UNKNOWN';
-      resolve(status === 'SERVING' ? { ok: true, status } : { ok: false, status, detail: `service "${service}" is ${status}` });
+      const name = status ?? 'UNKNOWN';
+      resolve(name === 'SERVING' ? { ok: true, status: name } : { ok: false, status: name, detail: `service "${service}" is ${name}` });
     });
   });
 }

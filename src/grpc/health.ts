@@ -1,11 +1,13 @@
 /** grpc.health.v1.Health (github.com/grpc/grpc/blob/master/doc/health-checking.md). */
-import { GrpcCode } from './transport/grpc-codes.js';
+import { GrpcCode } from '../grpc-code.js';
 import type { GrpcMethod } from './transport/http2-grpc-server.js';
 import { LEN, WireReader } from './wire/reader.js';
 import { WireWriter } from './wire/writer.js';
 
 export const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
+export const HEALTH_CHECK_PATH = `/${HEALTH_SERVICE}/Check`;
+const HEALTH_WATCH_PATH = `/${HEALTH_SERVICE}/Watch`;
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
@@ -59,6 +61,9 @@ export class HealthState {
 
 /** grpc.health.v1 HealthCheckResponse.ServingStatus */
 const STATUS_NUMBER: Record<ServingStatus, number> = { SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 };
+const STATUS_NAME = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
+const HEALTH_SERVICE_FIELD = (1 << 3) | LEN;
+const HEALTH_STATUS_FIELD = 1 << 3;
 
 /** HealthCheckRequest { string service = 1; }: the service name, '' when absent. */
 export function decodeHealthRequest(buf: Buffer): string {
@@ -67,8 +72,8 @@ export function decodeHealthRequest(buf: Buffer): string {
   let service = '';
   while (r.pos < end) {
     const tag = r.tag(end);
-    if (tag === ((1 << 3) | LEN)) service = r.string(end);
-    else r.skip(tag & 7, end);
+    if (tag === HEALTH_SERVICE_FIELD) service = r.string(end);
+    else r.skip(tag, end);
   }
   return service;
 }
@@ -78,6 +83,26 @@ export function encodeHealthResponse(status: ServingStatus): Buffer {
   const w = new WireWriter(4);
   w.uint(1, STATUS_NUMBER[status]);
   return w.finish();
+}
+
+/** The client side (`claimcheck healthcheck`): HealthCheckRequest for `service`. */
+export function encodeHealthRequest(service: string): Buffer {
+  const w = new WireWriter(service.length * 3 + 8);
+  if (service !== '') w.string(1, service);
+  return w.finish();
+}
+
+/** The client side: the status name; UNKNOWN when absent (proto3 default) or not a known value. */
+export function decodeHealthResponse(buf: Buffer): (typeof STATUS_NAME)[number] {
+  const r = new WireReader(buf);
+  const end = buf.length;
+  let status = 0;
+  while (r.pos < end) {
+    const tag = r.tag(end);
+    if (tag === HEALTH_STATUS_FIELD) status = r.varint(end);
+    else r.skip(tag, end);
+  }
+  return STATUS_NAME[status] ?? 'UNKNOWN';
 }
 
 /** grpc.health.v1.Health/Check and /Watch for the transport. */
@@ -117,7 +142,7 @@ export function healthMethods(state: HealthState): [string, GrpcMethod][] {
   };
 
   return [
-    [`/${HEALTH_SERVICE}/Check`, check],
-    [`/${HEALTH_SERVICE}/Watch`, watch],
+    [HEALTH_CHECK_PATH, check],
+    [HEALTH_WATCH_PATH, watch],
   ];
 }

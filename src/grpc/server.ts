@@ -1,22 +1,49 @@
-import { lstat, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { ClaimcheckError } from '../errors.js';
-import { splitHostPort } from '../host-port.js';
+import type { MaybePromise } from '../maybe-async.js';
 import type { AuthRequest } from '../request.js';
-import type { DeniedPlan, ResponsePlan } from '../respond/plan.js';
+import type { ResponsePlan } from '../respond/plan.js';
+import type { StreamRefusal } from '../respond/request-refusals.js';
+import { createCheckMethod } from './check-method.js';
+import { GrpcJsServer } from './grpc-js-server.js';
 import { healthMethods, type HealthState } from './health.js';
-import { GrpcCode } from './transport/grpc-codes.js';
-import { Http2GrpcServer, type GrpcMethod, type UnaryReply } from './transport/http2-grpc-server.js';
-import { decodeCheckRequest } from './wire/decode-check-request.js';
-import { encodeCheckResponse } from './wire/encode-check-response.js';
-import { isPromise, type MaybePromise } from '../maybe-async.js';
+import { hostOf, parseHostPort, removeStaleSocket, socketPath } from './listen-address.js';
+import { Http2GrpcServer, type GrpcMethod } from './transport/http2-grpc-server.js';
+
+export { parseHostPort } from './listen-address.js';
+
+/** The listener's flags (docs/operations.md "The gRPC server", docs/security.md). */
+export interface GrpcListenerOptions {
+  /** claimcheck's own transport on node:http2, or grpc-js's Server */
+  server: 'claimcheck' | 'grpc-js';
+  maxConcurrentStreams: number;
+  maxConnectionBufferedBytes: number;
+  requestMessageTimeoutMs: number;
+}
+
+/**
+ * - 1,000 streams per connection: Envoy multiplexes Checks on a few connections, with as
+ *   many streams in flight as requests waiting on ext_authz; far fewer than 1,000.
+ * - 16 MiB of request messages per connection: three of the largest (4 MiB) at once; a
+ *   CheckRequest is a few KiB unless with_request_body sends a body.
+ * - 10 s for a request message, then the stream is reset: Envoy's ext_authz timeout is
+ *   200 ms by default (Istio says to set one, e.g. 0.5 s); Envoy has reset it long before.
+ */
+export const DEFAULT_LISTENER: GrpcListenerOptions = {
+  server: 'claimcheck',
+  maxConcurrentStreams: 1000,
+  maxConnectionBufferedBytes: 16 * 1024 * 1024,
+  requestMessageTimeoutMs: 10_000,
+};
 
 export interface GrpcServerOptions {
   /** host:port or unix:/path */
   addr: string;
-  check: (req: AuthRequest) => Promise<ResponsePlan> | ResponsePlan;
+  check: (req: AuthRequest) => MaybePromise<ResponsePlan>;
   health: HealthState;
+  listener?: Partial<GrpcListenerOptions>;
   onInternalError?: (err: unknown) => void;
+  /** a request denied or refused before a decision (undecodable, too large, too slow, connection busy) */
+  onRefused?: (refusal: StreamRefusal, err?: unknown) => void;
 }
 
 export interface RunningGrpcServer {
@@ -44,78 +71,21 @@ export const SERVER_OPTIONS = {
   keepaliveTimeoutMs: 20_000,
   maxConnectionAgeMs: 10 * 60_000,
   maxConnectionAgeGraceMs: 30_000,
+  ...DEFAULT_LISTENER,
 };
 
 export const CHECK_PATH = '/envoy.service.auth.v3.Authorization/Check';
 
-/** The 503 for anything that went wrong in claimcheck itself: fail closed, never an RPC error. */
-export function internalErrorPlan(requestId: string): DeniedPlan {
-  return {
-    kind: 'denied',
-    grpcCode: 14,
-    httpStatus: 503,
-    headers: [{ name: 'content-type', value: 'application/json' }],
-    body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'internal error', request_id: requestId }),
-  };
-}
-
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const reportInternal = (err: unknown) => {
-    try {
-      opts.onInternalError?.(err);
-    } catch {
-      // a failing reporter must not turn a 503 into an RPC error
-    }
+  const { server: kind, ...limits } = { ...DEFAULT_LISTENER, ...opts.listener };
+  const methods = new Map<string, GrpcMethod>([[CHECK_PATH, createCheckMethod(opts)], ...healthMethods(opts.health)]);
+  const transportOptions = {
+    ...SERVER_OPTIONS,
+    ...limits,
+    onHandlerError: (err: unknown) => opts.onInternalError?.(err),
+    onRefused: (refusal: StreamRefusal) => opts.onRefused?.(refusal),
   };
-
-  /*
-   * Decoding and encoding happen here, inside the method, so a request that fails to decode
-   * or a response that fails to encode becomes a 503 deny, not an RPC error, which Envoy
-   * with failure_mode_allow (Istio failOpen) lets through. wire/ does both straight between
-   * bytes and the domain types: protobufjs objects cost ~16% of a Check's CPU.
-   */
-  const internalError = (err: unknown, requestId: string): UnaryReply => {
-    reportInternal(err);
-    try {
-      return { message: encodeCheckResponse(internalErrorPlan(requestId)) };
-    } catch (encodeErr) {
-      // Unreachable for a fixed plan; answering is still better than a hung call.
-      reportInternal(encodeErr);
-      return { code: GrpcCode.UNAVAILABLE, details: 'internal error' };
-    }
-  };
-
-  const send = (plan: ResponsePlan, requestId: string): UnaryReply => {
-    try {
-      return { message: encodeCheckResponse(plan) };
-    } catch (err) {
-      return internalError(err, requestId);
-    }
-  };
-
-  // A cached token is answered in the same tick (maybe-async.ts); a miss when the check settles.
-  const handleCheck = (request: Buffer): MaybePromise<UnaryReply> => {
-    let requestId = '';
-    let plan: MaybePromise<ResponsePlan>;
-    try {
-      const req = decodeCheckRequest(request);
-      requestId = req.requestId;
-      plan = opts.check(req);
-    } catch (err) {
-      return internalError(err, requestId);
-    }
-    if (!isPromise(plan)) return send(plan, requestId);
-    return plan.then(
-      (p) => send(p, requestId),
-      (err: unknown) => internalError(err, requestId),
-    );
-  };
-
-  const methods = new Map<string, GrpcMethod>([
-    [CHECK_PATH, { kind: 'unary', handle: handleCheck }],
-    ...healthMethods(opts.health),
-  ]);
-  const server = new Http2GrpcServer(methods, { ...SERVER_OPTIONS, onHandlerError: reportInternal });
+  const server = kind === 'grpc-js' ? new GrpcJsServer(methods, transportOptions) : new Http2GrpcServer(methods, transportOptions);
 
   const unixPath = opts.addr.startsWith('unix:') ? socketPath(opts.addr) : undefined;
   if (unixPath) await removeStaleSocket(unixPath);
@@ -149,44 +119,4 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       return drained;
     },
   };
-}
-
-/** HOST:PORT, [IPv6]:PORT or :PORT (every interface). */
-export function parseHostPort(addr: string): { host: string; port: number } {
-  const parsed = splitHostPort(addr);
-  if (!parsed) throw new ClaimcheckError('grpc_bind', `cannot listen on ${addr}: expected HOST:PORT, [IPv6]:PORT or unix:/path`);
-  // '::' listens on IPv4 and IPv6 alike
-  return { host: parsed.host || '::', port: parsed.port };
-}
-
-/** unix:/abs, unix:rel and unix:///abs, as grpc-js and Envoy write them. */
-function socketPath(addr: string): string {
-  const rest = addr.slice('unix:'.length);
-  return rest.startsWith('//') ? rest.slice(2) : rest;
-}
-
-function hostOf(addr: string): string {
-  const i = addr.lastIndexOf(':');
-  return i < 0 ? addr : addr.slice(0, i);
-}
-
-/**
- * A socket file left by a killed process makes bind fail with EADDRINUSE. Remove it
- * only if it is a socket nobody answers on: never delete a regular file, and never
- * steal the socket of a live server.
- */
-async function removeStaleSocket(path: string): Promise<void> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st) return;
-  if (!st.isSocket()) throw new ClaimcheckError('grpc_bind', `${path} exists and is not a socket`);
-  const live = await new Promise<boolean>((resolve) => {
-    const sock = connect(path);
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-  if (live) throw new ClaimcheckError('grpc_bind', `${path} is in use by another server`);
-  await unlink(path);
 }

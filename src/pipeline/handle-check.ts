@@ -10,6 +10,7 @@ import type { Decision } from '../decision.js';
 import { decideRequest, type DecideOptions } from './decide-request.js';
 import { buildAllowPlan } from '../respond/build-allow.js';
 import { buildDenyPlan } from '../respond/build-deny.js';
+import { internalErrorPlan } from '../respond/request-refusals.js';
 import { normalizeHost } from '../authz/normalize-host.js';
 import { createDecisionLog, type DecisionLog } from '../telemetry/decision-log.js';
 import { isPromise, type MaybePromise } from '../maybe-async.js';
@@ -26,13 +27,6 @@ export interface CheckHandlerDeps {
   now?: () => number;
 }
 
-export function unavailablePlan(requestId: string, host: string, description = 'service not ready'): ResponsePlan {
-  return buildDenyPlan(
-    { allow: false, kind: 'temporarily_unavailable', reason: 'internal_error', description, steps: [] },
-    { host, requestId },
-  );
-}
-
 export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) => MaybePromise<ResponsePlan> {
   const now = deps.now ?? Date.now;
   const decisionLog = deps.decisionLog ?? createDecisionLog(deps.logger);
@@ -41,7 +35,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
   const failed = (req: AuthRequest, err: unknown, decision: Decision | undefined): ResponsePlan => {
     deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
     deps.metrics.countCheck('deny', 'internal_error', decision?.policy?.key ?? '');
-    const plan = unavailablePlan(req.requestId, normalizeHost(req.host), 'internal error');
+    const plan = internalErrorPlan(req.requestId, normalizeHost(req.host));
     decisionLog.record(req, { label: 'deny', reason: 'internal_error', status: 503 });
     return plan;
   };
@@ -70,7 +64,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     try {
       const snapshot = deps.getSnapshot();
       if (!snapshot) {
-        const plan = unavailablePlan(req.requestId, normalizeHost(req.host));
+        const plan = internalErrorPlan(req.requestId, normalizeHost(req.host), 'service not ready');
         deps.metrics.countCheck('deny', 'not_ready', '');
         decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
         return plan;

@@ -1,27 +1,25 @@
 /** Deny responses per docs/responses.md and RFC 6750 §3 (WWW-Authenticate: Bearer). */
 import type { Deny, DenyKind } from '../decision.js';
+import { GrpcCode, type DenialCode } from '../grpc-code.js';
 import type { DeniedPlan, HeaderToSet } from './plan.js';
 import { quotedSafe, scopeTokenSafe } from './header-value.js';
 
-// google.rpc.Code values; the CheckResponse status is never left unset.
-const GRPC_INVALID_ARGUMENT = 3;
-const GRPC_PERMISSION_DENIED = 7;
-const GRPC_UNAVAILABLE = 14;
-const GRPC_UNAUTHENTICATED = 16;
-
-const STATUS: Record<DenyKind, { grpc: number; http: number; fallback: string }> = {
-  invalid_request: { grpc: GRPC_INVALID_ARGUMENT, http: 400, fallback: 'malformed request' },
-  unauthorized: { grpc: GRPC_UNAUTHENTICATED, http: 401, fallback: 'authentication required' },
-  invalid_token: { grpc: GRPC_UNAUTHENTICATED, http: 401, fallback: 'invalid token' },
-  insufficient_scope: { grpc: GRPC_PERMISSION_DENIED, http: 403, fallback: 'insufficient scope' },
-  access_denied: { grpc: GRPC_PERMISSION_DENIED, http: 403, fallback: 'access denied' },
-  temporarily_unavailable: { grpc: GRPC_UNAVAILABLE, http: 503, fallback: 'temporarily unavailable' },
+// The CheckResponse status is never left unset: Envoy reads an unset one as an allow.
+const STATUS: Record<DenyKind, { grpc: DenialCode; http: number; fallback: string }> = {
+  invalid_request: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, fallback: 'malformed request' },
+  unauthorized: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, fallback: 'authentication required' },
+  invalid_token: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, fallback: 'invalid token' },
+  insufficient_scope: { grpc: GrpcCode.PERMISSION_DENIED, http: 403, fallback: 'insufficient scope' },
+  access_denied: { grpc: GrpcCode.PERMISSION_DENIED, http: 403, fallback: 'access denied' },
+  temporarily_unavailable: { grpc: GrpcCode.UNAVAILABLE, http: 503, fallback: 'temporarily unavailable' },
 };
 
 export interface DenyContext {
   /** normalised host, used as the challenge realm */
   host: string;
   requestId: string;
+  /** an invalid_request refused for its size: 413 instead of 400 */
+  httpStatus?: 413;
 }
 
 function challenge(d: Deny, host: string, description: string): string | undefined {
@@ -56,5 +54,6 @@ export function buildDenyPlan(d: Deny, ctx: DenyContext): DeniedPlan {
   const www = challenge({ ...d, kind }, ctx.host, description);
   if (www !== undefined) headers.push({ name: 'www-authenticate', value: www });
   const body = JSON.stringify({ error: kind, error_description: description, request_id: ctx.requestId });
-  return { kind: 'denied', grpcCode: s.grpc, httpStatus: s.http, headers, body };
+  const httpStatus = kind === 'invalid_request' && ctx.httpStatus ? ctx.httpStatus : s.http;
+  return { kind: 'denied', grpcCode: s.grpc, httpStatus, headers, body };
 }

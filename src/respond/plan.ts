@@ -1,4 +1,6 @@
 /** What the Check adapter must encode; protobuf-free. */
+import type { DenialCode } from '../grpc-code.js';
+
 export interface HeaderToSet {
   name: string;
   value: string;
@@ -15,8 +17,8 @@ export interface OkPlan {
 
 export interface DeniedPlan {
   kind: 'denied';
-  /** google.rpc.Code: 3, 7, 14 or 16 */
-  grpcCode: number;
+  /** CheckResponse.status.code: 3, 7, 14 or 16 from buildDenyPlan */
+  grpcCode: DenialCode;
   httpStatus: number;
   headers: HeaderToSet[];
   body: string;

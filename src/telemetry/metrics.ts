@@ -78,7 +78,7 @@ export class Metrics {
   });
   readonly malformedRequests = new Counter({
     name: 'claimcheck_malformed_requests_total',
-    help: 'Requests that failed before a decision (answered with a deny) by kind: malformed_request (not a CheckRequest), internal_error',
+    help: 'Requests that failed before a decision (answered with a deny) by kind: malformed_request (not a CheckRequest), request_too_large, request_timeout, connection_busy (docs/security.md), internal_error',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

@@ -6,6 +6,17 @@ import { createInterface } from 'node:readline';
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = `${REPO}bin/claimcheck.js`;
 
+/** Both gRPC servers claimcheck can serve on; the suites that start claimcheck pick one with CLAIMCHECK_TEST_GRPC_SERVER. */
+export const GRPC_SERVERS = ['claimcheck', 'grpc-js'] as const;
+export type GrpcServerKind = (typeof GRPC_SERVERS)[number];
+
+/** --grpc-server for every process these suites start (.ci/run runs the integration suites once per server). */
+export function testGrpcServer(): GrpcServerKind {
+  const v = process.env.CLAIMCHECK_TEST_GRPC_SERVER ?? 'claimcheck';
+  if (!(GRPC_SERVERS as readonly string[]).includes(v)) throw new Error(`CLAIMCHECK_TEST_GRPC_SERVER must be one of ${GRPC_SERVERS.join(', ')} (got "${v}")`);
+  return v as GrpcServerKind;
+}
+
 export interface LogLine {
   level: string;
   msg: string;
@@ -33,6 +44,7 @@ export async function startClaimcheck(opts: { configDir?: string; args?: string[
     '--grpc-addr', opts.grpcAddr ?? '127.0.0.1:0',
     '--http-addr', '127.0.0.1:0',
     '--drain-timeout', '2s',
+    '--grpc-server', testGrpcServer(),
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });

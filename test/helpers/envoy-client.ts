@@ -5,8 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { LOADER_OPTIONS, loadProtos } from '../../src/grpc/load-protos.js';
-import { fromStruct } from '../../src/grpc/struct.js';
+import { LOADER_OPTIONS, loadProtos } from '../oracle/load-protos.js';
 
 const DEPS = fileURLToPath(new URL('../../node_modules/@grpc/grpc-js-xds/deps/', import.meta.url));
 
@@ -94,6 +93,24 @@ function httpStatusNumber(code: unknown): number | undefined {
 function headerValue(h: any): string {
   const raw = h?.header?.raw_value;
   return raw && raw.length > 0 ? Buffer.from(raw).toString('utf8') : (h?.header?.value ?? '');
+}
+
+/** A google.protobuf.Struct as proto-loader decodes it (camelCase Value members) -> plain JSON. */
+export function fromStruct(struct: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const fields = (struct as { fields?: Record<string, unknown> } | undefined)?.fields ?? {};
+  for (const [key, value] of Object.entries(fields)) out[key] = fromValue(value);
+  return out;
+}
+
+function fromValue(value: unknown): unknown {
+  const v = (value ?? {}) as Record<string, unknown>;
+  if ('stringValue' in v) return v.stringValue;
+  if ('numberValue' in v) return v.numberValue;
+  if ('boolValue' in v) return v.boolValue;
+  if ('structValue' in v) return fromStruct(v.structValue);
+  if ('listValue' in v) return (((v.listValue as { values?: unknown[] }) ?? {}).values ?? []).map(fromValue);
+  return null;
 }
 
 /** Reads a decoded CheckResponse the way Envoy's ext_authz filter does. */

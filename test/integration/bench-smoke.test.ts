@@ -13,11 +13,11 @@ import { skipFor } from '../helpers/skip.js';
 const ghz = ghzPath();
 const skip = skipFor('bench smoke', ghz ? undefined : 'ghz is not installed (scripts/bench-tools.sh builds it; .ci/run runs that script)');
 
-test('npm run bench --smoke measures the baseline, claimcheck and the peer and writes its report', { skip, timeout: 300_000 }, async () => {
+test('npm run bench --smoke measures the baseline, claimcheck on both gRPC servers and the peer and writes its report', { skip, timeout: 300_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'claimcheck-bench-smoke-'));
   try {
     const json = join(dir, 'bench.json');
-    const only = ['transport', 'repeated', 'distinct', 'forged', ...(peerPath() ? ['peer'] : [])];
+    const only = ['transport', 'repeated', 'repeated-grpc-js', 'distinct', 'forged', ...(peerPath() ? ['peer'] : [])];
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--only', only.join(','), '--json', json], { cwd: REPO });
       let stdout = '';

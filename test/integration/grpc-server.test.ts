@@ -10,6 +10,7 @@ import { startGrpcServer, type RunningGrpcServer } from '../../src/grpc/server.j
 import type { AuthRequest } from '../../src/request.js';
 import type { ResponsePlan } from '../../src/respond/plan.js';
 import { createEnvoyClient, healthCheck, loadUpstreamProtos, toOutcome, watchHealth, type EnvoyClient } from '../helpers/envoy-client.js';
+import { GRPC_SERVERS } from '../helpers/claimcheck-process.js';
 
 /** Allows /public, denies everything else with 401, throws on /boom; echoes what it saw. */
 function trivialCheck(seen: AuthRequest[]) {
@@ -34,8 +35,8 @@ function trivialCheck(seen: AuthRequest[]) {
   };
 }
 
-for (const transport of ['tcp', 'unix'] as const) {
-  describe(`gRPC server over ${transport}`, () => {
+for (const kind of GRPC_SERVERS) for (const transport of ['tcp', 'unix'] as const) {
+  describe(`gRPC server (${kind}) over ${transport}`, () => {
     let server: RunningGrpcServer;
     let client: EnvoyClient;
     let dir: string;
@@ -46,7 +47,7 @@ for (const transport of ['tcp', 'unix'] as const) {
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'claimcheck-grpc-'));
       const addr = transport === 'tcp' ? '127.0.0.1:0' : `unix:${join(dir, 'cc.sock')}`;
-      server = await startGrpcServer({ addr, check: trivialCheck(seen), health, onInternalError: (e) => internalErrors.push(e) });
+      server = await startGrpcServer({ addr, listener: { server: kind }, check: trivialCheck(seen), health, onInternalError: (e) => internalErrors.push(e) });
       client = createEnvoyClient(server.address);
     });
 
@@ -98,6 +99,7 @@ for (const transport of ['tcp', 'unix'] as const) {
       assert.equal(out.code, 14);
       assert.equal(out.httpStatus, 503);
       assert.equal(out.headers['content-type'], 'application/json');
+      assert.equal(out.headers['cache-control'], 'no-store');
       assert.deepEqual(JSON.parse(out.body ?? ''), {
         error: 'temporarily_unavailable',
         error_description: 'internal error',
@@ -137,9 +139,9 @@ for (const transport of ['tcp', 'unix'] as const) {
 }
 
 describe('gRPC server lifecycle', () => {
-  test('a request that is not a CheckRequest gets a 503 denial, not an RPC error', async () => {
-    const errors: unknown[] = [];
-    const server = await startGrpcServer({ addr: '127.0.0.1:0', check: () => ({ kind: 'ok', headersToSet: [], headersToRemove: [] }), health: new HealthState(), onInternalError: (e) => errors.push(e) });
+  for (const kind of GRPC_SERVERS) test(`${kind}: a request that is not a CheckRequest gets a 400 denial, not an RPC error`, async () => {
+    const refused: string[] = [];
+    const server = await startGrpcServer({ addr: '127.0.0.1:0', listener: { server: kind }, check: () => ({ kind: 'ok', headersToSet: [], headersToRemove: [] }), health: new HealthState(), onRefused: (r) => refused.push(r) });
     const client = createEnvoyClient(server.address);
     try {
       // field 1 (attributes) declared as a message but sent as a varint: undecodable
@@ -155,9 +157,11 @@ describe('gRPC server lifecycle', () => {
       });
       raw.close();
       const out = toOutcome((loadUpstreamProtos()['envoy.service.auth.v3.CheckResponse'] as any).deserialize(res));
-      assert.equal(out.code, 14);
-      assert.equal(out.httpStatus, 503);
-      assert.equal(errors.length, 1);
+      assert.equal(out.code, 3);
+      assert.equal(out.httpStatus, 400);
+      assert.equal(out.headers['cache-control'], 'no-store');
+      assert.equal(JSON.parse(out.body ?? '{}').error, 'invalid_request');
+      assert.deepEqual(refused, ['malformed_request']);
       const ok = await client.check({ path: '/' });
       assert.equal(ok.code, 0, 'the server keeps serving');
     } finally {
@@ -197,9 +201,9 @@ describe('gRPC server lifecycle', () => {
     }
   });
 
-  test('drain ends health watches and resolves before its deadline when idle', async () => {
+  for (const kind of GRPC_SERVERS) test(`${kind}: drain ends health watches and resolves before its deadline when idle`, async () => {
     const health = new HealthState(true);
-    const server = await startGrpcServer({ addr: '127.0.0.1:0', check: () => ({ kind: 'ok', headersToSet: [], headersToRemove: [] }), health });
+    const server = await startGrpcServer({ addr: '127.0.0.1:0', listener: { server: kind }, check: () => ({ kind: 'ok', headersToSet: [], headersToRemove: [] }), health });
     const watch = watchHealth(server.address);
     await watch.waitFor('SERVING');
     const started = Date.now();

@@ -1,6 +1,7 @@
 /**
- * The gRPC transport (src/grpc/transport/) against real clients over real sockets: grpc-js as
- * Envoy's stand-in, and node:http2 for what a well-behaved client never sends.
+ * Both gRPC servers (claimcheck's transport, src/grpc/transport/, and grpc-js's Server) against
+ * real clients over real sockets: grpc-js as Envoy's stand-in, and node:http2 for what a
+ * well-behaved client never sends.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,8 +9,9 @@ import * as http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { HealthState } from '../../src/grpc/health.js';
-import { CHECK_PATH, parseHostPort, startGrpcServer, type RunningGrpcServer } from '../../src/grpc/server.js';
-import { encodeGrpcMessage } from '../../src/grpc/transport/grpc-codes.js';
+import { CHECK_PATH, parseHostPort, SERVER_OPTIONS, startGrpcServer, type RunningGrpcServer } from '../../src/grpc/server.js';
+import { encodeGrpcMessage } from '../../src/grpc/transport/grpc-message.js';
+import { GRPC_SERVERS } from '../helpers/claimcheck-process.js';
 import { Http2GrpcServer, type GrpcMethod } from '../../src/grpc/transport/http2-grpc-server.js';
 import { frameMessage } from '../../src/grpc/transport/message-frame.js';
 import type { AuthRequest } from '../../src/request.js';
@@ -44,14 +46,24 @@ async function rawCall(address: string, headers: http2.OutgoingHttpHeaders, body
 
 const grpcHeaders = (path = CHECK_PATH, extra: http2.OutgoingHttpHeaders = {}) => ({ ':path': path, 'content-type': 'application/grpc', ...extra });
 
-describe('gRPC transport', () => {
+/** The denial a Check got, read from a raw exchange: the message, with grpc-status 0 in the trailers. */
+function denialOf(res: { headers: Record<string, unknown>; data: Buffer }): { httpStatus?: number; error?: string; cacheControl?: string } {
+  assert.equal(res.headers['grpc-status'], '0', `a CheckResponse, not a gRPC error: ${JSON.stringify(res.headers)}`);
+  const out = toOutcome(responseMsg.deserialize(res.data.subarray(5)));
+  assert.notEqual(out.code, 0, 'a denial');
+  return { httpStatus: out.httpStatus, error: JSON.parse(out.body ?? '{}').error, cacheControl: out.headers['cache-control'] };
+}
+
+for (const kind of GRPC_SERVERS) describe(`gRPC server: ${kind}`, () => {
   let server: RunningGrpcServer;
   let release: (() => void) | undefined;
   const errors: unknown[] = [];
+  const ownTransport = kind === 'claimcheck';
 
   before(async () => {
     server = await startGrpcServer({
       addr: '127.0.0.1:0',
+      listener: { server: kind },
       health: new HealthState(true),
       onInternalError: (e) => errors.push(e),
       check: (req) => {
@@ -69,7 +81,7 @@ describe('gRPC transport', () => {
     );
     client.close();
     assert.equal(err?.code, grpc.status.UNIMPLEMENTED);
-    assert.match(err!.details, /unknown method/);
+    assert.match(err!.details, /unknown method|does not implement/);
   });
 
   test('a refused call with a body larger than the flow-control window still completes', { timeout: 10_000 }, async () => {
@@ -97,7 +109,7 @@ describe('gRPC transport', () => {
     assert.equal(out.headers['x-path'], '/zipped');
   });
 
-  test('raw gzip and deflate bodies are accepted, an unknown encoding is UNIMPLEMENTED', async () => {
+  test('raw gzip and deflate bodies are accepted; an unknown encoding is a 400 denial (grpc-js: UNIMPLEMENTED)', async () => {
     const zipped = gzipSync(encodeCheck('/raw-gzip'));
     const framed = frameMessage(zipped);
     framed[0] = 1;
@@ -105,36 +117,41 @@ describe('gRPC transport', () => {
     assert.equal(ok.headers['grpc-status'], '0');
     assert.equal(toOutcome(responseMsg.deserialize(ok.data.subarray(5))).headers['x-path'], '/raw-gzip');
     const unknown = await rawCall(server.address, grpcHeaders(CHECK_PATH, { 'grpc-encoding': 'br' }), framed);
-    assert.equal(unknown.headers['grpc-status'], String(grpc.status.UNIMPLEMENTED));
-    assert.match(String(unknown.headers['grpc-accept-encoding']), /gzip/);
+    if (ownTransport) {
+      assert.deepEqual(denialOf(unknown), { httpStatus: 400, error: 'invalid_request', cacheControl: 'no-store' });
+      assert.match(String(unknown.headers['grpc-accept-encoding']), /gzip/);
+    } else assert.equal(unknown.headers['grpc-status'], String(grpc.status.UNIMPLEMENTED));
   });
 
-  test('a message over 4 MiB gets RESOURCE_EXHAUSTED, whether sent plain or as a gzip bomb', async () => {
+  test('a message over 4 MiB is a 413 denial, sent plain or as a gzip bomb (grpc-js: RESOURCE_EXHAUSTED)', async () => {
     const big = Buffer.alloc(4 * 1024 * 1024 + 1, 0x41);
-    const plain = await rawCall(server.address, grpcHeaders(), frameMessage(big));
-    assert.equal(plain.headers['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
     const bomb = frameMessage(gzipSync(big));
     bomb[0] = 1;
     assert.ok(bomb.length < 64 * 1024, 'the bomb itself is small');
-    const inflated = await rawCall(server.address, grpcHeaders(CHECK_PATH, { 'grpc-encoding': 'gzip' }), bomb);
-    assert.equal(inflated.headers['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+    for (const res of [await rawCall(server.address, grpcHeaders(), frameMessage(big)), await rawCall(server.address, grpcHeaders(CHECK_PATH, { 'grpc-encoding': 'gzip' }), bomb)]) {
+      if (ownTransport) assert.deepEqual(denialOf(res), { httpStatus: 413, error: 'invalid_request', cacheControl: 'no-store' });
+      else assert.equal(res.headers['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+    }
   });
 
-  test('grpc-js sending a message over 4 MiB reads RESOURCE_EXHAUSTED, and the connection keeps serving', async () => {
+  test('grpc-js sending a message over 4 MiB reads a 413 denial, and the connection keeps serving', async () => {
     const client = new grpc.Client(server.address, grpc.credentials.createInsecure());
     const call = (body: Buffer) =>
       new Promise<{ err: grpc.ServiceError | null; value?: Buffer }>((resolve) =>
         client.makeUnaryRequest(CHECK_PATH, (b: Buffer) => b, (b: Buffer) => b, body, (err, value) => resolve({ err, value: value as Buffer | undefined })),
       );
     const big = await call(Buffer.alloc(6 * 1024 * 1024, 0x41));
-    assert.equal(big.err?.code, grpc.status.RESOURCE_EXHAUSTED);
+    if (ownTransport) {
+      assert.equal(big.err, null, 'a CheckResponse, not a gRPC error');
+      assert.equal(toOutcome(responseMsg.deserialize(big.value)).httpStatus, 413);
+    } else assert.equal(big.err?.code, grpc.status.RESOURCE_EXHAUSTED);
     const ok = await call(encodeCheck('/after-big'));
     assert.equal(ok.err, null);
     assert.equal(toOutcome(responseMsg.deserialize(ok.value)).headers['x-path'], '/after-big');
     client.close();
   });
 
-  test('no message, a truncated one, two messages or a compressed flag without an encoding get INTERNAL', async () => {
+  test('no message, a truncated one, two messages or a compressed flag without an encoding are a 400 denial (grpc-js: an error status)', async () => {
     const one = frameMessage(encodeCheck('/x'));
     const flagged = Buffer.from(one);
     flagged[0] = 1;
@@ -145,8 +162,9 @@ describe('gRPC transport', () => {
       ['compressed flag without encoding', flagged],
     ] as const) {
       const res = await rawCall(server.address, grpcHeaders(), body);
-      assert.equal(res.headers['grpc-status'], String(grpc.status.INTERNAL), what);
-      assert.equal(res.data.length, 0, `${what}: Trailers-Only, no message`);
+      if (ownTransport) assert.deepEqual(denialOf(res), { httpStatus: 400, error: 'invalid_request', cacheControl: 'no-store' }, what);
+      // grpc-js ignores the compressed flag when no grpc-encoding is set, and reads the message as it is
+      else if (what !== 'compressed flag without encoding') assert.notEqual(res.headers['grpc-status'], '0', what);
     }
   });
 
@@ -194,6 +212,9 @@ describe('gRPC transport', () => {
     outs.forEach((o, i) => assert.equal(o.headers['x-path'], `/n/${i}`));
   });
 
+});
+
+describe('gRPC transport helpers', () => {
   test('grpc-message is percent-encoded UTF-8', () => {
     assert.equal(encodeGrpcMessage('plain text'), 'plain text');
     assert.equal(encodeGrpcMessage('100% ok'), '100%25 ok');
@@ -216,7 +237,7 @@ describe('gRPC transport connection management', () => {
     ['/t.T/Echo', echo],
     ['/t.T/Slow', slowEcho],
   ]);
-  const options = { maxReceiveBytes: 1024, keepaliveTimeMs: 0, keepaliveTimeoutMs: 1000, maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 1000 };
+  const options = { ...SERVER_OPTIONS, maxReceiveBytes: 1024, keepaliveTimeMs: 0, keepaliveTimeoutMs: 1000, maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 1000 };
 
   async function started(overrides: Partial<typeof options>): Promise<{ server: Http2GrpcServer; address: string }> {
     const server = new Http2GrpcServer(methods, { ...options, ...overrides });

@@ -17,6 +17,8 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   'host-port': [],
   'maybe-async': [],
   request: [],
+  // google.rpc.Code values: the one table of gRPC status codes
+  'grpc-code': [],
   // the one table of reasons; type-only imports of the kinds and the path reasons
   reasons: ['authz', 'decision'],
   model: ['errors'],
@@ -25,13 +27,14 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   decision: ['compile', 'authn', 'reasons'],
   authn: ['compile', 'decision', 'errors', 'maybe-async', 'reasons'],
   keys: ['authn', 'compile', 'errors', 'maybe-async', 'model', 'telemetry'],
-  respond: ['authz', 'compile', 'decision', 'errors'],
+  respond: ['authz', 'compile', 'decision', 'errors', 'grpc-code', 'reasons'],
   pipeline: ['authn', 'authz', 'compile', 'decision', 'errors', 'maybe-async', 'reasons', 'request', 'respond', 'telemetry'],
-  grpc: ['errors', 'host-port', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry'],
+  grpc: ['errors', 'grpc-code', 'host-port', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry'],
   http: ['host-port', 'telemetry'],
   config: ['compile', 'errors', 'keys', 'model', 'telemetry'],
   telemetry: ['authz', 'decision', 'errors', 'request'],
-  cli: ['config', 'errors', 'host-port', 'model', 'telemetry'],
+  // option types and the listeners' default limits
+  cli: ['config', 'errors', 'grpc', 'host-port', 'model', 'telemetry'],
   'policy-test': ['authn', 'authz', 'commands', 'compile', 'decision', 'errors', 'keys', 'model', 'request', 'respond', 'telemetry'],
   // composition: these wire the rooms together
   commands: ANY,

@@ -6,6 +6,7 @@ import type { DenyReason } from '../../src/reasons.js';
 
 /** A reason of the kind under test: the plan depends on the kind, never on the reason. */
 const REASON_OF: Record<DenyKind, DenyReason> = { invalid_request: 'path_traversal', unauthorized: 'missing_token', invalid_token: 'token_expired', insufficient_scope: 'insufficient_scope', access_denied: 'no_rule', temporarily_unavailable: 'keys_unavailable' };
+import { internalErrorPlan, REQUEST_REFUSALS, requestRefusalPlan, type RequestRefusal } from '../../src/respond/request-refusals.js';
 
 function deny(kind: DenyKind, description: string, scope?: string[]): Deny {
   return { allow: false, kind, reason: REASON_OF[kind], description, scope, steps: [] };
@@ -59,5 +60,32 @@ describe('buildDenyPlan', () => {
     const plan = buildDenyPlan(deny('invalid_token', ''), ctx);
     assert.equal(JSON.parse(plan.body).error_description, 'invalid token');
     assert.match(header(plan, 'www-authenticate') ?? '', /error_description="invalid token"$/);
+  });
+});
+
+describe('denials without a decision', () => {
+  const table: [RequestRefusal, number, number, string][] = [
+    ['malformed_request', 3, 400, 'invalid_request'],
+    ['request_too_large', 3, 413, 'invalid_request'],
+    ['connection_busy', 14, 503, 'temporarily_unavailable'],
+  ];
+  for (const [refusal, grpc, http, error] of table) {
+    test(`${refusal} answers gRPC ${grpc}, HTTP ${http} and error ${error}, uncacheable`, () => {
+      const plan = requestRefusalPlan(refusal);
+      assert.equal(plan.grpcCode, grpc);
+      assert.equal(plan.httpStatus, http);
+      assert.equal(header(plan, 'cache-control'), 'no-store');
+      assert.equal(JSON.parse(plan.body).error, error);
+    });
+  }
+  assert.deepEqual([...REQUEST_REFUSALS].sort(), table.map(([r]) => r).sort());
+
+  test('the internal error is the 503 every path answers, with the request id and no challenge', () => {
+    const plan = internalErrorPlan('rid-9', 'api.example.com');
+    assert.equal(plan.grpcCode, 14);
+    assert.equal(plan.httpStatus, 503);
+    assert.equal(header(plan, 'cache-control'), 'no-store');
+    assert.equal(header(plan, 'www-authenticate'), undefined);
+    assert.deepEqual(JSON.parse(plan.body), { error: 'temporarily_unavailable', error_description: 'internal error', request_id: 'rid-9' });
   });
 });

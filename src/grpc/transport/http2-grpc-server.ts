@@ -7,18 +7,23 @@
  * deadline timer; claimcheck needs none of them per call. What it does need from a gRPC
  * server is kept: routing by :path, length-prefixed messages with a size limit, gzip and
  * deflate requests, Trailers-Only errors, keepalive pings, a maximum connection age and a
- * graceful drain.
+ * graceful drain; and bounds on what a connection can make it buffer (request-limits.ts).
  *
  * Deadlines (grpc-timeout) are left to the client: Envoy resets the stream when its
  * ext_authz timeout passes, and an answer for a reset stream is dropped here.
  */
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { GrpcCode } from '../../grpc-code.js';
 import { isPromise, type MaybePromise } from '../../maybe-async.js';
-import { encodeGrpcMessage, GrpcCode } from './grpc-codes.js';
-import { ACCEPT_ENCODING, CallError, frameMessage, PREFIX_BYTES, readSingleMessage } from './message-frame.js';
+import type { RequestRefusal, StreamRefusal } from '../../respond/request-refusals.js';
+import { CallError, frameMessage } from './message-frame.js';
+import { readRequestMessage } from './read-request.js';
+import { OK_TRAILERS, RESPONSE_HEADERS, respondSafely, sendReply, sendStatus, type UnaryReply } from './reply.js';
+import { ConnectionBudget, MessageDeadlines } from './request-limits.js';
+import { startSessionTimers, type SessionTimerOptions } from './session-lifecycle.js';
 
-export type UnaryReply = { message: Buffer } | { code: number; details: string };
+export type { UnaryReply } from './reply.js';
 
 export interface ServerStreamCall {
   write(message: Buffer): void;
@@ -29,42 +34,54 @@ export interface ServerStreamCall {
 }
 
 export type GrpcMethod =
-  | { kind: 'unary'; handle(request: Buffer): MaybePromise<UnaryReply> }
+  | {
+      kind: 'unary';
+      handle(request: Buffer): MaybePromise<UnaryReply>;
+      /** the message answered when the request message cannot be had; else the CallError's status */
+      refuse?(refusal: RequestRefusal): Buffer;
+    }
   | { kind: 'server-stream'; handle(request: Buffer, call: ServerStreamCall): void };
 
-export interface Http2GrpcServerOptions {
+export interface Http2GrpcServerOptions extends SessionTimerOptions {
   maxReceiveBytes: number;
-  keepaliveTimeMs: number;
-  keepaliveTimeoutMs: number;
-  maxConnectionAgeMs: number;
-  maxConnectionAgeGraceMs: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to every client (RFC 9113 §6.5.2) */
+  maxConcurrentStreams: number;
+  /** request bytes one connection may have buffered across its streams */
+  maxConnectionBufferedBytes: number;
+  /** a stream without its complete request message after this long is reset; 0: never */
+  requestMessageTimeoutMs: number;
   /** a method threw or its promise rejected: the call gets INTERNAL */
   onHandlerError?: (err: unknown) => void;
+  /** a call was refused before its method ran */
+  onRefused?: (refusal: StreamRefusal) => void;
 }
 
-const RESPONSE_HEADERS = {
-  ':status': 200,
-  'content-type': 'application/grpc',
-  'grpc-accept-encoding': ACCEPT_ENCODING,
-};
-const OK_TRAILERS = { 'grpc-status': '0' };
-// gRPC has no use for a date header; leaving it out saves formatting and encoding it per call
-const WAIT_FOR_TRAILERS = { waitForTrailers: true, sendDate: false };
-const END_STREAM = { endStream: true, sendDate: false };
+// nghttp2's own allocations per connection (header tables, frames queued); what claimcheck
+// buffers is bounded by maxConnectionBufferedBytes. node's default of 10 MB refused
+// streams under load (ENHANCE_YOUR_CALM).
+const MAX_SESSION_MEMORY_MB = 64;
+/**
+ * How long a refused call's answer has to leave before its still-open stream is reset.
+ * Resetting at once (or on the next tick) lost the queued trailers; all the while the
+ * upload is read and dropped, so it is short, and it is checked again until the
+ * trailers have been handed to nghttp2.
+ */
+const LINGER_MS = 50;
 
 export class Http2GrpcServer {
   private readonly server: http2.Http2Server;
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly sessions = new Map<http2.Http2Session, ConnectionBudget>();
   private readonly openStreams = new Set<() => void>();
+  private readonly deadlines: MessageDeadlines;
+  private readonly lingering = new MessageDeadlines(LINGER_MS);
   private shuttingDown = false;
 
   constructor(
     private readonly methods: ReadonlyMap<string, GrpcMethod>,
     private readonly opts: Http2GrpcServerOptions,
   ) {
-    // Like grpc-js: node's default 10 MB session memory cap refuses streams under load
-    // (ENHANCE_YOUR_CALM); message size is bounded per call instead.
-    this.server = http2.createServer({ maxSessionMemory: Number.MAX_SAFE_INTEGER });
+    this.server = http2.createServer({ maxSessionMemory: MAX_SESSION_MEMORY_MB, settings: { maxConcurrentStreams: opts.maxConcurrentStreams } });
+    this.deadlines = new MessageDeadlines(opts.requestMessageTimeoutMs);
     this.server.on('session', (s) => this.onSession(s));
     this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
     this.server.on('sessionError', () => {
@@ -92,10 +109,13 @@ export class Http2GrpcServer {
     this.shuttingDown = true;
     let pending = 1 + this.sessions.size;
     const settle = () => {
-      if (--pending === 0) callback();
+      if (--pending > 0) return;
+      this.deadlines.close();
+      this.lingering.close();
+      callback();
     };
     this.server.close(() => settle());
-    for (const s of this.sessions) {
+    for (const s of this.sessions.keys()) {
       if (s.closed || s.destroyed) {
         settle();
         continue;
@@ -108,74 +128,24 @@ export class Http2GrpcServer {
 
   forceShutdown(): void {
     this.shuttingDown = true;
+    this.deadlines.close();
+    this.lingering.close();
     for (const closeStream of [...this.openStreams]) closeStream();
-    for (const s of this.sessions) s.destroy();
+    for (const s of this.sessions.keys()) s.destroy();
     this.server.close();
   }
 
   private onSession(session: http2.ServerHttp2Session): void {
-    let pingTimer: NodeJS.Timeout | undefined;
-    let ageTimer: NodeJS.Timeout | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
-    this.sessions.add(session);
+    this.sessions.set(session, new ConnectionBudget(this.opts.maxConnectionBufferedBytes));
     session.on('error', () => {
       // a reset connection; 'close' follows
     });
-    session.once('close', () => {
-      this.sessions.delete(session);
-      clearTimeout(pingTimer);
-      clearTimeout(ageTimer);
-      clearTimeout(graceTimer);
-    });
+    session.once('close', () => this.sessions.delete(session));
     if (this.shuttingDown) {
       session.close();
       return;
     }
-
-    // Keepalive: a PING every keepaliveTimeMs; no ACK within keepaliveTimeoutMs drops the connection.
-    const schedulePing = () => {
-      pingTimer = setTimeout(sendPing, this.opts.keepaliveTimeMs);
-      pingTimer.unref();
-    };
-    const sendPing = () => {
-      if (session.destroyed) return;
-      const timeout = setTimeout(() => session.destroy(), this.opts.keepaliveTimeoutMs);
-      timeout.unref();
-      pingTimer = timeout;
-      let sent = false;
-      try {
-        sent = session.ping((err) => {
-          clearTimeout(timeout);
-          if (err) session.destroy();
-          else schedulePing();
-        });
-      } catch {
-        sent = false;
-      }
-      if (!sent) {
-        clearTimeout(timeout);
-        session.destroy();
-      }
-    };
-    if (this.opts.keepaliveTimeMs > 0) schedulePing();
-
-    // Max age with ±10% jitter so a fleet's connections do not all cycle at once.
-    if (this.opts.maxConnectionAgeMs > 0) {
-      const jitter = (Math.random() * 2 - 1) * (this.opts.maxConnectionAgeMs / 10);
-      ageTimer = setTimeout(() => {
-        try {
-          // GOAWAY with the highest stream id first: streams already on the wire still count.
-          session.goaway(http2.constants.NGHTTP2_NO_ERROR, 2 ** 31 - 1);
-          session.close();
-        } catch {
-          session.destroy();
-          return;
-        }
-        graceTimer = setTimeout(() => session.destroy(), this.opts.maxConnectionAgeGraceMs);
-        graceTimer.unref();
-      }, this.opts.maxConnectionAgeMs + jitter);
-      ageTimer.unref();
-    }
+    startSessionTimers(session, this.opts);
   }
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
@@ -193,40 +163,38 @@ export class Http2GrpcServer {
       sendStatus(stream, GrpcCode.UNIMPLEMENTED, `unknown method ${headers[':path'] ?? ''}`);
       return;
     }
-    const encodingHeader = headers['grpc-encoding'];
-    const encoding = typeof encodingHeader === 'string' ? encodingHeader : undefined;
-    const limit = this.opts.maxReceiveBytes;
-    const maxBody = PREFIX_BYTES + limit;
-    let first: Buffer | undefined;
-    let more: Buffer[] | undefined;
-    let received = 0;
-    stream.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > maxBody) {
-        if (stream.headersSent) return;
-        // Stop buffering now rather than after the client sent it all; RST_STREAM(NO_ERROR)
-        // after the complete answer asks the client to stop sending (RFC 9113 §8.1).
-        sendStatus(stream, GrpcCode.RESOURCE_EXHAUSTED, `request message larger than ${limit} bytes`);
-        stream.close(http2.constants.NGHTTP2_NO_ERROR);
-        return;
-      }
-      if (!first) first = chunk;
-      else (more ??= [first]).push(chunk);
+    const encoding = headers['grpc-encoding'];
+    readRequestMessage(stream, {
+      encoding: typeof encoding === 'string' ? encoding : undefined,
+      maxBytes: this.opts.maxReceiveBytes,
+      budget: this.sessions.get(stream.session!) ?? new ConnectionBudget(this.opts.maxConnectionBufferedBytes),
+      deadlines: this.deadlines,
+      lingering: this.lingering,
+      onMessage: (request) => {
+        if (method.kind === 'unary') this.runUnary(stream, method, request);
+        else this.runServerStream(stream, method, request);
+      },
+      onRefused: (err, stopUpload) => this.refuse(stream, method, err, stopUpload),
+      onTimedOut: () => {
+        this.report('request_timeout');
+        if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      },
     });
-    stream.once('end', () => {
-      if (received > maxBody || stream.headersSent) return;
-      let request: Buffer;
-      try {
-        const body = more ? Buffer.concat(more) : (first ?? Buffer.alloc(0));
-        request = readSingleMessage(body, encoding, limit);
-      } catch (err) {
-        const e = err instanceof CallError ? err : new CallError(GrpcCode.INTERNAL, 'cannot read the request');
-        sendStatus(stream, e.code, e.message);
-        return;
-      }
-      if (method.kind === 'unary') this.runUnary(stream, method, request);
-      else this.runServerStream(stream, method, request);
-    });
+  }
+
+  /** The request message cannot be had; Check answers with a denial, anything else with the status. */
+  private report(refusal: StreamRefusal): void {
+    try {
+      this.opts.onRefused?.(refusal);
+    } catch {
+      // the reporter must not keep the call from being answered
+    }
+  }
+
+  private refuse(stream: http2.ServerHttp2Stream, method: GrpcMethod, err: CallError, stopUpload: boolean): void {
+    this.report(err.refusal);
+    const message = method.kind === 'unary' ? method.refuse?.(err.refusal) : undefined;
+    sendReply(stream, message ? { message } : { code: err.code, details: err.message }, stopUpload);
   }
 
   private runUnary(stream: http2.ServerHttp2Stream, method: Extract<GrpcMethod, { kind: 'unary' }>, request: Buffer): void {
@@ -294,38 +262,5 @@ export class Http2GrpcServer {
       // the reporter must not keep the call from being answered
     }
     sendStatus(stream, GrpcCode.INTERNAL, 'internal error');
-  }
-}
-
-function sendReply(stream: http2.ServerHttp2Stream, reply: UnaryReply): void {
-  if (!('message' in reply)) {
-    sendStatus(stream, reply.code, reply.details);
-    return;
-  }
-  if (!respondSafely(stream, RESPONSE_HEADERS, false)) return;
-  stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-  stream.end(frameMessage(reply.message));
-}
-
-/** Trailers-Only: status in the one HEADERS frame, which ends the stream. */
-function sendStatus(stream: http2.ServerHttp2Stream, code: number, details: string): void {
-  if (stream.headersSent) {
-    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-    return;
-  }
-  respondSafely(stream, { ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) }, true);
-}
-
-/**
- * Headers that end the stream, or that leave it open for messages and then trailers. false when
- * the client already reset the stream (Envoy's timeout passed): the answer is dropped.
- */
-function respondSafely(stream: http2.ServerHttp2Stream, headers: http2.OutgoingHttpHeaders, endStream: boolean): boolean {
-  if (stream.closed || stream.destroyed || stream.headersSent) return false;
-  try {
-    stream.respond(headers, endStream ? END_STREAM : WAIT_FOR_TRAILERS);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,14 +1,12 @@
 /**
- * ResponsePlan -> CheckResponse bytes without building protobufjs objects. Same
- * validation, throws and decoded result as toCheckResponse + responseSerialize
- * (check-adapter.ts; test/unit/grpc-wire.test.ts compares the two). Proto3 default
- * scalars are left out except where presence is the point: the status, `append` (with
- * its value), the chosen http_response, and every member of a Struct Value's oneof.
+ * ResponsePlan -> CheckResponse bytes (test/unit/wire-encode.test.ts reads them back with
+ * @bufbuild/protobuf and with Envoy's own protos). Proto3 default scalars are left out
+ * except where presence is the point: the status, `append` (with its value), the chosen
+ * http_response, and every member of a Struct Value's oneof.
  */
 import { ClaimcheckError } from '../../errors.js';
-import type { HeaderToSet, ResponsePlan } from '../../respond/plan.js';
-import { assertEncodableDenial } from '../check-adapter.js';
-import { isDroppedMember, jsonValue } from '../struct.js';
+import type { DeniedPlan, HeaderToSet, ResponsePlan } from '../../respond/plan.js';
+import { isDroppedMember, jsonValue } from './json-value.js';
 import { WireWriter } from './writer.js';
 
 // CheckResponse
@@ -93,7 +91,7 @@ function writeHeaderOption(w: WireWriter, field: number, h: HeaderToSet): void {
   w.close(header);
   // Envoy <= 1.36 reads only the deprecated `append` (false = overwrite); 1.37 briefly
   // read only append_action, whose default APPEND_IF_EXISTS_OR_ADD lets spoofed copies survive.
-  // value: false is written out, as protobufjs did, for clients that decode without defaults.
+  // value: false is written out for clients that decode without defaults.
   const append = w.open(OPTION_APPEND);
   w.uint(BOOL_VALUE_VALUE, 0);
   w.close(append);
@@ -101,7 +99,18 @@ function writeHeaderOption(w: WireWriter, field: number, h: HeaderToSet): void {
   w.close(option);
 }
 
-/** The fields of a google.protobuf.Struct, by the rules of struct.ts's toStruct. */
+/** A denial must never read as an allow or as a non-error. */
+function assertEncodableDenial(plan: DeniedPlan): void {
+  // google.rpc.Code 1..16; 0 would allow the request.
+  if (!Number.isInteger(plan.grpcCode) || plan.grpcCode < 1 || plan.grpcCode > 16) {
+    throw new ClaimcheckError('invalid_response_plan', `denied plan with gRPC code ${String(plan.grpcCode)}`);
+  }
+  if (!Number.isInteger(plan.httpStatus) || plan.httpStatus < 400 || plan.httpStatus > 599) {
+    throw new ClaimcheckError('invalid_response_plan', `denied plan with HTTP status ${String(plan.httpStatus)}`);
+  }
+}
+
+/** The fields of a google.protobuf.Struct: members as JSON.stringify keeps them. */
 function writeStructFields(w: WireWriter, obj: object, depth: number): void {
   for (const key of Object.keys(obj)) {
     const value = (obj as Record<string, unknown>)[key];
@@ -113,8 +122,9 @@ function writeStructFields(w: WireWriter, obj: object, depth: number): void {
     writeValue(w, value, depth + 1);
     w.close(v);
     w.close(entry);
-    // toStruct assigns into a plain object, where `__proto__` sets the prototype and the
-    // key is lost; the value is still converted (and may throw), so drop it only now.
+    // JSON.parse makes `__proto__` an own key, but assigning it to a plain object sets the
+    // prototype instead: no consumer can rely on it, so it is dropped. Its value is still
+    // converted (and may throw), so drop it only now.
     if (key === '__proto__') w.rewind(mark);
   }
 }
@@ -139,7 +149,7 @@ function writeValue(w: WireWriter, value: unknown, depth: number): void {
     for (let i = 0; i < v.length; i++) {
       const slot = w.open(LIST_VALUES);
       const e: unknown = v[i];
-      // null for undefined, and for a hole too (toStruct kept holes, which protobufjs refused)
+      // null for undefined and for a hole, as JSON.stringify writes them
       if (e === undefined) w.uint(NULL_VALUE, 0);
       else writeValue(w, e, depth + 1);
       w.close(slot);

@@ -1,15 +1,21 @@
 /**
- * Protobuf wire-format reading over a Buffer, for decode-check-request.ts.
- * Every read takes `end`, the end of the enclosing message: a field that runs past
- * its message is malformed even when the bytes exist further on.
+ * Protobuf wire-format reading over a Buffer, for decode-check-request.ts and health.ts
+ * (protobuf.dev/programming-guides/encoding/). Every read takes `end`, the end of the
+ * enclosing message: a field that runs past its message is malformed even when the
+ * bytes exist further on.
  */
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { ClaimcheckError } from '../../errors.js';
 
 const VARINT = 0;
 const I64 = 1;
 export const LEN = 2;
+const SGROUP = 3;
+const EGROUP = 4;
 const I32 = 5;
+
+/** protobuf's own parsers stop at 100 levels of nesting */
+const MAX_GROUP_DEPTH = 100;
 
 const WHOLE_TEXT_MAX = 64 * 1024;
 
@@ -21,6 +27,7 @@ export class WireReader {
   pos = 0;
   /** the whole message as latin1, made on the first ASCII string */
   private text: string | undefined;
+
   constructor(readonly buf: Buffer) {}
 
   /** A varint of up to 10 bytes (64 bits); above 2^53 the value is approximate, which only lengths and skips see. */
@@ -48,10 +55,11 @@ export class WireReader {
     throw invalid('varint longer than 10 bytes');
   }
 
-  /** field number << 3 | wire type */
+  /** field number << 3 | wire type; field number 0 is not a field (encoding spec, "Message Structure") */
   tag(end: number): number {
     const t = this.varint(end);
     if (t > 0xffffffff) throw invalid('tag out of range');
+    if (t < 8) throw invalid('field number 0');
     return t;
   }
 
@@ -62,11 +70,15 @@ export class WireReader {
     return this.pos + len;
   }
 
+  /** proto3 strings must be valid UTF-8; a parser refuses the message otherwise (language guide, "Scalar Value Types"). */
   string(end: number): string {
     const stop = this.lengthEnd(end);
     const start = this.pos;
     this.pos = stop;
-    return this.ascii(start, stop) ?? this.buf.toString('utf8', start, stop);
+    const ascii = this.ascii(start, stop);
+    if (ascii !== undefined) return ascii;
+    if (!isUtf8(this.buf.subarray(start, stop))) throw invalid('string field is not valid UTF-8');
+    return this.buf.toString('utf8', start, stop);
   }
 
   /**
@@ -88,23 +100,38 @@ export class WireReader {
     return this.text.slice(start, stop);
   }
 
-  skip(wireType: number, end: number): void {
-    switch (wireType) {
-      case VARINT:
-        this.varint(end);
-        return;
-      case I64:
-        this.advance(8, end);
-        return;
-      case LEN:
-        this.pos = this.lengthEnd(end);
-        return;
-      case I32:
-        this.advance(4, end);
-        return;
-      default:
-        // 3 and 4 are groups, long deprecated and never in Envoy's protos; 6 and 7 do not exist.
-        throw invalid(`wire type ${wireType}`);
+  /** Skips the field whose tag was just read; an unknown group is skipped through its END_GROUP. */
+  skip(tag: number, end: number): void {
+    // field numbers of the groups being skipped, innermost last
+    let groups: number[] | undefined;
+    for (;;) {
+      const wireType = tag & 7;
+      switch (wireType) {
+        case VARINT:
+          this.varint(end);
+          break;
+        case I64:
+          this.advance(8, end);
+          break;
+        case LEN:
+          this.pos = this.lengthEnd(end);
+          break;
+        case I32:
+          this.advance(4, end);
+          break;
+        case SGROUP:
+          groups ??= [];
+          if (groups.push(tag >>> 3) > MAX_GROUP_DEPTH) throw invalid('groups nested too deep');
+          break;
+        case EGROUP:
+          if (groups?.pop() !== tag >>> 3) throw invalid('END_GROUP without its START_GROUP');
+          break;
+        default:
+          // 6 and 7 do not exist
+          throw invalid(`wire type ${wireType}`);
+      }
+      if (!groups?.length) return;
+      tag = this.tag(end);
     }
   }
 

@@ -3,19 +3,19 @@ import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 /**
- * src/grpc/ and dist/grpc/ are both two levels below the package root, so the
- * bundled proto/ directory resolves the same from sources (tsx) and the build.
+ * claimcheck's proto/ through proto-loader (protobufjs), for the tests' gRPC clients and
+ * the schema comparison with Envoy's upstream protos. Only tests use it: claimcheck
+ * itself encodes and decodes with src/grpc/wire/.
  */
 export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 
 /**
- * Loader options shared by the server and the tests:
+ * Loader options shared by the tests' clients:
  * - keepCase: field names as in the .proto (snake_case), matching Envoy's docs.
  * - longs: Number — the only int64 is HttpRequest.size, far below 2^53.
  * - enums: String — readable in logs and tests; on encode protobufjs accepts the
  *   name or the number, so callers may pass either.
- * - defaults: false — an absent field stays undefined; the adapter supplies '' itself,
- *   so "absent" and "empty" are not confused while decoding.
+ * - defaults: false — an absent field stays undefined, so tests see what was sent.
  * - oneofs: true — adds the virtual oneof name (e.g. http_response: 'ok_response').
  * google/protobuf/* come from protobufjs's bundled definitions (its loader resolves
  * any "google/protobuf/<x>.proto" import to them before touching includeDirs), so
@@ -37,7 +37,7 @@ export interface ClaimcheckProtos {
 
 let cached: ClaimcheckProtos | undefined;
 
-/** Loads claimcheck's own protos once (synchronously: startup only). */
+/** Loads claimcheck's own protos once. */
 export function loadProtos(): ClaimcheckProtos {
   if (cached) return cached;
   const packageDefinition = protoLoader.loadSync(

@@ -1,12 +1,3 @@
-/** The gRPC status codes claimcheck's transport sends (github.com/grpc/grpc/blob/master/doc/statuscodes.md). */
-export const GrpcCode = {
-  NOT_FOUND: 5,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-} as const;
-
 /**
  * grpc-message is percent-encoded UTF-8: bytes outside 0x20–0x7E, and '%' itself, become %XX
  * (doc/PROTOCOL-HTTP2.md, "Responses").
