@@ -54,7 +54,12 @@ describe('the file source reloads the configuration directory', () => {
     assert.equal((await client.check({ host, path: '/v1/x' })).httpStatus, 401);
     const m = await cc.http('/metrics');
     assert.match(m.body, /claimcheck_config_resources\{state="rejected"\} 1\b/);
-    const ready = JSON.parse((await cc.http('/readyz')).body) as { rejected: string[] };
+    // --workers: each worker reports to the primary's /readyz within its 250 ms status update
+    const ready = await eventually(async () => {
+      const r = JSON.parse((await cc.http('/readyz')).body) as { rejected: string[] };
+      return r.rejected.length > 0 ? r : undefined;
+    }, 3_000);
+    assert.ok(ready);
     assert.equal(ready.rejected.length, 1);
     assert.match(ready.rejected[0]!, /policy\.yaml:8: AuthPolicy default\/payments: \/spec\/rules\/0\/match: unknown field "pathz"/);
   });

@@ -49,6 +49,8 @@ export class LeaseElector {
   private leading = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** the acquire-or-renew request in flight, if any */
+  private attempt: Promise<boolean> | undefined;
   private observed: { record: string; atMs: number } | undefined;
   private lastRenewMs = 0;
   private readonly path: string;
@@ -73,28 +75,40 @@ export class LeaseElector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (!this.leading) return;
+    // a renewal in flight would change the Lease under the release (409 Conflict)
+    const justAcquired = (await this.attempt?.catch(() => false)) === true;
+    if (!this.leading && !justAcquired) return;
     this.setLeading(false);
-    try {
-      const lease = await this.opts.client.request<Lease>('GET', `${this.path}/${this.opts.name}`, { timeoutMs: 2_000 });
-      if (lease.spec.holderIdentity !== this.opts.identity) return;
-      const now = microTime(Date.now());
-      // client-go's ReleaseOnCancel: an empty holder with a 1 s duration lets the next replica in at once
-      await this.opts.client.request('PUT', `${this.path}/${this.opts.name}`, {
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
-        timeoutMs: 2_000,
-      });
-      this.opts.logger.info({ lease: `${this.opts.namespace}/${this.opts.name}` }, 'leader lease released');
-    } catch (err) {
-      this.opts.logger.warn({ err: (err as Error).message }, 'could not release the leader lease; it expires by itself');
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.release();
+        return;
+      } catch (err) {
+        if (tries < 3 && err instanceof KubeApiError && err.status === 409) continue;
+        this.opts.logger.warn({ err: (err as Error).message }, 'could not release the leader lease; it expires by itself');
+        return;
+      }
     }
+  }
+
+  private async release(): Promise<void> {
+    const lease = await this.opts.client.request<Lease>('GET', `${this.path}/${this.opts.name}`, { timeoutMs: 2_000 });
+    if (lease.spec.holderIdentity !== this.opts.identity) return;
+    const now = microTime(Date.now());
+    // client-go's ReleaseOnCancel: an empty holder with a 1 s duration lets the next replica in at once
+    await this.opts.client.request('PUT', `${this.path}/${this.opts.name}`, {
+      body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
+      timeoutMs: 2_000,
+    });
+    this.opts.logger.info({ lease: `${this.opts.namespace}/${this.opts.name}` }, 'leader lease released');
   }
 
   private async loop(): Promise<void> {
     if (this.stopped) return;
     let acquired = false;
     try {
-      acquired = await this.tryAcquireOrRenew();
+      this.attempt = this.tryAcquireOrRenew();
+      acquired = await this.attempt;
     } catch (err) {
       this.opts.logger.debug({ err: (err as Error).message }, 'leader election attempt failed');
     }
