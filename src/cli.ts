@@ -8,6 +8,7 @@ import { readFlags, type FlagValues } from './cli/read-flags.js';
 import { grpcListenerOptions } from './cli/grpc-flags.js';
 import type { GrpcListenerOptions } from './grpc/server.js';
 import type { DecisionLogOptions } from './telemetry/decision-log.js';
+import type { KubernetesOptions } from './config/kubernetes/kubernetes-options.js';
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../examples', import.meta.url));
 
@@ -40,18 +41,7 @@ export interface ServeOptions {
 }
 
 /** --config-source kubernetes (docs/kubernetes.md) */
-export interface KubernetesServeOptions {
-  /** empty: all namespaces */
-  watchNamespaces: readonly string[];
-  kubeconfig?: string;
-  leaderElectionNamespace: string;
-  leaseName: string;
-  leaseDurationMs: number;
-  /** this replica's identity in the Lease */
-  podName: string;
-  relistIntervalMs: number;
-  watchIdleTimeoutMs: number;
-}
+export type KubernetesServeOptions = KubernetesOptions;
 
 export interface CheckOptions {
   configDir: string;

@@ -1,5 +1,7 @@
 /** A decision is a value flowing from the pipeline to respond/; never an exception. */
 import type { CompiledIssuer, CompiledPolicy, CompiledRule } from './compile/snapshot.js';
+import type { Credential } from './authn/types.js';
+import type { AllowReason, DenyReason } from './reasons.js';
 
 export type DenyKind =
   | 'invalid_request' // 400
@@ -26,8 +28,9 @@ export interface Verified {
 
 export interface Allow {
   allow: true;
-  /** metric reason: allowed | anonymous | unmatched_host */
-  reason: string;
+  reason: AllowReason;
+  /** the request's host, normalised once (the decision log, CEL); set by decideRequest */
+  host?: string;
   policy?: CompiledPolicy;
   rule?: CompiledRule;
   verified?: Verified;
@@ -41,12 +44,16 @@ export interface Allow {
 export interface Deny {
   allow: false;
   kind: DenyKind;
-  /** stable machine code for metrics and logs, e.g. token_expired */
-  reason: string;
+  /** stable machine code for metrics and logs, e.g. token_expired (src/reasons.ts) */
+  reason: DenyReason;
   /** short, coarse human text for error_description */
   description: string;
   /** insufficient_scope: the scopes the rule names */
   scope?: readonly string[];
+  /** the request's host, normalised once */
+  host?: string;
+  /** the credential the policy's token sources found, when the denial came after extracting it */
+  credential?: Credential;
   policy?: CompiledPolicy;
   rule?: CompiledRule;
   verified?: Verified;

@@ -1,7 +1,38 @@
+/** Every code a ClaimcheckError can carry (jose's JOSEErrorCode is the model): branch on these, never on message text. */
+export type ErrorCode =
+  // command line
+  | 'bad_flag'
+  // configuration
+  | 'invalid_claim_requirement'
+  | 'invalid_duration'
+  | 'invalid_path_pattern'
+  | 'kube_config_missing'
+  | 'kube_api_error'
+  // keys
+  | 'discovery_invalid'
+  | 'discovery_issuer_mismatch'
+  | 'jwks_invalid'
+  | 'jwks_no_usable_keys'
+  | 'jwks_source_unavailable'
+  | 'jwks_too_many_keys'
+  | 'key_fetch_failed'
+  | 'key_fetch_invalid'
+  | 'key_fetch_redirect'
+  | 'key_fetch_refused'
+  | 'key_fetch_status'
+  | 'key_fetch_timeout'
+  | 'key_fetch_tls'
+  | 'key_fetch_too_large'
+  // gRPC
+  | 'grpc_bind'
+  | 'invalid_request_proto'
+  | 'invalid_response_plan'
+  | 'struct_too_deep';
+
 /** Base error with a stable code; branch on `code`, never on message text. */
 export class ClaimcheckError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = 'ClaimcheckError';

@@ -18,7 +18,8 @@
  * ever served, while none has served yet, stops the whole server (e.g. the port is taken).
  */
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+
+import { clusterRegistry, exposeToPrimary, type Registry } from './telemetry/cluster-metrics.js';
 import type { ServeOptions } from './cli.js';
 import { startHttpServer } from './http/server.js';
 import type { Logger } from './telemetry/logger.js';
@@ -59,9 +60,7 @@ export interface WorkerBridge {
 /** In a cluster worker: expose the registry to the primary's aggregation and report status. */
 export function workerBridge(registry: Registry): WorkerBridge | undefined {
   if (!cluster.isWorker || !process.send) return undefined;
-  // Constructing one installs prom-client's worker-side listener; setRegistries picks ours.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([registry]);
+  exposeToPrimary(registry);
   let last: string | undefined;
   let lastSent = 0;
   const send = (m: StatusMessage) => {
@@ -91,7 +90,7 @@ export function workerBridge(registry: Registry): WorkerBridge | undefined {
 
 /** The primary: fork, supervise, aggregate, drain. Resolves with the exit code. */
 export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): Promise<number> {
-  const aggregator = new AggregatorRegistry();
+  const aggregated = clusterRegistry();
   const states = new Map<number, WorkerState>();
   let draining = false;
   let everServed = false;
@@ -172,7 +171,7 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
 
   http = await startHttpServer({
     addr: opts.httpAddr,
-    registry: { metrics: () => aggregator.clusterMetrics(), contentType: aggregator.contentType },
+    registry: aggregated,
     readiness: () => ({
       ready: isReady(),
       detail: {

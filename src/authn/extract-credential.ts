@@ -1,4 +1,4 @@
-/** Find the one bearer credential of a request in the policy's token sources (api.md "Credentials"). */
+/** Find the one bearer credential of a request in the policy's token sources (docs/configuration.md "Token sources"). */
 import type { TokenSource } from '../compile/snapshot.js';
 import type { Credential, CredentialSourceRef } from './types.js';
 

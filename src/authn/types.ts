@@ -1,6 +1,7 @@
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { Verified } from '../decision.js';
 import type { MaybePromise } from '../maybe-async.js';
+import type { TokenFailureReason } from '../reasons.js';
 
 export type CredentialSourceRef = { type: 'header' | 'cookie' | 'query'; name: string };
 
@@ -14,8 +15,8 @@ export type VerifyFailure = {
   ok: false;
   /** invalid -> 401 invalid_token; unavailable -> 503 */
   status: 'invalid' | 'unavailable';
-  /** stable code, e.g. token_expired, bad_signature, untrusted_issuer */
-  reason: string;
+  /** stable code, e.g. token_expired, bad_signature, untrusted_issuer (src/reasons.ts) */
+  reason: TokenFailureReason;
   /** coarse text for error_description */
   description: string;
 };

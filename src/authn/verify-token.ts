@@ -1,7 +1,7 @@
 /** Verify a compact JWT against the issuers a rule accepts: structure, issuer, algorithm, signature, claims. */
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { checkClaims } from './check-claims.js';
-import { invalid } from './invalid.js';
+import { invalid, KEYS_UNAVAILABLE } from './invalid.js';
 import { parseCompactJws, type ParsedJws } from './parse-compact.js';
 import type { Verified } from '../decision.js';
 import { isPromise, type MaybePromise } from '../maybe-async.js';
@@ -67,7 +67,7 @@ function tryIssuers(
   return first!;
 }
 
-const KEYS_UNAVAILABLE: VerifyFailure = { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+
 
 function verifyWithIssuer(
   token: string,

@@ -1,5 +1,5 @@
 /**
- * Claim paths and claim operators (api.md "Claim operators").
+ * Claim paths and claim operators (docs/configuration.md "Claims").
  *
  * Decisions:
  * - A claim that is absent or JSON `null` counts as missing: it fails every

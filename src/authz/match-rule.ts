@@ -1,4 +1,4 @@
-/** Rule selection: the first rule whose match fits wins (api.md AuthPolicy.rules). */
+/** Rule selection: the first rule whose match fits wins (docs/reference.md, AuthPolicy spec.rules). */
 import type { CompiledPolicy, CompiledRule } from '../compile/snapshot.js';
 import { compilePathGlob } from './path-glob.js';
 

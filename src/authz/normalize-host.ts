@@ -1,5 +1,5 @@
 /**
- * Host normalisation for policy lookup (Policy selection in docs/configuration.md):
+ * Host normalisation for policy lookup (docs/configuration.md "Hosts"):
  * lowercase, no port, no trailing dot — `Example.COM.:443` and `example.com` are one
  * host. '' for a host that is not one: empty, longer than 253 characters or with a label
  * longer than 63 (RFC 1035 §2.3.4), an empty label (`a..b`), or any character outside

@@ -1,5 +1,5 @@
 /**
- * Request-target normalisation before rule matching (api.md "Path normalisation").
+ * Request-target normalisation before rule matching (docs/configuration.md "Path normalisation").
  * The goal is that one resource has one spelling: anything that could make a
  * rule see a different path than the upstream resolves (`..`, encoded
  * separators, backslashes, NUL) is refused rather than guessed at — the same

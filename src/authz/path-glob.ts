@@ -1,5 +1,5 @@
 /**
- * Rule path patterns (api.md): `*` is exactly one non-empty segment, `**` is
+ * Rule path patterns (docs/configuration.md "Paths"): `*` is exactly one non-empty segment, `**` is
  * zero or more segments, everything else is literal and case-sensitive.
  *
  * Decisions:

@@ -16,6 +16,10 @@ import { decideRequest, POLICY_EXTENSION } from '../pipeline/decide-request.js';
 import { buildAllowPlan } from '../respond/build-allow.js';
 import { buildDenyPlan } from '../respond/build-deny.js';
 import { normalizeHost } from '../authz/normalize-host.js';
+import { TokenCache } from '../authn/token-cache.js';
+
+/** Every decision verifies its token afresh: a cache of size 0 keeps nothing. */
+const NO_CACHE = new TokenCache({ size: 0 });
 
 /** The server's default --reserved-header-prefix. */
 export const RESERVED_PREFIX = 'x-claimcheck-';
@@ -71,6 +75,7 @@ export async function decideOffline(r: OfflineRequest, ctx: OfflineContext): Pro
   };
   const { snapshot } = ctx;
   const decision = await decideRequest(request, {
+    tokenCache: NO_CACHE,
     snapshot,
     keys: ctx.keys,
     nowSec: ctx.nowSec ?? Date.now() / 1000,

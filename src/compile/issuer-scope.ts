@@ -3,7 +3,7 @@ import type { CompiledIssuer } from './snapshot.js';
 export type Resolution = { found: true; issuer?: CompiledIssuer; key: string } | { found: false };
 
 /**
- * Issuer visibility (api.md TrustedIssuer): issuers of claimcheck's own namespace are
+ * Issuer visibility (docs/reference.md "Namespaces and visibility"): issuers of claimcheck's own namespace are
  * visible everywhere, others only in their namespace; a name in the referrer's own
  * namespace wins over the mesh-wide one.
  */

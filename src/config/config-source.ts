@@ -1,10 +1,10 @@
 /** What main.ts needs from a configuration source; file and Kubernetes sources implement it. */
 import type { ConfigDelivery } from './config-delivery.js';
-import type { ServeOptions } from '../cli.js';
+import type { KubernetesOptions } from './kubernetes/kubernetes-options.js';
 import type { SecretReader } from '../keys/local-key-source.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { IssuerKeyStatus } from '../status/conditions.js';
+import type { IssuerKeyStatus } from './kubernetes/status/conditions.js';
 import { FileConfigSource } from './file-source.js';
 import { FileAcceptance } from './file-acceptance.js';
 
@@ -20,7 +20,15 @@ export interface ConfigSource {
   startStatus?(deps: { keyStatus: () => IssuerKeyStatus[]; identitySuffix?: string }): void;
 }
 
-export async function createConfigSource(opts: Readonly<ServeOptions>, logger: Logger, metrics?: Metrics): Promise<ConfigSource> {
+/** The part of the command line a configuration source reads. */
+export interface ConfigSourceOptions {
+  configSource: 'file' | 'kubernetes';
+  configDir: string;
+  namespace: string;
+  kubernetes: Readonly<KubernetesOptions>;
+}
+
+export async function createConfigSource(opts: Readonly<ConfigSourceOptions>, logger: Logger, metrics?: Metrics): Promise<ConfigSource> {
   // Loaded only in Kubernetes mode: @kubernetes/client-node alone is ~55 MiB of RSS (docs/performance.md).
   if (opts.configSource === 'kubernetes') {
     const { createKubernetesConfigSource } = await import('./kubernetes/create-source.js');

@@ -6,7 +6,7 @@ import { ClaimcheckError } from '../errors.js';
 export const MAX_BODY_BYTES = 512 * 1024;
 
 export interface FetchOptions {
-  /** PEM roots; when set, the only trust anchors (api.md `caBundle`) */
+  /** PEM roots; when set, the only trust anchors (`jwks.caBundle`) */
   caBundle?: string;
   allowInsecureHttp: boolean;
   timeoutMs: number;

@@ -1,36 +1,22 @@
-/** The keys of one TrustedIssuer: first load, scheduled refresh, unknown-kid refetch, retries, staleness. */
+/**
+ * What every kind of key set shares: the keys in use, resolve() and its cache, the key-set version,
+ * committing a newly prepared set, one load in flight at a time, and status. The kinds say how keys
+ * are loaded and when a Check may ask for a load (remote-key-set.ts, local-key-set.ts).
+ */
 import type { KeyLookupResult, VerifyFailure } from '../authn/types.js';
+import { KEYS_UNAVAILABLE } from '../authn/invalid.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { MaybePromise } from '../maybe-async.js';
 import { ClaimcheckError } from '../errors.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
+import type { KeySet, KeySetOptions } from './key-set.js';
 import { KeySetHealth, type KeySetSample, type KeySetStatus } from './key-set-health.js';
 import { diffKeys, logPreparedSet, type PreparedSet } from './key-set-log.js';
-import { isRemote } from './remote-documents.js';
-import { LocalKeySource, type SecretReader } from './local-key-source.js';
 import type { ParsedKeys } from './parse-jwks.js';
-import { lookupResult, pickCandidates, settledWithin } from './pick-keys.js';
+import { lookupResult, pickCandidates } from './pick-keys.js';
 import { prepareKeys, type PreparedKey } from './prepared-key.js';
-import { refreshDelayMs, retryDelayMs } from './refresh-timing.js';
-import { RemoteKeySource } from './remote-key-source.js';
+import { SingleTimer, settledWithin, type Scheduler } from './scheduler.js';
 
-export type { KeySetSample, KeySetStatus };
-
-export interface KeySetOptions {
-  logger: Logger;
-  metrics?: Metrics;
-  now: () => number;
-  fetchTimeoutMs: number;
-  /** longest a Check waits for a fetch in flight */
-  coldWaitMs: number;
-  discoveryIntervalMs: number;
-  /** how often a local key file or Secret is checked for changes */
-  sourcePollMs: number;
-  readSecret?: SecretReader;
-}
-
-const unavailable: VerifyFailure = { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+const unavailable: VerifyFailure = KEYS_UNAVAILABLE;
 
 const MAX_RESOLVED = 64;
 
@@ -41,44 +27,43 @@ function resolvedKey(header: { alg: string; kid?: string }): string {
 /** Process-wide, so a replaced key set never reuses a version its predecessor handed out. */
 let versionSeq = 0;
 
-export class IssuerKeySet {
+export abstract class IssuerKeySet implements KeySet {
   readonly fingerprint: string;
-  readonly ready: Promise<void>;
-  private issuer: CompiledIssuer;
-  private readonly remote: RemoteKeySource | undefined;
-  private readonly local: LocalKeySource | undefined;
-  private readonly health: KeySetHealth;
-  private keys: PreparedKey[] | undefined;
-  private lastFetchStartMs: number | undefined;
-  private nextRefreshAtMs = Infinity;
+  abstract readonly ready: Promise<void>;
+  protected issuer: CompiledIssuer;
+  protected readonly health: KeySetHealth;
+  protected readonly scheduler: Scheduler;
+  protected keys: PreparedKey[] | undefined;
+  protected closed = false;
+  protected lastLoadStartMs: number | undefined;
+  /** when the scheduled refresh, retry or poll is due */
+  protected nextLoadAtMs = Infinity;
+  private readonly nextLoad: SingleTimer;
   private inflight: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
   private version = 0;
   private versionJson: string | undefined;
   /** resolve()'s successful answers for the current keys, by alg and kid */
   private readonly resolved = new Map<string, KeyLookupResult>();
 
-  constructor(issuer: CompiledIssuer, private readonly opts: KeySetOptions) {
+  /** `maxStalenessMs` undefined: the keys never expire. */
+  protected constructor(issuer: CompiledIssuer, protected readonly opts: KeySetOptions, maxStalenessMs: number | undefined) {
     this.issuer = issuer;
     this.fingerprint = issuer.keysFingerprint;
-    const remote = isRemote(issuer);
-    this.health = new KeySetHealth({
-      issuerKey: issuer.key,
-      iss: issuer.issuer,
-      logger: opts.logger,
-      maxStalenessMs: () => (remote ? this.issuer.jwks.maxStalenessMs : undefined),
-    });
-    if (remote) {
-      this.remote = new RemoteKeySource(opts);
-      this.ready = this.refetch();
-    } else {
-      this.local = new LocalKeySource(issuer, opts.readSecret);
-      this.ready = this.reload();
-    }
+    this.scheduler = opts.scheduler;
+    this.nextLoad = new SingleTimer(opts.scheduler);
+    this.health = new KeySetHealth({ issuerKey: issuer.key, iss: issuer.issuer, logger: opts.logger, maxStalenessMs });
   }
 
-  /** A snapshot swap with the same keysFingerprint keeps this set; later imports use the new algorithms. */
+  /** One fetch or read of the source; ends in commit() or fail() and schedules the next one. */
+  protected abstract loadOnce(): Promise<void>;
+  /** What a Check waits for, at most coldWaitMs, while no keys are usable. */
+  protected abstract awaitUsableKeys(now: number): Promise<void>;
+  /** A load that may bring a kid the keys lack, or undefined when asking cannot bring one. */
+  protected abstract loadForUnknownKid(now: number): Promise<void> | undefined;
+  /** Told by every Check that found usable keys. */
+  protected abstract noteUse(now: number): void;
+  protected abstract describeSource(): Pick<KeySetStatus, 'source' | 'jwksUri'>;
+
   update(issuer: CompiledIssuer): void {
     this.issuer = issuer;
     this.resolved.clear();
@@ -86,7 +71,7 @@ export class IssuerKeySet {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.nextLoad.clear();
   }
 
   /**
@@ -94,11 +79,10 @@ export class IssuerKeySet {
    * same keys: a new token from a known signer then costs no microtask (docs/performance.md).
    */
   resolve(header: { alg: string; kid?: string }): MaybePromise<KeyLookupResult> {
-    const now = this.opts.now();
-    const usable = this.remote ? this.usable(now) : this.keys !== undefined;
+    const now = this.scheduler.now();
+    const usable = this.usable(now);
     if (usable) {
-      // Timers may lag (suspended process, fake clocks): a due refresh also starts from here, in the background.
-      if (this.remote && now >= this.nextRefreshAtMs) void this.refetchIfAllowed(now);
+      this.noteUse(now);
       const known = this.resolved.get(resolvedKey(header));
       if (known) return known;
     }
@@ -108,14 +92,14 @@ export class IssuerKeySet {
   private async resolveSlowly(header: { alg: string; kid?: string }, now: number, usable: boolean): Promise<KeyLookupResult> {
     const keysBefore = this.keys;
     if (!usable) {
-      // Not loaded yet, or (remote) stale beyond maxStaleness: wait a bounded time for the fetch or first read.
-      await this.boundedWait(this.remote ? this.refetchIfAllowed(now) : this.ready);
-      if (this.remote ? !this.usable(this.opts.now()) : !this.keys) return unavailable;
+      // Not loaded yet, or stale beyond maxStaleness: wait a bounded time for the fetch or first read.
+      await this.boundedWait(this.awaitUsableKeys(now));
+      if (!this.usable(this.scheduler.now())) return unavailable;
     }
     let found = pickCandidates(this.keys ?? [], header);
-    if (found === 'unknown_kid' && this.remote) {
-      // Rotation: an unknown kid may be a new key. At most one refetch per cooldown, shared by all callers.
-      const settled = await this.boundedWait(this.refetchIfAllowed(this.opts.now()));
+    const refetch = found === 'unknown_kid' ? this.loadForUnknownKid(this.scheduler.now()) : undefined;
+    if (refetch) {
+      const settled = await this.boundedWait(refetch);
       found = pickCandidates(this.keys ?? [], header);
       // The refetch that may bring this kid is still running: "cannot verify right now", not "bad token".
       if (found === 'unknown_kid' && !settled) return unavailable;
@@ -129,23 +113,19 @@ export class IssuerKeySet {
     return result;
   }
 
-  /**
-   * Changes whenever the usable key material changes (rotation, removal); undefined while no keys
-   * are usable (not loaded, or stale beyond maxStaleness), so caches of verified tokens step aside.
-   */
   keysVersion(): number | undefined {
-    return this.usable(this.opts.now()) ? this.version : undefined;
+    return this.usable(this.scheduler.now()) ? this.version : undefined;
   }
 
   status(): KeySetStatus {
-    const now = this.opts.now();
-    const state = this.health.observe(now, this.keys !== undefined);
+    const now = this.scheduler.now();
+    const state = this.health.state(now, this.keys !== undefined);
     const err = this.health.error;
     const last = this.health.lastSuccessMs;
-    const jwksUri = this.issuer.jwks.discovery && !this.issuer.jwks.uri ? this.remote?.currentJwksUri : undefined;
+    const { source, jwksUri } = this.describeSource();
     return {
       issuer: this.issuer.key,
-      source: this.remote ? (this.issuer.jwks.uri ? 'uri' : 'discovery') : this.local!.kind,
+      source,
       state,
       ready: this.keys !== undefined && state !== 'expired',
       keyCount: this.keys?.length ?? 0,
@@ -160,7 +140,7 @@ export class IssuerKeySet {
   }
 
   sample(): KeySetSample {
-    const now = this.opts.now();
+    const now = this.scheduler.now();
     const last = this.health.lastSuccessMs;
     return {
       issuer: this.issuer.key,
@@ -171,71 +151,36 @@ export class IssuerKeySet {
     };
   }
 
-  private usable(now: number): boolean {
-    return this.keys !== undefined && this.health.observe(now, true) !== 'expired';
+  idle(): Promise<void> {
+    return this.inflight?.catch(() => undefined) ?? Promise.resolve();
   }
 
-  private boundedWait(p: Promise<void>): Promise<boolean> {
-    return settledWithin(p, this.opts.coldWaitMs);
+  protected usable(now: number): boolean {
+    return this.keys !== undefined && this.health.state(now, true) !== 'expired';
   }
 
-  private refetchIfAllowed(now: number): Promise<void> {
-    if (this.inflight) return this.inflight;
-    const cooldown = this.issuer.jwks.minRefreshIntervalMs;
-    if (this.lastFetchStartMs !== undefined && now - this.lastFetchStartMs < cooldown) return Promise.resolve();
-    return this.refetch();
+  protected get loadInFlight(): Promise<void> | undefined {
+    return this.inflight;
   }
 
-  private refetch(): Promise<void> {
+  /** Single flight: a load asked for while one runs is that one. */
+  protected load(): Promise<void> {
     if (this.inflight) return this.inflight;
     if (this.closed) return Promise.resolve();
-    this.lastFetchStartMs = this.opts.now();
-    this.inflight = this.fetchOnce().finally(() => {
+    this.lastLoadStartMs = this.scheduler.now();
+    this.inflight = this.loadOnce().finally(() => {
       this.inflight = undefined;
     });
     return this.inflight;
   }
 
-  private async fetchOnce(): Promise<void> {
-    const issuer = this.issuer;
-    this.health.attempted(this.opts.now());
-    let delay: number;
-    try {
-      const { value, maxAgeSec } = await this.remote!.load(issuer, (parsed) => this.prepare(parsed));
-      if (this.closed) return;
-      this.commit(value);
-      delay = refreshDelayMs(issuer.jwks, maxAgeSec);
-    } catch (err) {
-      if (this.closed) return;
-      this.fail(err);
-      delay = retryDelayMs(issuer.jwks, this.health.failures);
-    }
-    this.schedule(delay, () => void this.refetch());
+  protected scheduleLoad(delayMs: number): void {
+    if (this.closed) return;
+    this.nextLoadAtMs = this.scheduler.now() + delayMs;
+    this.nextLoad.set(delayMs, () => void this.load());
   }
 
-  /** Local sources: read at start, then polled; an unchanged source only confirms the keys. */
-  private async reload(): Promise<void> {
-    const local = this.local!;
-    this.health.attempted(this.opts.now());
-    try {
-      const read = local.read();
-      if (read !== 'unchanged') {
-        const prepared = await this.prepare(read);
-        if (this.closed) return;
-        this.commit(prepared);
-      } else if (this.keys) {
-        this.health.succeeded(this.opts.now());
-        this.health.observe(this.opts.now(), true);
-      }
-    } catch (err) {
-      if (this.closed) return;
-      local.forget();
-      this.fail(err);
-    }
-    if (local.changes) this.schedule(this.opts.sourcePollMs, () => void this.reload());
-  }
-
-  private async prepare(parsed: ParsedKeys): Promise<PreparedSet> {
+  protected async prepare(parsed: ParsedKeys): Promise<PreparedSet> {
     const { keys, dropped } = await prepareKeys(parsed.keys, this.issuer.algorithms);
     if (keys.length === 0) {
       throw new ClaimcheckError('jwks_no_usable_keys', `no usable keys (${parsed.skipped.length + dropped} skipped)`);
@@ -243,8 +188,8 @@ export class IssuerKeySet {
     return { keys, skipped: parsed.skipped, dropped };
   }
 
-  private commit(set: PreparedSet): void {
-    const now = this.opts.now();
+  protected commit(set: PreparedSet): void {
+    const now = this.scheduler.now();
     const previous = this.keys;
     const afterFailures = this.health.failures;
     this.keys = set.keys;
@@ -257,22 +202,23 @@ export class IssuerKeySet {
       logPreparedSet(this.opts.logger, this.issuer, set, previous ? diffKeys(previous, set.keys) : undefined);
     }
     const keyIds = set.keys.flatMap((k) => (k.kid !== undefined ? [k.kid] : []));
-    this.health.observe(now, true, { keyCount: set.keys.length, keyIds, ...(afterFailures > 0 ? { afterFailures } : {}) });
+    this.health.record(now, true, { keyCount: set.keys.length, keyIds, ...(afterFailures > 0 ? { afterFailures } : {}) });
   }
 
-  private fail(err: unknown): void {
-    this.health.failed(err);
-    const e = this.health.error!;
+  /** The source still holds the keys in use. */
+  protected confirm(): void {
+    const now = this.scheduler.now();
+    this.health.succeeded(now);
+    this.health.record(now, true);
+  }
+
+  protected fail(err: unknown): void {
+    const e = this.health.failed(err);
     this.opts.logger.debug({ issuer: this.issuer.key, code: e.outcome, error: e.message, failures: this.health.failures }, 'key load failed');
-    this.health.observe(this.opts.now(), this.keys !== undefined);
+    this.health.record(this.scheduler.now(), this.keys !== undefined);
   }
 
-  private schedule(delayMs: number, run: () => void): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    this.nextRefreshAtMs = this.opts.now() + delayMs;
-    // setTimeout overflows above 2^31-1 ms and would then fire at once.
-    this.timer = setTimeout(run, Math.min(delayMs, 2 ** 31 - 1));
-    this.timer.unref();
+  private boundedWait(p: Promise<void>): Promise<boolean> {
+    return settledWithin(p, this.opts.coldWaitMs, this.scheduler);
   }
 }

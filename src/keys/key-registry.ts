@@ -1,12 +1,18 @@
 /** All issuers' key sets, kept in step with the snapshot; implements authn's KeyLookup. */
 import type { KeyLookup, KeyLookupResult } from '../authn/types.js';
+import { KEYS_UNAVAILABLE } from '../authn/invalid.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { MaybePromise } from '../maybe-async.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { IssuerKeySet, type KeySetOptions, type KeySetStatus } from './issuer-key-set.js';
+import type { KeySet, KeySetOptions } from './key-set.js';
+import type { KeySetStatus } from './key-set-health.js';
+import { LocalKeySet } from './local-key-set.js';
 import type { SecretReader } from './local-key-source.js';
+import { isRemote } from './remote-documents.js';
+import { RemoteKeySet } from './remote-key-set.js';
 import { DISCOVERY_INTERVAL_MS } from './remote-key-source.js';
+import { realScheduler, settledWithin, withClock, type Scheduler } from './scheduler.js';
 
 /**
  * Below Envoy's default ext_authz timeout (200 ms), so the client gets claimcheck's own 503 rather
@@ -19,7 +25,9 @@ export const SOURCE_POLL_MS = 2000;
 export interface KeyRegistryOptions {
   logger: Logger;
   metrics?: Metrics;
-  /** ms since epoch; injectable for staleness and cooldown tests */
+  /** clock and timers of refreshes, retries, polls, cold waits and maxStaleness; default the real ones, unref'ed */
+  scheduler?: Scheduler;
+  /** ms since epoch, replacing the scheduler's clock; for callers that fake only the time of day */
   now?: () => number;
   /** per remote request (discovery or JWKS); default 5 s like jose's createRemoteJWKSet */
   fetchTimeoutMs?: number;
@@ -34,15 +42,16 @@ export interface KeyRegistryOptions {
 }
 
 export class KeyRegistry implements KeyLookup {
-  private readonly sets = new Map<string, IssuerKeySet>();
+  private readonly sets = new Map<string, KeySet>();
   private readonly setOpts: KeySetOptions;
   private readonly unwatch: (() => void) | undefined;
 
   constructor(opts: KeyRegistryOptions) {
+    const scheduler = opts.scheduler ?? realScheduler;
     this.setOpts = {
       logger: opts.logger,
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
-      now: opts.now ?? Date.now,
+      scheduler: opts.now ? withClock(scheduler, opts.now) : scheduler,
       fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,
       coldWaitMs: opts.coldWaitMs ?? COLD_WAIT_MS,
       discoveryIntervalMs: opts.discoveryIntervalMs ?? DISCOVERY_INTERVAL_MS,
@@ -64,7 +73,7 @@ export class KeyRegistry implements KeyLookup {
         continue;
       }
       existing?.close();
-      this.sets.set(issuer.key, new IssuerKeySet(issuer, this.setOpts));
+      this.sets.set(issuer.key, isRemote(issuer) ? new RemoteKeySet(issuer, this.setOpts) : new LocalKeySet(issuer, this.setOpts));
     }
     for (const [key, set] of this.sets) {
       if (!seen.has(key)) {
@@ -76,11 +85,11 @@ export class KeyRegistry implements KeyLookup {
 
   resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): MaybePromise<KeyLookupResult> {
     const set = this.sets.get(issuer.key);
-    if (!set) return { ok: false, status: 'unavailable', reason: 'keys_unavailable', description: 'keys unavailable' };
+    if (!set) return KEYS_UNAVAILABLE;
     return set.resolve(header);
   }
 
-  /** See IssuerKeySet.keysVersion; undefined for an issuer without a usable key set. */
+  /** See KeySet.keysVersion; undefined for an issuer without a usable key set. */
   keysVersion(issuer: CompiledIssuer): number | undefined {
     const set = this.sets.get(issuer.key);
     return set && set.fingerprint === issuer.keysFingerprint ? set.keysVersion() : undefined;
@@ -88,13 +97,12 @@ export class KeyRegistry implements KeyLookup {
 
   /** Resolves once every issuer's first load attempt has finished, or after timeoutMs; status() tells which are ready. */
   async waitReady(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-    });
-    await Promise.race([Promise.all([...this.sets.values()].map((s) => s.ready)), limit]);
-    clearTimeout(timer);
+    await settledWithin(Promise.all([...this.sets.values()].map((s) => s.ready)), timeoutMs, this.setOpts.scheduler);
+  }
+
+  /** Resolves once no key set has a fetch or read in flight, e.g. those started by a scheduler's timers. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.sets.values()].map((s) => s.idle()));
   }
 
   status(): KeySetStatus[] {

@@ -1,4 +1,9 @@
-/** The health of one issuer's key set: its state, the numbers /readyz and /metrics show, and a log line per state change. */
+/**
+ * The health of one issuer's key set: its state, the numbers /readyz and /metrics show, and a log
+ * line per state change. Reads (state, staleSeconds, error) change nothing: /readyz, /metrics and
+ * every Check ask. The key set calls record() where the state may have moved: a load finished or
+ * failed, or maxStaleness ran out.
+ */
 import type { Logger } from '../telemetry/logger.js';
 import { describeFailure, outcomeOf, type FetchOutcome } from './fetch-outcome.js';
 
@@ -45,24 +50,30 @@ export interface KeySetSample {
   staleSeconds: number;
 }
 
+/** The latest failed attempt, as /readyz shows it. */
+export interface KeyLoadFailure {
+  outcome: FetchOutcome;
+  message: string;
+}
+
 export interface HealthContext {
   issuerKey: string;
   iss: string;
   logger: Logger;
   /** undefined: never expires (local sources, which no one else rotates) */
-  maxStalenessMs: () => number | undefined;
+  maxStalenessMs: number | undefined;
 }
 
 export class KeySetHealth {
   lastSuccessMs: number | undefined;
   failures = 0;
   private firstAttemptMs: number | undefined;
-  private failure: { outcome: FetchOutcome; message: string } | undefined;
+  private failure: KeyLoadFailure | undefined;
   private reported: KeyState = 'loading';
 
   constructor(private readonly ctx: HealthContext) {}
 
-  get error(): { outcome: FetchOutcome; message: string } | undefined {
+  get error(): KeyLoadFailure | undefined {
     return this.failure;
   }
 
@@ -76,16 +87,23 @@ export class KeySetHealth {
     this.failures = 0;
   }
 
-  failed(err: unknown): void {
+  failed(err: unknown): KeyLoadFailure {
     this.failures++;
     this.failure = { outcome: outcomeOf(err), message: describeFailure(err) };
+    return this.failure;
   }
 
   state(now: number, hasKeys: boolean): KeyState {
     if (!hasKeys) return this.failure ? 'failed' : 'loading';
-    const limit = this.ctx.maxStalenessMs();
-    if (limit !== undefined && this.lastSuccessMs !== undefined && now - this.lastSuccessMs > limit) return 'expired';
+    const end = this.freshUntilMs();
+    if (end !== undefined && now > end) return 'expired';
     return this.failure ? 'stale' : 'fresh';
+  }
+
+  /** The last instant the keys are within maxStaleness; undefined when they never expire. */
+  freshUntilMs(): number | undefined {
+    const limit = this.ctx.maxStalenessMs;
+    return limit === undefined || this.lastSuccessMs === undefined ? undefined : this.lastSuccessMs + limit;
   }
 
   staleSeconds(now: number): number {
@@ -94,15 +112,14 @@ export class KeySetHealth {
     return Math.max(0, Math.floor((now - since) / 1000));
   }
 
-  /** Logs one line when the state differs from the one last logged; `detail` goes into that line. */
-  observe(now: number, hasKeys: boolean, detail?: Record<string, unknown>): KeyState {
+  /** Logs one line when the state differs from the one last recorded; `detail` goes into that line. */
+  record(now: number, hasKeys: boolean, detail?: Record<string, unknown>): void {
     const next = this.state(now, hasKeys);
     const prev = this.reported;
-    if (next === prev) return next;
+    if (next === prev) return;
     this.reported = next;
     const why = this.failure ? { code: this.failure.outcome, error: this.failure.message, failures: this.failures } : {};
     const log = this.ctx.logger;
-    // called on every Check (keysVersion): nothing is allocated unless the state changed
     const base = { issuer: this.ctx.issuerKey, iss: this.ctx.iss, state: next, ...detail };
     switch (next) {
       case 'fresh':
@@ -113,7 +130,7 @@ export class KeySetHealth {
         log.error({ ...base, ...why }, 'keys unavailable: first load failed, failing closed');
         break;
       case 'stale':
-        log.warn({ ...base, ...why, maxStalenessMs: this.ctx.maxStalenessMs() ?? null }, 'key refresh failed: serving last good keys');
+        log.warn({ ...base, ...why, maxStalenessMs: this.ctx.maxStalenessMs ?? null }, 'key refresh failed: serving last good keys');
         break;
       case 'expired':
         log.error({ ...base, ...why, staleSeconds: this.staleSeconds(now) }, 'keys stale beyond maxStaleness: failing closed');
@@ -121,6 +138,5 @@ export class KeySetHealth {
       case 'loading':
         break;
     }
-    return next;
   }
 }

@@ -33,7 +33,7 @@ export class LocalKeySource {
     const { jwks } = this.issuer;
     if (jwks.inline) {
       if (this.readOnce) return 'unchanged';
-      // An inline set lives in a readable resource: symmetric keys are refused there too (api.md: HMAC secrets only in secretRef).
+      // An inline set lives in a readable resource: symmetric keys are refused there too (HMAC secrets come only from secretRef).
       const parsed = parseJwks(jwks.inline, { symmetricAllowed: false });
       this.readOnce = true;
       return parsed;

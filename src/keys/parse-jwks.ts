@@ -34,7 +34,7 @@ export function parseJwks(body: unknown, opts: { symmetricAllowed: boolean; maxK
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
 /**
- * A local key file (api.md `secretRef`): a JWKS JSON document, PEM public keys or
+ * A local key file (`jwks.secretRef`, docs/keys.md): a JWKS JSON document, PEM public keys or
  * certificates, or else the raw bytes of an HMAC secret. Only here are symmetric keys accepted.
  */
 export function parseKeyFile(content: Buffer): ParsedKeys {

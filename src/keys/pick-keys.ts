@@ -1,6 +1,7 @@
 /** Which of an issuer's keys may verify a token header, imported for its algorithm. */
 import type { KeyLookupResult, VerificationKey } from '../authn/types.js';
 import type { PreparedKey } from './prepared-key.js';
+import { invalid } from '../authn/invalid.js';
 
 /** Tokens without a kid try at most this many keys: each try is a signature verification. */
 export const MAX_CANDIDATES = 10;
@@ -17,27 +18,13 @@ export function pickCandidates(keys: readonly PreparedKey[], header: { alg: stri
 
 /** The candidates as verification keys, in order; a candidate that cannot be imported for `alg` is left out. */
 export async function lookupResult(found: PreparedKey[] | 'unknown_kid', alg: string): Promise<KeyLookupResult> {
-  if (found === 'unknown_kid') return { ok: false, status: 'invalid', reason: 'unknown_kid', description: 'unknown signing key' };
+  if (found === 'unknown_kid') return invalid('unknown_kid');
   const usable: { key: VerificationKey; kid?: string }[] = [];
   for (const k of found) {
     const key = await k.importFor(alg);
     if (key) usable.push({ key, ...(k.kid !== undefined ? { kid: k.kid } : {}) });
   }
-  if (usable.length === 0) return { ok: false, status: 'invalid', reason: 'no_matching_key', description: 'no matching key' };
+  if (usable.length === 0) return invalid('no_matching_key');
   const [first, ...more] = usable;
   return { ok: true, ...first!, ...(more.length > 0 ? { more } : {}) };
-}
-
-/** Resolves true when `p` settled within `ms`, false when the wait gave up first (p keeps running). */
-export async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([p.then(() => true, () => true), limit]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -5,6 +5,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { isUnreachable, outcomeOf, type FetchOutcome } from './fetch-outcome.js';
 import { discoverJwksUri, fetchJwks } from './remote-documents.js';
 import type { ParsedKeys } from './parse-jwks.js';
+import type { Scheduler } from './scheduler.js';
 
 /**
  * Default for re-reading the OIDC discovery document: hourly, at the first key fetch after the hour.
@@ -17,7 +18,7 @@ export const DISCOVERY_INTERVAL_MS = 60 * 60_000;
 export interface RemoteSourceOptions {
   logger: Logger;
   metrics?: Metrics;
-  now: () => number;
+  scheduler: Pick<Scheduler, 'now'>;
   fetchTimeoutMs: number;
   discoveryIntervalMs: number;
 }
@@ -55,7 +56,7 @@ export class RemoteKeySource {
   }
 
   private async discovered(issuer: CompiledIssuer): Promise<string> {
-    const now = this.opts.now();
+    const now = this.opts.scheduler.now();
     const known = this.jwksUri;
     if (known !== undefined && !this.rediscover && now - this.discoveredAtMs < this.opts.discoveryIntervalMs) return known;
     try {

@@ -1,4 +1,4 @@
-/** Resource model of api.md (claimcheck.io/v1alpha1). Field names are the public API. */
+/** Resource model (claimcheck.io/v1alpha1; every field in docs/reference.md). Field names are the public API. */
 export const API_GROUP = 'claimcheck.io';
 export const API_VERSION = 'claimcheck.io/v1alpha1';
 

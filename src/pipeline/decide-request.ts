@@ -4,21 +4,22 @@
  */
 import type { AuthRequest } from '../request.js';
 import type { CompiledIssuer, CompiledPolicy, Snapshot } from '../compile/snapshot.js';
-import type { Allow, Decision, Deny, DenyKind, Step, Verified } from '../decision.js';
+import type { Allow, Decision, Deny, Step } from '../decision.js';
+import { descriptionOf, kindOf, type DenyReason } from '../reasons.js';
 import type { KeyLookup } from '../authn/types.js';
-import { normalizeHost } from '../authz/normalize-host.js';
 import { normalizePath } from '../authz/normalize-path.js';
 import { findRule } from '../authz/match-rule.js';
 import { checkScopes } from '../authz/scopes.js';
 import { checkClaims } from '../authz/check-claims.js';
 import { checkCondition } from '../authz/cel/check-condition.js';
 import { extractCredential } from '../authn/extract-credential.js';
-import { verifyToken } from '../authn/verify-token.js';
 import type { TokenCache } from '../authn/token-cache.js';
-import type { VerifyResult } from '../authn/types.js';
+import { checkRevocation, type VerifyOutcome } from '../authn/check-revocation.js';
+import { selectPolicy, POLICY_EXTENSION } from '../authz/select-policy.js';
+import type { Credential } from '../authn/types.js';
 import { then, type MaybePromise } from '../maybe-async.js';
 
-export const POLICY_EXTENSION = 'claimcheck.io/policy';
+export { POLICY_EXTENSION };
 
 export interface DecideOptions {
   unmatchedHost: 'deny' | 'allow';
@@ -28,8 +29,8 @@ export interface DecideOptions {
 export interface DecideContext {
   snapshot: Snapshot;
   keys: KeyLookup;
-  /** verified-token cache; without it every token is verified */
-  tokenCache?: TokenCache;
+  /** verified-token cache; one of size 0 verifies every token */
+  tokenCache: TokenCache;
   nowSec: number;
   options: DecideOptions;
   /**
@@ -44,52 +45,38 @@ type Steps = Step[] | undefined;
 
 const NO_STEPS: Step[] = Object.freeze([]) as unknown as Step[];
 
-function deny(kind: DenyKind, reason: string, description: string, steps: Steps, extra: Partial<Deny> = {}): Deny {
-  return { allow: false, kind, reason, description, steps: steps ?? NO_STEPS, ...extra };
-}
-
-function selectPolicy(req: AuthRequest, snapshot: Snapshot, steps: Steps): CompiledPolicy | undefined | 'missing-named' | 'invalid-host' {
-  const named = req.contextExtensions[POLICY_EXTENSION];
-  if (named !== undefined && named !== '') {
-    const p = snapshot.policies.get(named);
-    steps?.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (context extension)` : `context extension names unknown policy ${named}` });
-    return p ?? 'missing-named';
-  }
-  const host = normalizeHost(req.host);
-  if (host === '' && req.host !== '') {
-    steps?.push({ step: 'policy', ok: false, detail: 'the host is not a host name (length, label length, or a character outside printable ASCII)' });
-    return 'invalid-host';
-  }
-  const p = snapshot.policyForHost(host);
-  steps?.push({ step: 'policy', ok: !!p, detail: p ? `${p.key} (host ${host})` : `no policy for host ${host}` });
-  return p;
+/** Kind and description come from the one table of reasons (src/reasons.ts). */
+function deny(reason: DenyReason, steps: Steps, extra: Partial<Deny> = {}): Deny {
+  return { allow: false, kind: kindOf(reason), reason, description: descriptionOf(reason), steps: steps ?? NO_STEPS, ...extra };
 }
 
 export function decideRequest(req: AuthRequest, ctx: DecideContext): MaybePromise<Decision> {
   const steps: Steps = ctx.explain ? [] : undefined;
-  const policy = selectPolicy(req, ctx.snapshot, steps);
-  if (policy === 'missing-named') return deny('access_denied', 'policy_not_found', 'no policy', steps);
+  const { selection, host } = selectPolicy(req, ctx.snapshot, steps);
+  if (selection.kind === 'missing-named') return deny('policy_not_found', steps, { host });
   // Never "no policy": --unmatched-host allow would let it through, while Envoy's own
   // domain matching may still route such a host to a protected upstream.
-  if (policy === 'invalid-host') return deny('invalid_request', 'invalid_host', 'invalid host', steps);
-  if (!policy) {
-    if (ctx.options.unmatchedHost === 'allow') return { allow: true, reason: 'unmatched_host', steps: steps ?? NO_STEPS };
-    return deny('access_denied', 'no_policy', 'no policy', steps);
+  if (selection.kind === 'invalid-host') return deny('invalid_host', steps, { host });
+  if (selection.kind === 'none') {
+    if (ctx.options.unmatchedHost === 'allow') return { allow: true, reason: 'unmatched_host', host, steps: steps ?? NO_STEPS };
+    return deny('no_policy', steps, { host });
   }
-  const decision = decideWithPolicy(req, policy, ctx, steps);
+  const policy = selection.policy;
+  const decision = decideWithPolicy(req, policy, host, ctx, steps);
   if (policy.mode !== 'audit') return decision;
   return then(decision, (d) => (d.allow ? d : auditAllow(req, policy, d, ctx, steps)));
 }
 
 /**
- * Audit mode never denies (api.md `mode: audit`), not even a malformed path or two
+ * Audit mode never denies (docs/configuration.md `mode: audit`), not even a malformed path or two
  * credentials: turning audit on must not change what reaches the upstream. The
  * would-deny is kept for the decision log and metrics. A valid token still yields
  * identity headers — when the denial came before verification (no rule, deny
  * rule, bad path), the token is verified against the rule's or the policy's issuers.
  */
 async function auditAllow(req: AuthRequest, policy: CompiledPolicy, denied: Deny, ctx: DecideContext, steps: Steps): Promise<Allow> {
-  const cred = extractCredential(req.headers, req.path, policy.tokenSources);
+  // extracted already unless the denial came before the credential (path, rule)
+  const cred = denied.credential ?? extractCredential(req.headers, req.path, policy.tokenSources);
   let verified = denied.verified;
   const attempted = denied.kind === 'invalid_token' || denied.kind === 'temporarily_unavailable';
   if (!verified && !attempted && cred.kind === 'token') {
@@ -100,31 +87,32 @@ async function auditAllow(req: AuthRequest, policy: CompiledPolicy, denied: Deny
     }
   }
   steps?.push({ step: 'audit', ok: true, detail: `policy is in audit mode: would deny (${denied.reason}), allowing` });
-  const allow: Allow = { allow: true, reason: 'audit_deny', policy, steps: steps ?? NO_STEPS, auditedDeny: denied };
+  const allow: Allow = { allow: true, reason: 'audit_deny', host: denied.host, policy, steps: steps ?? NO_STEPS, auditedDeny: denied };
   if (denied.rule) allow.rule = denied.rule;
   if (verified) allow.verified = verified;
   if (cred.kind === 'token') allow.credentialSource = cred.source;
   return allow;
 }
 
-function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: DecideContext, steps: Steps): MaybePromise<Decision> {
-  const base = { policy };
+function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, host: string, ctx: DecideContext, steps: Steps): MaybePromise<Decision> {
+  const base = { policy, host };
   const np = normalizePath(req.path);
   if (!np.ok) {
     steps?.push({ step: 'path', ok: false, detail: `rejected: ${np.reason}` });
-    return deny('invalid_request', np.reason, 'malformed request path', steps, base);
+    return deny(np.reason, steps, base);
   }
   const method = req.method.toUpperCase();
   const rule = findRule(policy, method, np.path);
   steps?.push({ step: 'rule', ok: !!rule, detail: rule ? `${rule.name} (#${rule.index}) for ${method} ${np.path}` : `no rule matches ${method} ${np.path}` });
-  if (!rule) return deny('access_denied', 'no_rule', 'access denied', steps, base);
-  const withRule = { policy, rule };
-  if (rule.action === 'deny') return deny('access_denied', 'rule_denies', 'access denied', steps, withRule);
+  if (!rule) return deny('no_rule', steps, base);
+  const withRule = { policy, rule, host };
+  if (rule.action === 'deny') return deny('rule_denies', steps, withRule);
 
-  const cred = extractCredential(req.headers, req.path, policy.tokenSources);
+  const cred: Credential = extractCredential(req.headers, req.path, policy.tokenSources);
+  const withCredential = { ...withRule, credential: cred };
   if (cred.kind === 'conflict') {
     steps?.push({ step: 'credential', ok: false, detail: cred.description });
-    return deny('invalid_request', 'multiple_credentials', 'more than one credential', steps, withRule);
+    return deny('multiple_credentials', steps, withRule);
   }
   steps?.push({ step: 'credential', ok: cred.kind === 'token', detail: cred.kind === 'token' ? `token from ${cred.source.type} ${cred.source.name}` : 'no token' });
   const credentialSource = cred.kind === 'token' ? cred.source : undefined;
@@ -137,48 +125,31 @@ function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, ctx: DecideC
     );
   }
 
-  if (cred.kind !== 'token') return deny('unauthorized', 'missing_token', 'token required', steps, withRule);
+  if (cred.kind !== 'token') return deny('missing_token', steps, withCredential);
   return then(verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps), (v): Decision => {
-    if (!v.ok) return deny(v.kind, v.reason, v.description, steps, withRule);
+    if (!v.ok) return deny(v.reason, steps, withCredential);
     const verified = v.verified;
     if (rule.scopes) {
       const s = checkScopes(verified.claims, rule.scopes);
       steps?.push({ step: 'scopes', ok: s.ok, detail: s.ok ? 'required scopes present' : `missing scope; needs ${s.needed.join(' ')}` });
-      if (!s.ok) return deny('insufficient_scope', 'insufficient_scope', 'insufficient scope', steps, { policy, rule, verified, scope: s.needed });
+      if (!s.ok) return deny('insufficient_scope', steps, { ...withCredential, verified, scope: s.needed });
     }
     if (rule.claims.length > 0) {
       const c = checkClaims(verified.claims, rule.claims);
       steps?.push({ step: 'claims', ok: c.ok, detail: c.ok ? `${rule.claims.length} claim requirement(s) met` : `failed: ${c.failed.description}` });
-      if (!c.ok) return deny('access_denied', 'claim_mismatch', 'access denied', steps, { policy, rule, verified });
+      if (!c.ok) return deny('claim_mismatch', steps, { ...withCredential, verified });
     }
     if (rule.condition) {
-      const input = { claims: verified.claims, method, host: normalizeHost(req.host), path: np.path, rawPath: req.path, headers: req.headers, source: req.source, destination: req.destination, nowSec: ctx.nowSec };
+      const input = { claims: verified.claims, method, host, path: np.path, rawPath: req.path, headers: req.headers, source: req.source, destination: req.destination, nowSec: ctx.nowSec };
       const c = checkCondition(rule.condition, input);
       steps?.push({ step: 'condition', ok: c.ok, detail: c.detail });
-      if (!c.ok) return deny('access_denied', c.reason, 'access denied', steps, { policy, rule, verified });
+      if (!c.ok) return deny(c.reason, steps, { ...withCredential, verified });
     }
-    return { allow: true, reason: 'allowed', policy, rule, verified, credentialSource, steps: steps ?? NO_STEPS };
+    return { allow: true, reason: 'allowed', policy, rule, host, verified, credentialSource, steps: steps ?? NO_STEPS };
   });
 }
 
-type VerifyOutcome = { ok: true; verified: Verified } | { ok: false; kind: DenyKind; reason: string; description: string };
-
 function verifyAndCheckRevocation(token: string, issuers: readonly CompiledIssuer[], ctx: DecideContext, steps: Steps): MaybePromise<VerifyOutcome> {
-  const vopts = { nowSec: ctx.nowSec, maxTokenBytes: ctx.options.maxTokenBytes };
-  const r = ctx.tokenCache ? ctx.tokenCache.verify(token, issuers, ctx.keys, vopts) : verifyToken(token, issuers, ctx.keys, vopts);
-  return then(r, (result) => checkRevocation(result, ctx, steps));
-}
-
-function checkRevocation(r: VerifyResult, ctx: DecideContext, steps: Steps): VerifyOutcome {
-  if (!r.ok) {
-    steps?.push({ step: 'verify', ok: false, detail: `${r.reason}: ${r.description}` });
-    return { ok: false, kind: r.status === 'unavailable' ? 'temporarily_unavailable' : 'invalid_token', reason: r.reason, description: r.description };
-  }
-  const v = r.verified;
-  steps?.push({ step: 'verify', ok: true, detail: `issuer ${v.issuer.key}, alg ${v.alg}${v.kid ? `, kid ${v.kid}` : ''}` });
-  if (ctx.snapshot.revocations.isRevoked(v.issuer.key, v.claims, ctx.nowSec)) {
-    steps?.push({ step: 'revocation', ok: false, detail: 'token revoked' });
-    return { ok: false, kind: 'invalid_token', reason: 'token_revoked', description: 'token revoked' };
-  }
-  return { ok: true, verified: v };
+  const r = ctx.tokenCache.verify(token, issuers, ctx.keys, { nowSec: ctx.nowSec, maxTokenBytes: ctx.options.maxTokenBytes });
+  return then(r, (result) => checkRevocation(result, ctx.snapshot.revocations, ctx.nowSec, steps));
 }

@@ -18,7 +18,7 @@ import { isPromise, type MaybePromise } from '../maybe-async.js';
 export interface CheckHandlerDeps {
   getSnapshot(): Snapshot | undefined;
   keys: KeyLookup;
-  tokenCache?: TokenCache;
+  tokenCache: TokenCache;
   metrics: Metrics;
   logger: Logger;
   /** defaults to denials only, on `logger` */
@@ -46,7 +46,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     try {
       plan = decision.allow
         ? buildAllowPlan(decision, { snapshot, headers: req.headers, reservedPrefix: deps.options.reservedHeaderPrefix })
-        : buildDenyPlan(decision, { host: normalizeHost(req.host), requestId: req.requestId });
+        : buildDenyPlan(decision, { host: decision.host ?? normalizeHost(req.host), requestId: req.requestId });
     } catch (err) {
       return failed(req, err, decision);
     }

@@ -4,7 +4,7 @@ import { normalizeHost } from '../authz/normalize-host.js';
 import type { OfflineRequest } from '../commands/offline-decision.js';
 import type { TestRequest } from './types.js';
 
-/** The default token source (api.md tokenSources), for hosts no policy claims. */
+/** The default token source (docs/configuration.md, token sources), for hosts no policy claims. */
 const AUTHORIZATION: TokenSource = { type: 'header', header: 'authorization', prefix: 'bearer ' };
 
 /**

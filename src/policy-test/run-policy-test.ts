@@ -81,7 +81,7 @@ export async function runPolicyTest(test: PolicyTest, opts: RunOptions): Promise
   return { results, problems };
 }
 
-/** namespace/name as is; a bare name in the test's namespace first, then claimcheck's own (api.md issuer visibility). */
+/** namespace/name as is; a bare name in the test's namespace first, then claimcheck's own (docs/reference.md, namespaces and visibility). */
 export function resolveIssuer(snapshot: Snapshot, name: string, testNamespace: string, rootNamespace: string): CompiledIssuer | undefined {
   if (name.includes('/')) return snapshot.issuers.get(name);
   return snapshot.issuers.get(`${testNamespace}/${name}`) ?? snapshot.issuers.get(`${rootNamespace}/${name}`);

@@ -1,10 +1,10 @@
 /**
- * Allow responses and identity header safety (api.md "Identity header safety").
+ * Allow responses and identity header safety (docs/reference.md, AuthPolicy spec.identity).
  *
  * Envoy applies `headers_to_remove` after the headers it sets, so a name in
  * both lists would delete the value we just set: removals are computed last,
  * minus every name this response sets. Pseudo-headers and `host` can never be
- * removed by ext_authz (envoy.md) and are never emitted or removed here.
+ * removed by ext_authz and are never emitted or removed here.
  *
  * Decisions:
  * - A claim value that is missing, empty, contains a control character or

@@ -1,4 +1,4 @@
-/** Deny responses per api.md "Responses" and RFC 6750 §3 (WWW-Authenticate: Bearer). */
+/** Deny responses per docs/responses.md and RFC 6750 §3 (WWW-Authenticate: Bearer). */
 import type { Deny, DenyKind } from '../decision.js';
 import { GrpcCode, type DenialCode } from '../grpc-code.js';
 import type { DeniedPlan, HeaderToSet } from './plan.js';

@@ -5,6 +5,7 @@
  */
 import type { DeniedPlan } from './plan.js';
 import { buildDenyPlan } from './build-deny.js';
+import { descriptionOf, kindOf } from '../reasons.js';
 
 /** Anything that went wrong in claimcheck itself, or no configuration yet ('service not ready'). */
 export function internalErrorPlan(requestId: string, host = '', description = 'internal error'): DeniedPlan {
@@ -33,14 +34,14 @@ export type StreamRefusal = RequestRefusal | 'request_timeout';
 export function requestRefusalPlan(refusal: RequestRefusal): DeniedPlan {
   switch (refusal) {
     case 'malformed_request':
-      return refused('malformed CheckRequest');
+      return refused('malformed_request');
     case 'request_too_large':
-      return refused('CheckRequest larger than the limit', 413);
+      return refused('request_too_large', 413);
     case 'connection_busy':
-      return internalErrorPlan('', '', 'too many request bytes in flight on this connection');
+      return internalErrorPlan('', '', descriptionOf('connection_busy'));
   }
 }
 
-function refused(description: string, httpStatus?: 413): DeniedPlan {
-  return buildDenyPlan({ allow: false, kind: 'invalid_request', reason: 'invalid_request', description, steps: [] }, { host: '', requestId: '', ...(httpStatus ? { httpStatus } : {}) });
+function refused(reason: 'malformed_request' | 'request_too_large', httpStatus?: 413): DeniedPlan {
+  return buildDenyPlan({ allow: false, kind: kindOf(reason), reason, description: descriptionOf(reason), steps: [] }, { host: '', requestId: '', ...(httpStatus ? { httpStatus } : {}) });
 }

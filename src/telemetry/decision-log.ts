@@ -71,7 +71,7 @@ export function createDecisionLog(logger: Logger, opts: Readonly<DecisionLogOpti
       if (opts.subject && typeof claims?.sub === 'string') line.sub = claims.sub;
       if (opts.tokenId && typeof claims?.jti === 'string') line.jti = claims.jti;
       line.method = req.method;
-      line.host = normalizeHost(req.host);
+      line.host = decision?.host ?? normalizeHost(req.host);
       line.path = pathWithoutQuery(req.path);
       log.info(line, MESSAGES[label]);
     },

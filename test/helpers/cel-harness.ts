@@ -11,6 +11,7 @@ import type { AuthRequest } from '../../src/request.js';
 import type { Decision } from '../../src/decision.js';
 import type { Snapshot } from '../../src/compile/snapshot.js';
 import { generateKey, jwksOf, signToken } from './tokens.js';
+import { TokenCache } from '../../src/authn/token-cache.js';
 
 export const CEL_NOW = 1_800_000_000;
 const ISS = 'https://idp.cel.test';
@@ -70,7 +71,7 @@ export class CelHarness {
       source: input.source ?? { principal: 'spiffe://cluster.local/ns/shop/sa/web', address: '10.1.2.3' },
       destination: { principal: 'spiffe://cluster.local/ns/api/sa/api', address: '10.4.5.6' },
     };
-    return decideRequest(req, { snapshot, keys: this.keys, nowSec: CEL_NOW, options: { unmatchedHost: 'deny', maxTokenBytes: 16 * 1024 }, explain: true });
+    return decideRequest(req, { tokenCache: new TokenCache({ size: 0 }), snapshot, keys: this.keys, nowSec: CEL_NOW, options: { unmatchedHost: 'deny', maxTokenBytes: 16 * 1024 }, explain: true });
   }
 
   close(): void {

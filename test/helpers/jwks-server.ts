@@ -36,7 +36,7 @@ export interface JwksServer {
   close(): Promise<void>;
 }
 
-export async function startJwksServer(opts: { tls?: TestCa; jwks?: { keys: unknown[] } } = {}): Promise<JwksServer> {
+export async function startJwksServer(opts: { tls?: TestCa; jwks?: { keys: unknown[] }; port?: number } = {}): Promise<JwksServer> {
   let jwks: { keys: unknown[] } = opts.jwks ?? { keys: [] };
   let discovery: Record<string, unknown> | undefined;
   let cacheControl: string | undefined;
@@ -98,7 +98,7 @@ export async function startJwksServer(opts: { tls?: TestCa; jwks?: { keys: unkno
   const server = opts.tls
     ? https.createServer({ cert: opts.tls.serverCert, key: opts.tls.serverKey }, handler)
     : http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 

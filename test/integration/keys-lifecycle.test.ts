@@ -150,7 +150,7 @@ describe('key lifecycle through the real server', () => {
     const args = ['--config-dir', dir, '--host', HOST, '--path', '/v1/pay', '--token', await token(k2)];
     const text = await cli(['check', ...args]);
     assert.equal(text.code, 0, text.stdout + text.stderr);
-    assert.match(text.stdout, /keys\s+1 key\(s\), ready\n/);
+    assert.match(text.stdout, /keys\s+default\/idp: fresh, 1 key\(s\) \[k2\]\n/);
     const json = await cli(['check', '--json', ...args]);
     const out = JSON.parse(json.stdout) as { keys: Record<string, unknown> };
     assert.deepEqual([out.keys.state, out.keys.keyIds, out.keys.source, out.keys.staleSeconds], ['fresh', ['k2'], 'uri', 0]);

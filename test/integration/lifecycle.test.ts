@@ -8,21 +8,23 @@ import { eventually, startClaimcheck } from '../helpers/claimcheck-process.js';
 import { createEnvoyClient, healthCheck } from '../helpers/envoy-client.js';
 
 describe('server lifecycle', () => {
-  test('is NOT_SERVING and denies with 503 until a valid configuration arrives, then serves', async () => {
+  test('a policy that does not load is refused alone from the first load; its fixed version serves after a reload', async () => {
     const fx = await createFixture();
-    await fx.writeRaw('policy.yaml', 'apiVersion: claimcheck.io/v1alpha1\nkind: AuthPolicy\nmetadata: {name: p}\nspec: {rules: "nope"}\n');
+    await fx.writeRaw('policy.yaml', 'apiVersion: claimcheck.io/v1alpha1\nkind: AuthPolicy\nmetadata: {name: payments}\nspec: {rules: "nope"}\n');
     const cc = await startClaimcheck({ configDir: fx.dir });
     const client = createEnvoyClient(cc.grpcAddress);
     try {
-      assert.equal(await healthCheck(cc.grpcAddress, ''), 'NOT_SERVING');
-      assert.equal((await cc.http('/readyz')).status, 503);
+      // per-resource acceptance: the issuer is served, the broken policy is not
+      assert.equal(await healthCheck(cc.grpcAddress, ''), 'SERVING');
+      const ready = await cc.http('/readyz');
+      assert.equal(ready.status, 200);
+      assert.match(JSON.parse(ready.body).rejected[0], /policy\.yaml:4: AuthPolicy default\/payments: \/spec\/rules/);
       const r = await client.check({ host: 'payments.example.com', path: '/healthz' });
-      assert.equal(r.code, 14);
-      assert.equal(r.httpStatus, 503);
-      assert.equal(JSON.parse(r.body!).error, 'temporarily_unavailable');
+      assert.equal(r.httpStatus, 403, 'no policy claims the host: denied, never allowed');
       await fx.write('policy.yaml', [paymentsPolicy()]);
-      await eventually(async () => (await healthCheck(cc.grpcAddress, '')) === 'SERVING', 3_000);
-      assert.equal((await client.check({ host: 'payments.example.com', path: '/healthz' })).code, 0);
+      await eventually(async () => (await client.check({ host: 'payments.example.com', path: '/healthz' })).code === 0, 3_000);
+      // every worker reports to /readyz within its 250 ms status update
+      await eventually(async () => JSON.parse((await cc.http('/readyz')).body).rejected.length === 0, 3_000);
     } finally {
       client.close();
       await cc.stop();

@@ -259,7 +259,7 @@ describe('policy language through the real server', () => {
       await fx.write('broken.yaml', [broken]);
       try {
         const log = await cc.waitForLog((l) => l.level === 'error' && String(l.msg).includes('broken.yaml'), 10_000);
-        assert.match(String(log.msg), /broken\.yaml:1: AuthPolicy default\/broken: \/spec\/rules\/0\/require\/when: CEL type error at line 2, column 11: No such key: methd/);
+        assert.match(String(log.msg), /broken\.yaml:\d+: AuthPolicy default\/broken: \/spec\/rules\/0\/require\/when: CEL type error at line 2, column 11: No such key: methd/);
         const r = await check({ host: CEL_HOST, path: '/tenants/acme/a', headers: { 'x-tenant': 'acme' }, token: await sign({ tenant: 'acme' }) });
         assert.equal(r.code, 0, 'the last good configuration still serves');
       } finally {
@@ -289,7 +289,7 @@ describe('policy language through the real server', () => {
       try {
         const v = cli(['validate', fx.dir]);
         assert.equal(v.status, 1);
-        assert.match(v.stdout, /bad-cel\.yaml:1: AuthPolicy default\/bad: \/spec\/rules\/0\/require\/when: CEL syntax error at line 1, column 15: /);
+        assert.match(v.stdout, /bad-cel\.yaml:8: AuthPolicy default\/bad: \/spec\/rules\/0\/require\/when: CEL syntax error at line 1, column 15: /);
       } finally {
         await fx.writeRaw('bad-cel.yaml', '');
       }

@@ -29,7 +29,7 @@ describe('claimcheck test', () => {
     assert.match(summary, /^(\d+) passed, 0 failed$/);
     assert.ok(lines.length >= 10);
     assert.equal(Number(summary.split(' ')[0]), lines.length);
-    for (const line of lines) assert.match(line, /^PASS {2}examples\/demo\.test\.yaml {2}\S/);
+    for (const line of lines) assert.match(line, /^PASS {2}examples\/tests\/demo\.test\.yaml {2}\S/);
     assert.ok(lines.some((l) => l.includes('revoked')));
   });
 

@@ -22,7 +22,8 @@ describe('randomized CheckRequests', () => {
   });
 
   test(`${COUNT} random requests: no crash, no empty response, no allow without a valid token on a protected rule`, async () => {
-    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+    // a fixed seed, so CI runs the same cases every time; FUZZ_SEED explores others
+    const seed = Number(process.env.FUZZ_SEED ?? 424242);
     const rnd = mulberry32(seed); // replayable from the printed seed
     const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
     const valid = new Map<string, string>();

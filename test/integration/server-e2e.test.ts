@@ -171,15 +171,27 @@ describe('claimcheck serve answers Envoy Check calls end to end', () => {
   });
 
   test('exports check counters on /metrics', async () => {
+    const count = (body: string, labels: string) => Number(new RegExp(`claimcheck_checks_total\\{${labels}\\} (\\d+)`).exec(body)?.[1] ?? 0);
+    const allow = 'decision="allow",reason="allowed",policy="default/payments"';
+    const missing = 'decision="deny",reason="missing_token",policy="default/payments"';
+    const before = (await cc.http('/metrics')).body;
+    // this test's own traffic: one allow and two denials
+    assert.equal((await client.check({ host, path: '/v1/x', headers: { authorization: `Bearer ${await sign()}` } })).code, 0);
+    for (let i = 0; i < 2; i++) assert.equal((await client.check({ host, path: '/v1/x' })).httpStatus, 401);
     const m = await cc.http('/metrics');
     assert.equal(m.status, 200);
-    assert.match(m.body, /claimcheck_checks_total\{decision="allow",reason="allowed",policy="default\/payments"\} \d+/);
-    assert.match(m.body, /claimcheck_checks_total\{decision="deny",reason="missing_token",policy="default\/payments"\} \d+/);
+    assert.equal(count(m.body, allow) - count(before, allow), 1);
+    assert.equal(count(m.body, missing) - count(before, missing), 2);
     assert.match(m.body, /claimcheck_check_duration_seconds_bucket/);
   });
 
   test('never writes a token to its logs', async () => {
+    // this test's own tokens, allowed and denied ones, each of which is logged about
+    for (const claims of [{ sub: 'log-a' }, { sub: 'log-b', scope: 'nothing' }, { sub: 'log-c', exp: 1 }]) {
+      await client.check({ host, path: '/v1/x', headers: { authorization: `Bearer ${await sign(claims)}` } });
+    }
     assert.ok(tokens.length > 5);
+    await cc.waitForLog((l) => l.log === 'decision' && l.reason === 'token_expired', 3_000);
     const raw = cc.rawLog();
     for (const t of tokens) {
       assert.ok(!raw.includes(t.split('.')[2]!), 'a token signature appeared in the logs');

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { JWKS_PATH, type JwksServer } from '../helpers/jwks-server.js';
 import { generateKey, jwksOf } from '../helpers/tokens.js';
-import { FakeClock, MINUTE, ca, decide, fetchCount, gauge, keyServer, load, pollUntil, registry, remoteIssuer, statusOf } from './keys-support.js';
+import { FakeScheduler, MINUTE, ca, decide, fetchCount, gauge, keyServer, load, registry, remoteIssuer, statusOf } from './keys-support.js';
 
 const k1 = generateKey('RS256', 'k1');
 const k2 = generateKey('ES256', 'k2');
@@ -51,7 +51,8 @@ const cases: Case[] = [
   { name: 'no `keys` member', outcome: 'invalid_jwks', message: /no keys array/, breakIt: (s) => s.setJwks({ jwks: [k1.jwk] } as never) },
   { name: 'only unusable keys', outcome: 'no_usable_keys', message: /no usable keys/, breakIt: (s) => s.setJwks({ keys: [{ ...k1.jwk, use: 'enc' }] }) },
   { name: 'a closed connection', outcome: 'connect_error', message: /connection/, breakIt: (s) => s.setFault({ closeConnection: true }) },
-  { name: 'a slow endpoint', outcome: 'timeout', message: /timed out after 300 ms/, breakIt: (s) => s.setFault({ delayMs: 3000 }), fetchTimeoutMs: 300 },
+  // The answer comes after three timeouts' worth: late enough to time out, soon enough not to keep the run alive.
+  { name: 'a slow endpoint', outcome: 'timeout', message: /timed out after 300 ms/, breakIt: (s) => s.setFault({ delayMs: 1000 }), fetchTimeoutMs: 300 },
 ];
 
 describe('a broken or hostile JWKS endpoint after a good load', () => {
@@ -59,19 +60,21 @@ describe('a broken or hostile JWKS endpoint after a good load', () => {
     test(`${c.name}: old keys kept, one request, state reported as ${c.outcome}`, async () => {
       const s = await keyServer([k1]);
       const redirectTarget = await keyServer([k2]);
-      const clock = new FakeClock();
+      const clock = new FakeScheduler();
       const metrics = new Metrics();
       const reg = registry(clock, { metrics, ...(c.fetchTimeoutMs ? { fetchTimeoutMs: c.fetchTimeoutMs } : {}) });
-      const issuer = remoteIssuer(s, { refreshIntervalMs: 10 * MINUTE });
+      // The refresh is due at 10 min; a cooldown past 11 min keeps the unknown kid below from refetching.
+      const issuer = remoteIssuer(s, { refreshIntervalMs: 10 * MINUTE, minRefreshIntervalMs: 2 * MINUTE });
       await load(reg, issuer);
-      const loadedAt = clock.ms;
+      const loadedAt = clock.now();
       c.breakIt(s, { redirectTarget });
       clock.advance(11 * MINUTE);
-      assert.equal(await decide(reg, issuer, k1, clock.ms), 'ok', 'the due refresh runs in the background');
-      await pollUntil('the refresh to fail', () => statusOf(reg, issuer).failures === 1, 6000);
+      assert.equal(await decide(reg, issuer, k1, clock.now()), 'ok', 'the due refresh runs in the background');
+      await reg.idle();
+      assert.equal(statusOf(reg, issuer).failures, 1, 'the refresh failed');
 
-      assert.equal(await decide(reg, issuer, k1, clock.ms), 'ok', 'the old key still verifies');
-      assert.equal(await decide(reg, issuer, k2, clock.ms), 'unknown_kid', 'nothing from the broken answer was taken');
+      assert.equal(await decide(reg, issuer, k1, clock.now()), 'ok', 'the old key still verifies');
+      assert.equal(await decide(reg, issuer, k2, clock.now()), 'unknown_kid', 'nothing from the broken answer was taken');
       assert.equal(s.count(JWKS_PATH), 2, 'one request for the refresh, none for the retries yet');
       assert.equal(redirectTarget.totalRequests(), 0, 'redirects are never followed');
 
@@ -92,15 +95,16 @@ describe('a broken or hostile JWKS endpoint after a good load', () => {
   test('an HTML page with status 200: old keys kept, one request, state reported as invalid_json', async () => {
     const s = await htmlAfterFirstServer();
     try {
-      const clock = new FakeClock();
+      const clock = new FakeScheduler();
       const metrics = new Metrics();
       const reg = registry(clock, { metrics });
-      const issuer = remoteIssuer(s as unknown as JwksServer);
+      const issuer = remoteIssuer(s);
       await load(reg, issuer);
       clock.advance(11 * MINUTE);
-      assert.equal(await decide(reg, issuer, k1, clock.ms), 'ok');
-      await pollUntil('the refresh to fail', () => statusOf(reg, issuer).failures === 1);
-      assert.equal(await decide(reg, issuer, k1, clock.ms), 'ok');
+      assert.equal(await decide(reg, issuer, k1, clock.now()), 'ok');
+      await reg.idle();
+      assert.equal(statusOf(reg, issuer).failures, 1, 'the refresh failed');
+      assert.equal(await decide(reg, issuer, k1, clock.now()), 'ok');
       assert.equal(s.requests(), 2);
       const st = statusOf(reg, issuer);
       assert.deepEqual([st.state, st.errorCode, st.keyCount], ['stale', 'invalid_json', 1]);
@@ -116,7 +120,7 @@ describe('a broken or hostile JWKS endpoint after a good load', () => {
       const s = await keyServer([k1]);
       const redirectTarget = await keyServer([k2]);
       c.breakIt(s, { redirectTarget });
-      const reg = registry(new FakeClock(), c.fetchTimeoutMs ? { fetchTimeoutMs: c.fetchTimeoutMs } : {});
+      const reg = registry(new FakeScheduler(), c.fetchTimeoutMs ? { fetchTimeoutMs: c.fetchTimeoutMs } : {});
       const issuer = remoteIssuer(s);
       const st = await load(reg, issuer);
       assert.deepEqual([st.state, st.ready, st.keyCount, st.errorCode], ['failed', false, 0, c.outcome], c.name);

@@ -1,20 +1,15 @@
-import { after, describe, test } from 'node:test';
+/** Key sources read from the configuration or a key file: inline JWKS, PEM, JWKS files, HMAC secrets; which keys fit which algorithms. */
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyToken } from '../../src/authn/verify-token.js';
 import type { CompiledIssuer } from '../../src/compile/snapshot.js';
 import { keyFitsAlg, keyRejection } from '../../src/keys/key-filter.js';
 import { KeyRegistry } from '../../src/keys/key-registry.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { FakeScheduler } from '../helpers/fake-scheduler.js';
 import { generateKey, jwksOf, makeIssuer, signRaw, signToken } from '../helpers/tokens.js';
-import { captureLogs, pollUntil, statusOf } from './keys-support.js';
-
-const NOW = 1_800_000_000;
-const dir = mkdtempSync(join(tmpdir(), 'claimcheck-keys-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+import { claimsAt, keyFile, keyFileDir, verdict } from './keys-support.js';
 
 const rsa = generateKey('RS256', 'rsa');
 const ec = generateKey('ES256', 'ec');
@@ -22,32 +17,19 @@ const ed = generateKey('EdDSA', 'ed');
 const es384 = generateKey('ES384', 'ec384');
 const es512 = generateKey('ES512', 'ec512');
 
-function file(name: string, content: string | Buffer): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-
 async function loaded(issuer: CompiledIssuer) {
-  const reg = new KeyRegistry({ logger: silentLogger() });
+  const reg = new KeyRegistry({ logger: silentLogger(), scheduler: new FakeScheduler() });
   reg.sync([issuer]);
   await reg.waitReady(5000);
   return { reg, st: reg.status()[0]! };
 }
-
-async function check(reg: KeyRegistry, issuer: CompiledIssuer, token: string) {
-  const r = await verifyToken(token, [issuer], reg, { nowSec: NOW, maxTokenBytes: 16384 });
-  return r.ok ? 'ok' : r.reason;
-}
-
-const payload = (iss: string) => ({ iss, aud: 'api', exp: NOW + 60 });
 
 describe('local key sources', () => {
   test('verifies with an inline JWKS', async () => {
     const issuer = makeIssuer({ issuer: 'https://inline.test', jwks: { inline: jwksOf(rsa, ec, ed) } });
     const { reg, st } = await loaded(issuer);
     assert.deepEqual([st.ready, st.keyCount], [true, 3]);
-    for (const key of [rsa, ec, ed]) assert.equal(await check(reg, issuer, await signToken(payload(issuer.issuer), { key })), 'ok');
+    for (const key of [rsa, ec, ed]) assert.equal(await verdict(reg, issuer, await signToken(claimsAt(issuer.issuer), { key })), 'ok');
     reg.close();
   });
 
@@ -64,16 +46,16 @@ describe('local key sources', () => {
 
   test('verifies with PEM public keys and certificates from a key file, matching any kid', async () => {
     const pem = [rsa.publicKey.export({ type: 'spki', format: 'pem' }), ec.publicKey.export({ type: 'spki', format: 'pem' })].join('\n');
-    const issuer = makeIssuer({ issuer: 'https://pem.test', jwks: { secretPath: file('keys.pem', pem) } });
+    const issuer = makeIssuer({ issuer: 'https://pem.test', jwks: { secretPath: keyFile('keys.pem', pem) } });
     const { reg, st } = await loaded(issuer);
     assert.deepEqual([st.ready, st.keyCount], [true, 2]);
-    assert.equal(await check(reg, issuer, await signToken(payload(issuer.issuer), { key: rsa, kid: null })), 'ok');
-    assert.equal(await check(reg, issuer, await signToken(payload(issuer.issuer), { key: ec, kid: 'whatever' })), 'ok');
+    assert.equal(await verdict(reg, issuer, await signToken(claimsAt(issuer.issuer), { key: rsa, kid: null })), 'ok');
+    assert.equal(await verdict(reg, issuer, await signToken(claimsAt(issuer.issuer), { key: ec, kid: 'whatever' })), 'ok');
     reg.close();
   });
 
   test('refuses a key file that holds a private key', async () => {
-    const issuer = makeIssuer({ jwks: { secretPath: file('priv.pem', rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string) } });
+    const issuer = makeIssuer({ jwks: { secretPath: keyFile('priv.pem', rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string) } });
     const { reg, st } = await loaded(issuer);
     assert.equal(st.ready, false);
     assert.match(st.error ?? '', /private/);
@@ -82,11 +64,11 @@ describe('local key sources', () => {
 
   test('verifies HS256 with a raw secret file of 32 bytes or more', async () => {
     const secret = randomBytes(32);
-    const issuer = makeIssuer({ issuer: 'https://hs.test', algorithms: ['HS256'], jwks: { secretPath: file('secret.bin', secret) } });
+    const issuer = makeIssuer({ issuer: 'https://hs.test', algorithms: ['HS256'], jwks: { secretPath: keyFile('secret.bin', secret) } });
     const { reg, st } = await loaded(issuer);
     assert.equal(st.ready, true);
-    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, payload(issuer.issuer), secret, 'HS256')), 'ok');
-    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, payload(issuer.issuer), randomBytes(32), 'HS256')), 'bad_signature');
+    assert.equal(await verdict(reg, issuer, signRaw({ alg: 'HS256' }, claimsAt(issuer.issuer), secret, 'HS256')), 'ok');
+    assert.equal(await verdict(reg, issuer, signRaw({ alg: 'HS256' }, claimsAt(issuer.issuer), randomBytes(32), 'HS256')), 'bad_signature');
     reg.close();
   });
 
@@ -95,25 +77,25 @@ describe('local key sources', () => {
       ['ends-in-newline.bin', Buffer.concat([randomBytes(31).map((b) => b | 0x80), Buffer.from([0x0a])])],
       ['starts-with-brace.bin', Buffer.concat([Buffer.from('{'), randomBytes(32).map((b) => b | 0x80)])],
     ] as const) {
-      const issuer = makeIssuer({ issuer: `https://${name}.test`, algorithms: ['HS256'], jwks: { secretPath: file(name, secret) } });
+      const issuer = makeIssuer({ issuer: `https://${name}.test`, algorithms: ['HS256'], jwks: { secretPath: keyFile(name, secret) } });
       const { reg, st } = await loaded(issuer);
       assert.equal(st.ready, true, name);
-      assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, payload(issuer.issuer), secret, 'HS256')), 'ok', name);
+      assert.equal(await verdict(reg, issuer, signRaw({ alg: 'HS256' }, claimsAt(issuer.issuer), secret, 'HS256')), 'ok', name);
       reg.close();
     }
   });
 
   test('a text secret loses its trailing newline, nothing else', async () => {
     const secret = `${randomBytes(24).toString('base64url')} with spaces`;
-    const issuer = makeIssuer({ issuer: 'https://hs-text.test', algorithms: ['HS256'], jwks: { secretPath: file('text-secret.txt', `${secret}\r\n`) } });
+    const issuer = makeIssuer({ issuer: 'https://hs-text.test', algorithms: ['HS256'], jwks: { secretPath: keyFile('text-secret.txt', `${secret}\r\n`) } });
     const { reg } = await loaded(issuer);
-    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, payload(issuer.issuer), Buffer.from(secret), 'HS256')), 'ok');
-    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, payload(issuer.issuer), Buffer.from(`${secret}\r\n`), 'HS256')), 'bad_signature');
+    assert.equal(await verdict(reg, issuer, signRaw({ alg: 'HS256' }, claimsAt(issuer.issuer), Buffer.from(secret), 'HS256')), 'ok');
+    assert.equal(await verdict(reg, issuer, signRaw({ alg: 'HS256' }, claimsAt(issuer.issuer), Buffer.from(`${secret}\r\n`), 'HS256')), 'bad_signature');
     reg.close();
   });
 
   test('refuses an HMAC secret shorter than 32 bytes', async () => {
-    const issuer = makeIssuer({ algorithms: ['HS256'], jwks: { secretPath: file('short.bin', 'too-short-secret\n') } });
+    const issuer = makeIssuer({ algorithms: ['HS256'], jwks: { secretPath: keyFile('short.bin', 'too-short-secret\n') } });
     const { reg, st } = await loaded(issuer);
     assert.equal(st.ready, false);
     reg.close();
@@ -121,15 +103,15 @@ describe('local key sources', () => {
 
   test('reads a JWKS file and leaves out keys with private members', async () => {
     const jwks = { keys: [rsa.jwk, { ...(ec.privateKey.export({ format: 'jwk' }) as object), kid: 'ec' }] };
-    const issuer = makeIssuer({ issuer: 'https://jwks-file.test', jwks: { secretPath: file('jwks.json', JSON.stringify(jwks)) } });
+    const issuer = makeIssuer({ issuer: 'https://jwks-file.test', jwks: { secretPath: keyFile('jwks.json', JSON.stringify(jwks)) } });
     const { reg, st } = await loaded(issuer);
     assert.equal(st.keyCount, 1);
-    assert.equal(await check(reg, issuer, await signToken(payload(issuer.issuer), { key: ec })), 'unknown_kid');
+    assert.equal(await verdict(reg, issuer, await signToken(claimsAt(issuer.issuer), { key: ec })), 'unknown_kid');
     reg.close();
   });
 
   test('reports an unreadable key file as keys unavailable', async () => {
-    const issuer = makeIssuer({ jwks: { secretPath: join(dir, 'missing.json') } });
+    const issuer = makeIssuer({ jwks: { secretPath: join(keyFileDir(), 'missing.json') } });
     const { reg, st } = await loaded(issuer);
     assert.equal(st.ready, false);
     const r = await reg.resolve(issuer, { alg: 'RS256' });
@@ -170,144 +152,20 @@ describe('key and algorithm compatibility', () => {
   });
 });
 
-describe('local key sources that change', () => {
-  const POLL_MS = 40;
-  function watching(issuer: CompiledIssuer, logger = silentLogger()) {
-    const reg = new KeyRegistry({ logger, sourcePollMs: POLL_MS });
-    reg.sync([issuer]);
-    return reg;
-  }
-  const sign = (issuer: CompiledIssuer, key: typeof rsa) => signToken(payload(issuer.issuer), { key });
-
-  test('picks up a JWKS key file rewritten in place: the new key verifies, the removed one is denied', async () => {
-    const path = file('rotating.json', JSON.stringify(jwksOf(rsa)));
-    const issuer = makeIssuer({ issuer: 'https://file-rotation.test', jwks: { secretPath: path } });
-    const logs = captureLogs();
-    const reg = watching(issuer, logs.logger);
-    try {
-      await reg.waitReady(5000);
-      assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
-      writeFileSync(path, JSON.stringify(jwksOf(ec)));
-      await pollUntil('the new key file', () => statusOf(reg, issuer).keyIds.join() === 'ec');
-      assert.equal(await check(reg, issuer, await sign(issuer, ec)), 'ok');
-      assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'unknown_kid');
-      const changed = logs.lines.find((l) => l.msg === 'keys changed');
-      assert.deepEqual([changed?.added, changed?.removed], [['ec'], ['rsa']]);
-      assert.doesNotMatch(logs.raw(), new RegExp(String(ec.jwk.x).slice(0, 20)), 'no key material in the logs');
-    } finally {
-      reg.close();
-    }
-  });
-
-  test('picks up a Kubernetes Secret volume update (..data symlink swap)', async () => {
-    const vol = join(dir, 'secret-volume');
-    mkdirSync(join(vol, '..v1'), { recursive: true });
-    writeFileSync(join(vol, '..v1', 'jwks.json'), JSON.stringify(jwksOf(rsa)));
-    symlinkSync('..v1', join(vol, '..data'));
-    symlinkSync('..data/jwks.json', join(vol, 'jwks.json'));
-    const issuer = makeIssuer({ issuer: 'https://k8s-volume.test', jwks: { secretPath: join(vol, 'jwks.json') } });
-    const reg = watching(issuer);
-    try {
-      await reg.waitReady(5000);
-      assert.deepEqual(statusOf(reg, issuer).keyIds, ['rsa']);
-      // What the kubelet's atomic writer does: a new timestamped dir, a new ..data link renamed over the old one.
-      mkdirSync(join(vol, '..v2'));
-      writeFileSync(join(vol, '..v2', 'jwks.json'), JSON.stringify(jwksOf(rsa, ec)));
-      symlinkSync('..v2', join(vol, '..data_tmp'));
-      renameSync(join(vol, '..data_tmp'), join(vol, '..data'));
-      await pollUntil('the swapped volume', () => statusOf(reg, issuer).keyCount === 2);
-      assert.equal(await check(reg, issuer, await sign(issuer, ec)), 'ok');
-    } finally {
-      reg.close();
-    }
-  });
-
-  test('picks up a rotated HMAC secret file: the new secret verifies, the old one no longer does', async () => {
-    const oldSecret = randomBytes(32);
-    const newSecret = randomBytes(32);
-    const path = file('hmac-rotating.bin', oldSecret);
-    const issuer = makeIssuer({ issuer: 'https://hs-rotation.test', algorithms: ['HS256'], jwks: { secretPath: path } });
-    const reg = watching(issuer);
-    try {
-      await reg.waitReady(5000);
-      const hs = (secret: Buffer) => signRaw({ alg: 'HS256' }, payload(issuer.issuer), secret, 'HS256');
-      assert.equal(await check(reg, issuer, hs(oldSecret)), 'ok');
-      const v1 = reg.keysVersion(issuer);
-      writeFileSync(path + '.tmp', newSecret);
-      renameSync(path + '.tmp', path);
-      await pollUntil('the new secret', () => reg.keysVersion(issuer) !== v1);
-      assert.equal(await check(reg, issuer, hs(newSecret)), 'ok');
-      assert.equal(await check(reg, issuer, hs(oldSecret)), 'bad_signature');
-    } finally {
-      reg.close();
-    }
-  });
-
-  test('a key file that disappears or breaks keeps the last good keys, reports it, and recovers when fixed', async () => {
-    const path = file('flaky.json', JSON.stringify(jwksOf(rsa)));
-    const issuer = makeIssuer({ issuer: 'https://file-flaky.test', jwks: { secretPath: path } });
-    const logs = captureLogs();
-    const reg = watching(issuer, logs.logger);
-    try {
-      await reg.waitReady(5000);
-      unlinkSync(path);
-      await pollUntil('the missing file', () => statusOf(reg, issuer).errorCode === 'unreadable');
-      let st = statusOf(reg, issuer);
-      assert.deepEqual([st.source, st.state, st.ready, st.stale, st.keyCount], ['file', 'stale', true, true, 1]);
-      assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
-      writeFileSync(path, '{"keys": [');
-      await pollUntil('the broken file', () => statusOf(reg, issuer).errorCode === 'invalid_jwks');
-      assert.equal(await check(reg, issuer, await sign(issuer, rsa)), 'ok');
-      writeFileSync(path, JSON.stringify({ keys: [{ ...ec.jwk, use: 'enc' }] }));
-      await pollUntil('the unusable file', () => statusOf(reg, issuer).errorCode === 'no_usable_keys');
-      const failures = statusOf(reg, issuer).failures;
-      await pollUntil('more polls of the same file', () => statusOf(reg, issuer).failures >= failures + 3);
-      assert.deepEqual([statusOf(reg, issuer).state, statusOf(reg, issuer).keyIds], ['stale', ['rsa']], 'an unchanged bad file stays reported');
-      writeFileSync(path, JSON.stringify(jwksOf(rsa)));
-      await pollUntil('recovery', () => statusOf(reg, issuer).state === 'fresh');
-      st = statusOf(reg, issuer);
-      assert.deepEqual([st.ready, st.stale, st.staleSeconds, st.error], [true, false, 0, undefined]);
-      const states = logs.messages().filter((m) => m.startsWith('key'));
-      assert.deepEqual(states, ['keys loaded', 'key refresh failed: serving last good keys', 'keys recovered'], 'one line per state change');
-    } finally {
-      reg.close();
-    }
-  });
-
-  test('a touched but unchanged key file keeps the key-set version', async () => {
-    const path = file('touched.json', JSON.stringify(jwksOf(rsa)));
-    const issuer = makeIssuer({ issuer: 'https://file-touched.test', jwks: { secretPath: path } });
-    const reg = watching(issuer);
-    try {
-      await reg.waitReady(5000);
-      const v = reg.keysVersion(issuer);
-      const first = statusOf(reg, issuer).lastRefresh;
-      const later = new Date(Date.now() + 5000);
-      utimesSync(path, later, later);
-      await pollUntil('a later check', () => statusOf(reg, issuer).lastRefresh !== first);
-      assert.equal(reg.keysVersion(issuer), v);
-    } finally {
-      reg.close();
-    }
-  });
-});
-
 describe('HMAC secrets', () => {
-  const hsPayload = (iss: string) => payload(iss);
-
   test('are used only for the HS* algorithms the issuer lists', async () => {
     const secret = randomBytes(64);
-    const issuer = makeIssuer({ issuer: 'https://hs-listed.test', algorithms: ['HS512'], jwks: { secretPath: file('hs512.bin', secret) } });
+    const issuer = makeIssuer({ issuer: 'https://hs-listed.test', algorithms: ['HS512'], jwks: { secretPath: keyFile('hs512.bin', secret) } });
     const { reg } = await loaded(issuer);
-    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, hsPayload(issuer.issuer), secret, 'HS256')), 'alg_not_allowed');
+    assert.equal(await verdict(reg, issuer, signRaw({ alg: 'HS256' }, claimsAt(issuer.issuer), secret, 'HS256')), 'alg_not_allowed');
     reg.close();
   });
 
   test('must be at least as long as the hash: a 32-byte secret serves HS256, never HS384', async () => {
     const secret = randomBytes(32);
-    const issuer = makeIssuer({ issuer: 'https://hs-length.test', algorithms: ['HS256', 'HS384'], jwks: { secretPath: file('hs-32.bin', secret) } });
+    const issuer = makeIssuer({ issuer: 'https://hs-length.test', algorithms: ['HS256', 'HS384'], jwks: { secretPath: keyFile('hs-32.bin', secret) } });
     const { reg } = await loaded(issuer);
-    assert.equal(await check(reg, issuer, signRaw({ alg: 'HS256' }, hsPayload(issuer.issuer), secret, 'HS256')), 'ok');
+    assert.equal(await verdict(reg, issuer, signRaw({ alg: 'HS256' }, claimsAt(issuer.issuer), secret, 'HS256')), 'ok');
     const r = await reg.resolve(issuer, { alg: 'HS384' });
     assert.equal(r.ok ? 'ok' : r.reason, 'no_matching_key');
     reg.close();
@@ -315,7 +173,7 @@ describe('HMAC secrets', () => {
 
   test('refuses a secret of 31 bytes, even as a JWKS oct key', async () => {
     const k = randomBytes(31).toString('base64url');
-    const issuer = makeIssuer({ issuer: 'https://hs-short.test', algorithms: ['HS256'], jwks: { secretPath: file('hs-31.json', JSON.stringify({ keys: [{ kty: 'oct', k, kid: 'h' }] })) } });
+    const issuer = makeIssuer({ issuer: 'https://hs-short.test', algorithms: ['HS256'], jwks: { secretPath: keyFile('hs-31.json', JSON.stringify({ keys: [{ kty: 'oct', k, kid: 'h' }] })) } });
     const { reg, st } = await loaded(issuer);
     assert.deepEqual([st.ready, st.errorCode], [false, 'no_usable_keys']);
     reg.close();

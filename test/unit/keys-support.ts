@@ -1,14 +1,20 @@
-/** Shared set-up for the keys-*.test.ts files: real HTTPS key servers under a test CA, a fake clock, captured logs. */
+/** Shared set-up for the keys-*.test.ts files: real HTTPS key servers under a test CA, a fake scheduler, captured logs. */
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
+import type { KeyLookup } from '../../src/authn/types.js';
 import { verifyToken } from '../../src/authn/verify-token.js';
 import type { CompiledIssuer, CompiledJwks } from '../../src/compile/snapshot.js';
 import { KeyRegistry, type KeyRegistryOptions } from '../../src/keys/key-registry.js';
 import type { KeySetStatus } from '../../src/keys/key-set-health.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { Metrics } from '../../src/telemetry/metrics.js';
+import { FakeScheduler } from '../helpers/fake-scheduler.js';
 import { startJwksServer, type JwksServer } from '../helpers/jwks-server.js';
+import { startStallingEndpoint, type StallingEndpoint } from '../helpers/stalling-endpoint.js';
 import { createTestCa, type TestCa } from '../helpers/test-ca.js';
 import { jwksOf, makeIssuer, signToken, type TestKey } from '../helpers/tokens.js';
 
@@ -21,12 +27,39 @@ export function ca(): TestCa {
   return testCa;
 }
 
-const servers: JwksServer[] = [];
+const servers: { close(): Promise<void> }[] = [];
 const registries: KeyRegistry[] = [];
+let keyDir: string | undefined;
 after(async () => {
   for (const r of registries) r.close();
   await Promise.all(servers.map((s) => s.close()));
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
+
+/** A temporary directory for this test file's key files, removed when its tests end. */
+export function keyFileDir(): string {
+  keyDir ??= mkdtempSync(join(tmpdir(), 'claimcheck-keys-'));
+  return keyDir;
+}
+
+export function keyFile(name: string, content: string | Buffer): string {
+  const p = join(keyFileDir(), name);
+  writeFileSync(p, content);
+  return p;
+}
+
+/** Local-source tests verify tokens at this fixed time (s): their key sets have no clock to follow. */
+export const TOKEN_NOW_SEC = 1_800_000_000;
+
+export function claimsAt(iss: string): { iss: string; aud: string; exp: number } {
+  return { iss, aud: 'api', exp: TOKEN_NOW_SEC + 60 };
+}
+
+/** 'ok' or the failure's reason for `token` at TOKEN_NOW_SEC. */
+export async function verdict(reg: KeyLookup, issuer: CompiledIssuer, token: string): Promise<string> {
+  const r = await verifyToken(token, [issuer], reg, { nowSec: TOKEN_NOW_SEC, maxTokenBytes: 16384 });
+  return r.ok ? 'ok' : r.reason;
+}
 
 export async function keyServer(keys: TestKey[], opts: { tls?: TestCa | null } = {}): Promise<JwksServer> {
   const s = await startJwksServer({ ...(opts.tls === null ? {} : { tls: opts.tls ?? ca() }), jwks: jwksOf(...keys) });
@@ -34,22 +67,37 @@ export async function keyServer(keys: TestKey[], opts: { tls?: TestCa | null } =
   return s;
 }
 
-export class FakeClock {
-  ms = 1_900_000_000_000;
-  readonly now = () => this.ms;
-  advance(ms: number): void {
-    this.ms += ms;
-  }
+/** A JWKS endpoint under the test CA that answers `answered` requests with `keys`, then hangs. */
+export async function stallingServer(keys: TestKey[], answered = 0): Promise<StallingEndpoint> {
+  const s = await startStallingEndpoint({ tls: ca(), jwks: jwksOf(...keys), answered });
+  servers.push(s);
+  return s;
 }
 
-export function registry(clock = new FakeClock(), extra: Omit<KeyRegistryOptions, 'now' | 'logger'> & { logger?: KeyRegistryOptions['logger'] } = {}): KeyRegistry {
-  const r = new KeyRegistry({ logger: silentLogger(), now: clock.now, ...extra });
+export { FakeScheduler };
+
+type ExtraOptions = Omit<KeyRegistryOptions, 'scheduler' | 'logger'> & { logger?: KeyRegistryOptions['logger'] };
+
+export function registry(clock = new FakeScheduler(), extra: ExtraOptions = {}): KeyRegistry {
+  const r = new KeyRegistry({ logger: silentLogger(), scheduler: clock, ...extra });
   registries.push(r);
   return r;
 }
 
+/** Moves fake time, then waits for the fetches or reads that the timers due meanwhile started. */
+export async function elapse(clock: FakeScheduler, reg: KeyRegistry, ms: number): Promise<void> {
+  clock.advance(ms);
+  await reg.idle();
+}
+
+/** Whether `p` is still pending once the I/O and promises ready now have run (one turn of the event loop). */
+export async function stillPending(p: unknown): Promise<boolean> {
+  const turn = new Promise<true>((resolve) => setImmediate(() => resolve(true)));
+  return Promise.race([Promise.resolve(p).then(() => false), turn]);
+}
+
 /** An issuer whose JWKS is `s`, trusted through the test CA; algorithms include HS256 so that symmetric keys would be tried if let in. */
-export function remoteIssuer(s: JwksServer, jwks: Partial<CompiledJwks> = {}, over: Partial<Omit<CompiledIssuer, 'jwks'>> = {}): CompiledIssuer {
+export function remoteIssuer(s: Pick<JwksServer, 'url' | 'jwksUrl'>, jwks: Partial<CompiledJwks> = {}, over: Partial<Omit<CompiledIssuer, 'jwks'>> = {}): CompiledIssuer {
   return makeIssuer({ issuer: s.url, algorithms: ['RS256', 'ES256', 'HS256'], ...over, jwks: { uri: s.jwksUrl, caBundle: ca().caCert, ...jwks } });
 }
 
@@ -71,14 +119,6 @@ export async function decide(reg: KeyRegistry, issuer: CompiledIssuer, key: Test
   const token = await signToken({ iss: issuer.issuer, aud: 'api', exp: nowSec + 60 }, { key, ...opts });
   const r = await verifyToken(token, [issuer], reg, { nowSec, maxTokenBytes: 16384 });
   return r.ok ? 'ok' : r.reason;
-}
-
-export async function pollUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Completed fetches counted by the metrics (a fetch is counted once its outcome is known). */

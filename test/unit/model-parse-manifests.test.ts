@@ -74,13 +74,26 @@ describe('parseManifests', () => {
     assert.ok(problems.every((p) => p.line !== undefined && p.line >= 6 && p.line <= 9), JSON.stringify(problems));
   });
 
-  test('never throws on garbage input', () => {
-    const inputs = ['\u0000\u0001', '{{{{', ': : :', '- a\n- b', '&a [*a, *a]', 'x'.repeat(10_000), '"unterminated', '\t\tkey: v'];
-    for (const text of inputs) {
+  test('garbage input is one problem at line 1 and no resource, never a throw', () => {
+    const inputs: [string, RegExp][] = [
+      ['\u0000\u0001', /must be a mapping/],
+      ['{{{{', /YAML syntax error: Flow map/],
+      [': : :', /YAML syntax error/],
+      ['- a\n- b', /must be a mapping/],
+      ['&a [*a, *a]', /must be a mapping/],
+      ['x'.repeat(10_000), /must be a mapping/],
+      ['"unterminated', /YAML syntax error: Missing closing "quote/],
+      ['\t\tkey: v', /YAML syntax error: Tabs/],
+    ];
+    for (const [text, message] of inputs) {
       const r = parseManifests(text, 'g.yaml');
-      assert.ok(Array.isArray(r.problems) && Array.isArray(r.resources));
+      assert.equal(r.resources.length, 0, text.slice(0, 20));
+      assert.equal(r.documents, 1, 'a broken document counts as one');
+      assert.equal(r.problems.length, 1, JSON.stringify(r.problems));
+      assert.equal(r.problems[0]!.file, 'g.yaml');
+      assert.equal(r.problems[0]!.line, 1);
+      assert.match(r.problems[0]!.message, message);
     }
-    assert.ok(parseManifests('- a\n- b\n', 'g.yaml').problems.length === 1);
   });
 
   test('rejects a billion-laughs alias expansion instead of expanding it', () => {

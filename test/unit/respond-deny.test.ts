@@ -2,10 +2,14 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDenyPlan } from '../../src/respond/build-deny.js';
 import type { Deny, DenyKind } from '../../src/decision.js';
+import type { DenyReason } from '../../src/reasons.js';
+
+/** A reason of the kind under test: the plan depends on the kind, never on the reason. */
+const REASON_OF: Record<DenyKind, DenyReason> = { invalid_request: 'path_traversal', unauthorized: 'missing_token', invalid_token: 'token_expired', insufficient_scope: 'insufficient_scope', access_denied: 'no_rule', temporarily_unavailable: 'keys_unavailable' };
 import { internalErrorPlan, REQUEST_REFUSALS, requestRefusalPlan, type RequestRefusal } from '../../src/respond/request-refusals.js';
 
 function deny(kind: DenyKind, description: string, scope?: string[]): Deny {
-  return { allow: false, kind, reason: `r_${kind}`, description, scope, steps: [] };
+  return { allow: false, kind, reason: REASON_OF[kind], description, scope, steps: [] };
 }
 
 function header(plan: { headers: { name: string; value: string }[] }, name: string): string | undefined {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desiredStatus, sameStatus, withTransitionTimes, type Condition, type StatusContext } from '../../src/status/conditions.js';
+import { desiredStatus, sameStatus, withTransitionTimes, type Condition, type StatusContext } from '../../src/config/kubernetes/status/conditions.js';
 import type { WatchedObject } from '../../src/config/kubernetes/kubernetes-source.js';
 import type { AnyResource } from '../../src/model/types.js';
 

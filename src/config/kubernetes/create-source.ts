@@ -1,14 +1,13 @@
 /** `--config-source kubernetes`: the watching source, wired to the API server and to metrics, plus the status writer. */
-import type { ServeOptions } from '../../cli.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { startStatusReporting, type StatusReporting } from '../../status/start-status.js';
-import type { ConfigSource } from '../config-source.js';
+import { startStatusReporting, type StatusReporting } from './status/start-status.js';
+import type { ConfigSource, ConfigSourceOptions } from '../config-source.js';
 import { createKubeClient, loadKubeConfig } from './kube-client.js';
 import { KubernetesSource, type KubernetesView } from './kubernetes-source.js';
 import { WATCHED_KINDS } from './to-resource.js';
 
-export function createKubernetesConfigSource(opts: Readonly<ServeOptions>, logger: Logger, metrics?: Metrics): ConfigSource {
+export function createKubernetesConfigSource(opts: Readonly<ConfigSourceOptions>, logger: Logger, metrics?: Metrics): ConfigSource {
   const k = opts.kubernetes;
   const client = createKubeClient(loadKubeConfig(k.kubeconfig), `claimcheck/${k.podName}`);
   const log = logger.child({ component: 'kubernetes' });

@@ -3,8 +3,15 @@
  * specifics) so a Kubernetes CRD generator can reuse them: `format: duration` and
  * `format: date-time` are formats the API server knows; `x-kubernetes-*` keys are
  * annotations there and registered as no-op keywords for ajv.
+ *
+ * `description`, `default` and `examples` are annotations only (validation never applies
+ * a default): they are the field reference (docs/reference.md), the editor schemas
+ * (schemas/) and the CRD descriptions (`kubectl explain`), all generated from here.
  */
 export type JsonSchema = Record<string, unknown>;
+
+/** One description from several source lines. */
+export const doc = (...lines: string[]): string => lines.join(' ');
 
 export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -30,13 +37,39 @@ export const claimPathSchema: JsonSchema = {
 export const metadataSchema: JsonSchema = {
   type: 'object',
   required: ['name'],
+  description: 'Standard Kubernetes object metadata. claimcheck reads `name`, `namespace` and `creationTimestamp`; other fields (labels, annotations, ...) are allowed and ignored.',
   properties: {
-    name: { type: 'string', maxLength: 253, pattern: DNS1123_SUBDOMAIN },
-    namespace: { type: 'string', maxLength: 63, pattern: DNS1123_LABEL },
-    creationTimestamp: { type: 'string' },
-    generation: { type: 'integer' },
-    uid: { type: 'string' },
-    resourceVersion: { type: 'string' },
+    name: {
+      type: 'string',
+      maxLength: 253,
+      pattern: DNS1123_SUBDOMAIN,
+      description: doc(
+        'The resource name, unique per kind within its namespace. Policies and revocations name issuers by it.',
+        'A DNS-1123 subdomain: lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit.',
+      ),
+      examples: ['corp-idp'],
+    },
+    namespace: {
+      type: 'string',
+      maxLength: 63,
+      pattern: DNS1123_LABEL,
+      description: doc(
+        'The namespace (a DNS-1123 label). It decides visibility: TrustedIssuers in claimcheck\'s own namespace are visible to every namespace,',
+        'others only to policies and revocations of their own namespace. File source: a resource without a namespace belongs to claimcheck\'s',
+        'namespace (`--namespace`, default `$POD_NAMESPACE`, else `default`).',
+      ),
+      examples: ['payments'],
+    },
+    creationTimestamp: {
+      type: 'string',
+      description: doc(
+        'Set by the API server. When two AuthPolicies claim the same host, the older keeps it (a resource without a timestamp counts as',
+        'the newest; ties go to namespace/name).',
+      ),
+    },
+    generation: { type: 'integer', description: 'Set by the API server; reported back as `status.observedGeneration`.' },
+    uid: { type: 'string', description: 'Set by the API server.' },
+    resourceVersion: { type: 'string', description: 'Set by the API server.' },
   },
   additionalProperties: true,
 };
@@ -47,12 +80,12 @@ export function resourceSchema(kind: string, spec: JsonSchema): JsonSchema {
     type: 'object',
     required: ['apiVersion', 'kind', 'metadata', 'spec'],
     properties: {
-      apiVersion: { type: 'string', const: 'claimcheck.io/v1alpha1' },
-      kind: { type: 'string', const: kind },
+      apiVersion: { type: 'string', const: 'claimcheck.io/v1alpha1', description: 'Always `claimcheck.io/v1alpha1`.' },
+      kind: { type: 'string', const: kind, description: `Always \`${kind}\`.` },
       metadata: metadataSchema,
       spec,
       // written by the controller; ignored on input
-      status: { type: 'object', additionalProperties: true },
+      status: { type: 'object', additionalProperties: true, description: 'Written by claimcheck in a cluster (the conditions of each kind are listed in docs/reference.md); ignored on input.' },
     },
     additionalProperties: false,
   };

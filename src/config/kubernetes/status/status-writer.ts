@@ -5,12 +5,12 @@
  * aside), so a quiet cluster sees no writes. Passes run after every build of the
  * Kubernetes source and once a second (key sets change state on their own).
  */
-import { API_VERSION } from '../model/types.js';
-import type { Logger } from '../telemetry/logger.js';
-import { KubeApiError, type KubeClient } from '../config/kubernetes/kube-client.js';
-import type { KubernetesSource, KubernetesView, WatchedObject } from '../config/kubernetes/kubernetes-source.js';
-import { keyOf } from '../config/accept-resources.js';
-import type { AnyResource } from '../model/types.js';
+import { API_VERSION } from '../../../model/types.js';
+import type { Logger } from '../../../telemetry/logger.js';
+import { KubeApiError, type KubeClient } from '../kube-client.js';
+import type { KubernetesSource, KubernetesView, WatchedObject } from '../kubernetes-source.js';
+import { keyOf } from '../../accept-resources.js';
+import type { AnyResource } from '../../../model/types.js';
 import { desiredStatus, sameStatus, withTransitionTimes, type Condition, type DesiredStatus, type IssuerKeyStatus } from './conditions.js';
 
 export interface StatusWriterOptions {

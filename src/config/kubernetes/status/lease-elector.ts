@@ -7,8 +7,8 @@
  * `renewDeadlineMs` stops leading before anyone else may take over. On stop the Lease is
  * released, so a rolling update hands over at once.
  */
-import type { Logger } from '../telemetry/logger.js';
-import { KubeApiError, type KubeClient } from '../config/kubernetes/kube-client.js';
+import type { Logger } from '../../../telemetry/logger.js';
+import { KubeApiError, type KubeClient } from '../kube-client.js';
 
 export interface LeaseElectorOptions {
   client: KubeClient;

@@ -1,9 +1,9 @@
 /** Leader election + status writer: every replica campaigns, only the Lease holder writes status. */
-import type { KubernetesServeOptions } from '../cli.js';
-import type { KubeClient } from '../config/kubernetes/kube-client.js';
-import type { KubernetesSource } from '../config/kubernetes/kubernetes-source.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
+import type { KubernetesOptions } from '../kubernetes-options.js';
+import type { KubeClient } from '../kube-client.js';
+import type { KubernetesSource } from '../kubernetes-source.js';
+import type { Logger } from '../../../telemetry/logger.js';
+import type { Metrics } from '../../../telemetry/metrics.js';
 import type { IssuerKeyStatus } from './conditions.js';
 import { LeaseElector } from './lease-elector.js';
 import { StatusWriter } from './status-writer.js';
@@ -17,7 +17,7 @@ export function startStatusReporting(deps: {
   client: KubeClient;
   source: KubernetesSource;
   namespace: string;
-  options: Readonly<KubernetesServeOptions>;
+  options: Readonly<KubernetesOptions>;
   keyStatus: () => IssuerKeyStatus[];
   logger: Logger;
   metrics?: Metrics;

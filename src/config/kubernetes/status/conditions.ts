@@ -4,12 +4,12 @@
  * message, observedGeneration, lastTransitionTime); reasons are part of the API
  * (docs/kubernetes.md "Status").
  */
-import { formatProblem, type ConfigProblem } from '../errors.js';
-import type { Acceptance } from '../config/accept-resources.js';
-import type { WatchedObject } from '../config/kubernetes/kubernetes-source.js';
-import type { SecretRefStatus } from '../config/kubernetes/secret-watches.js';
-import { resourceKey } from '../config/kubernetes/to-resource.js';
-import type { AnyResource } from '../model/types.js';
+import { formatProblem, type ConfigProblem } from '../../../errors.js';
+import type { Acceptance } from '../../accept-resources.js';
+import type { WatchedObject } from '../kubernetes-source.js';
+import type { SecretRefStatus } from '../secret-watches.js';
+import { resourceKey } from '../to-resource.js';
+import type { AnyResource } from '../../../model/types.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 

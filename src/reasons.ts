@@ -1,0 +1,82 @@
+/**
+ * Every reason a request can be denied or allowed with: the `reason` label of
+ * claimcheck_checks_total, the decision log's `reason`, the codes `claimcheck check` and
+ * docs/responses.md name. One table says, for each denial, what kind of denial it is
+ * (which decides the gRPC code, the HTTP status and the challenge: respond/build-deny.ts)
+ * and its coarse description (the `error_description`: never a claim value).
+ */
+import type { DenyKind } from './decision.js';
+import type { NormalizeReason } from './authz/normalize-path.js';
+
+const TABLE = {
+  // the token is bad: 401 invalid_token
+  token_too_large: ['invalid_token', 'token too large'],
+  malformed_token: ['invalid_token', 'malformed token'],
+  unsupported_token: ['invalid_token', 'unsupported token'],
+  unsupported_header: ['invalid_token', 'unsupported token header'],
+  alg_not_allowed: ['invalid_token', 'algorithm not allowed'],
+  untrusted_issuer: ['invalid_token', 'untrusted issuer'],
+  unknown_kid: ['invalid_token', 'unknown signing key'],
+  no_matching_key: ['invalid_token', 'no matching key'],
+  bad_signature: ['invalid_token', 'signature invalid'],
+  invalid_claim_type: ['invalid_token', 'invalid claim type'],
+  missing_claim: ['invalid_token', 'missing required claim'],
+  token_expired: ['invalid_token', 'token expired'],
+  token_not_yet_valid: ['invalid_token', 'token not yet valid'],
+  token_issued_in_future: ['invalid_token', 'token issued in the future'],
+  token_lifetime_exceeded: ['invalid_token', 'token lifetime too long'],
+  audience_mismatch: ['invalid_token', 'audience not allowed'],
+  token_type_not_allowed: ['invalid_token', 'token type not allowed'],
+  token_revoked: ['invalid_token', 'token revoked'],
+  // no token where one is required: 401 without an error code (RFC 6750 §3.1)
+  missing_token: ['unauthorized', 'token required'],
+  // the token is good, the rule says no: 403
+  insufficient_scope: ['insufficient_scope', 'insufficient scope'],
+  claim_mismatch: ['access_denied', 'access denied'],
+  condition_false: ['access_denied', 'access denied'],
+  condition_error: ['access_denied', 'access denied'],
+  no_rule: ['access_denied', 'access denied'],
+  rule_denies: ['access_denied', 'access denied'],
+  no_policy: ['access_denied', 'no policy'],
+  policy_not_found: ['access_denied', 'no policy'],
+  // the request is malformed: 400 invalid_request
+  invalid_host: ['invalid_request', 'invalid host'],
+  multiple_credentials: ['invalid_request', 'more than one credential'],
+  not_origin_form: ['invalid_request', 'malformed request path'],
+  path_traversal: ['invalid_request', 'malformed request path'],
+  encoded_slash: ['invalid_request', 'malformed request path'],
+  encoded_backslash: ['invalid_request', 'malformed request path'],
+  backslash: ['invalid_request', 'malformed request path'],
+  nul: ['invalid_request', 'malformed request path'],
+  control_character: ['invalid_request', 'malformed request path'],
+  invalid_encoding: ['invalid_request', 'malformed request path'],
+  // the gRPC request message itself, refused before any decision
+  malformed_request: ['invalid_request', 'malformed CheckRequest'],
+  request_too_large: ['invalid_request', 'CheckRequest larger than the limit'],
+  // cannot decide right now: 503, fail closed
+  keys_unavailable: ['temporarily_unavailable', 'keys unavailable'],
+  internal_error: ['temporarily_unavailable', 'internal error'],
+  not_ready: ['temporarily_unavailable', 'not ready'],
+  connection_busy: ['temporarily_unavailable', 'too many request bytes in flight on this connection'],
+} as const satisfies Record<string, readonly [DenyKind, string]>;
+
+export type DenyReason = keyof typeof TABLE;
+
+/** A request path refused by normalisation is a denial reason of its own. */
+const _pathReasonsAreDenyReasons: readonly DenyReason[] = [] as NormalizeReason[];
+void _pathReasonsAreDenyReasons;
+
+export type AllowReason = 'allowed' | 'anonymous' | 'unmatched_host' | 'audit_deny';
+
+/** What a token verification can fail with: the token is bad (401), or keys are unavailable (503). */
+export type TokenFailureReason = { [R in DenyReason]: (typeof TABLE)[R][0] extends 'invalid_token' ? R : never }[DenyReason] | 'keys_unavailable';
+
+export function kindOf(reason: DenyReason): DenyKind {
+  return TABLE[reason][0];
+}
+
+export function descriptionOf(reason: DenyReason): string {
+  return TABLE[reason][1];
+}
+
+export const DENY_REASONS = Object.keys(TABLE) as DenyReason[];
