@@ -123,7 +123,7 @@ for (const kind of GRPC_SERVERS) describe(`gRPC server: ${kind}`, () => {
     } else assert.equal(unknown.headers['grpc-status'], String(grpc.status.UNIMPLEMENTED));
   });
 
-  test('a message over 4 MiB is a 413 denial, sent plain or as a gzip bomb (grpc-js: RESOURCE_EXHAUSTED)', async () => {
+  test('a message over 4 MiB is a 413 denial, sent plain or as a gzip bomb (grpc-js: RESOURCE_EXHAUSTED)', { timeout: 20_000 }, async () => {
     const big = Buffer.alloc(4 * 1024 * 1024 + 1, 0x41);
     const bomb = frameMessage(gzipSync(big));
     bomb[0] = 1;
@@ -134,7 +134,8 @@ for (const kind of GRPC_SERVERS) describe(`gRPC server: ${kind}`, () => {
     }
   });
 
-  test('grpc-js sending a message over 4 MiB reads a 413 denial, and the connection keeps serving', async () => {
+  // a bound: this once hung under the full suite's load (the client never called back)
+  test('grpc-js sending a message over 4 MiB reads a 413 denial, and the connection keeps serving', { timeout: 20_000 }, async () => {
     const client = new grpc.Client(server.address, grpc.credentials.createInsecure());
     const call = (body: Buffer) =>
       new Promise<{ err: grpc.ServiceError | null; value?: Buffer }>((resolve) =>

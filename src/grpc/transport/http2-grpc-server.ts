@@ -19,7 +19,7 @@ import { isPromise, type MaybePromise } from '../../maybe-async.js';
 import type { RequestRefusal, StreamRefusal } from '../../respond/request-refusals.js';
 import { CallError, frameMessage } from './message-frame.js';
 import { readRequestMessage } from './read-request.js';
-import { OK_TRAILERS, RESPONSE_HEADERS, respondSafely, sendReply, sendStatus, type UnaryReply } from './reply.js';
+import { OK_TRAILERS, RESPONSE_HEADERS, respondNotGrpc, respondSafely, sendReply, sendStatus, type UnaryReply } from './reply.js';
 import { ConnectionBudget, MessageDeadlines } from './request-limits.js';
 import { startSessionTimers, type SessionTimerOptions } from './session-lifecycle.js';
 
@@ -154,8 +154,7 @@ export class Http2GrpcServer {
     });
     const contentType = headers['content-type'];
     if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
-      // doc/PROTOCOL-HTTP2.md: a request that is not gRPC gets HTTP 415
-      respondSafely(stream, { ':status': 415 }, true);
+      respondNotGrpc(stream);
       return;
     }
     const method = this.methods.get(headers[':path'] ?? '');

@@ -57,3 +57,17 @@ export function respondSafely(stream: http2.ServerHttp2Stream, headers: http2.Ou
     return false;
   }
 }
+
+const NOT_GRPC_HEADERS = { ':status': 415, 'content-type': 'text/plain; charset=utf-8' };
+const NOT_GRPC_BODY = 'claimcheck serves gRPC here (content-type: application/grpc)\n';
+
+/** doc/PROTOCOL-HTTP2.md: a request that is not gRPC gets HTTP 415; the body is for a person with curl. */
+export function respondNotGrpc(stream: http2.ServerHttp2Stream): void {
+  if (stream.closed || stream.destroyed || stream.headersSent) return;
+  try {
+    stream.respond(NOT_GRPC_HEADERS);
+    stream.end(NOT_GRPC_BODY);
+  } catch {
+    // reset by the client meanwhile
+  }
+}
