@@ -21,40 +21,11 @@ import { CallError, frameMessage } from './message-frame.js';
 import { readRequestMessage } from './read-request.js';
 import { OK_TRAILERS, RESPONSE_HEADERS, respondNotGrpc, respondSafely, sendReply, sendStatus, type UnaryReply } from './reply.js';
 import { ConnectionBudget, MessageDeadlines } from './request-limits.js';
-import { startSessionTimers, type SessionTimerOptions } from './session-lifecycle.js';
+import { startSessionTimers } from './session-lifecycle.js';
 
 export type { UnaryReply } from './reply.js';
-
-export interface ServerStreamCall {
-  write(message: Buffer): void;
-  /** ends the stream with status OK */
-  end(): void;
-  /** the client went away or the server is shutting down */
-  onClose(listener: () => void): void;
-}
-
-export type GrpcMethod =
-  | {
-      kind: 'unary';
-      handle(request: Buffer): MaybePromise<UnaryReply>;
-      /** the message answered when the request message cannot be had; else the CallError's status */
-      refuse?(refusal: RequestRefusal): Buffer;
-    }
-  | { kind: 'server-stream'; handle(request: Buffer, call: ServerStreamCall): void };
-
-export interface Http2GrpcServerOptions extends SessionTimerOptions {
-  maxReceiveBytes: number;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to every client (RFC 9113 §6.5.2) */
-  maxConcurrentStreams: number;
-  /** request bytes one connection may have buffered across its streams */
-  maxConnectionBufferedBytes: number;
-  /** a stream without its complete request message after this long is reset; 0: never */
-  requestMessageTimeoutMs: number;
-  /** a method threw or its promise rejected: the call gets INTERNAL */
-  onHandlerError?: (err: unknown) => void;
-  /** a call was refused before its method ran */
-  onRefused?: (refusal: StreamRefusal) => void;
-}
+export type { GrpcMethod, Http2GrpcServerOptions, ServerStreamCall } from './grpc-method.js';
+import type { GrpcMethod, Http2GrpcServerOptions, ServerStreamCall } from './grpc-method.js';
 
 // nghttp2's own allocations per connection (header tables, frames queued); what claimcheck
 // buffers is bounded by maxConnectionBufferedBytes. node's default of 10 MB refused
