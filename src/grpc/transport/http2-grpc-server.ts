@@ -16,7 +16,7 @@ import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { GrpcCode } from '../../grpc-code.js';
 import { isPromise, type MaybePromise } from '../../maybe-async.js';
-import type { RequestRefusal, StreamRefusal } from '../../respond/request-refusals.js';
+import type { StreamRefusal } from '../../respond/request-refusals.js';
 import { CallError, frameMessage } from './message-frame.js';
 import { readRequestMessage } from './read-request.js';
 import { OK_TRAILERS, RESPONSE_HEADERS, respondNotGrpc, respondSafely, sendReply, sendStatus, type UnaryReply } from './reply.js';
