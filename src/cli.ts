@@ -22,6 +22,8 @@ export interface ServeOptions {
   grpcAddr: string;
   grpcListener: Readonly<GrpcListenerOptions>;
   httpAddr: string;
+  /** the HTTP authorization listener (src/http-authz/); off when undefined */
+  authzHttpAddr?: string;
   unmatchedHost: 'deny' | 'allow';
   logLevel: string;
   namespace: string;
@@ -84,6 +86,7 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     grpcAddr,
     grpcListener: grpcListenerOptions(v),
     httpAddr: v['http-addr'] ?? `${host}:9090`,
+    ...(v['authz-http-addr'] !== undefined ? { authzHttpAddr: v['authz-http-addr'] } : {}),
     unmatchedHost: v['unmatched-host'],
     logLevel: v['log-level'],
     namespace,
@@ -93,7 +96,7 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     keysReadyTimeoutMs: v['keys-ready-timeout'],
     readyRequiresKeys: v['ready-requires-keys'],
     kubernetes: kubernetesOptions(v, namespace),
-    workers: workerCount(v.workers, grpcAddr),
+    workers: workerCount(v.workers, grpcAddr, v['authz-http-addr']),
     tokenCacheSize: v['token-cache-size'],
     decisionLog: Object.freeze({
       enabled: v['decision-log'],
@@ -105,10 +108,10 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 /** Default: one per CPU; one on a unix socket (a sidecar serves one pod, and workers cannot share a socket path). */
-function workerCount(n: number | undefined, grpcAddr: string): number {
-  const unix = grpcAddr.startsWith('unix:');
+function workerCount(n: number | undefined, grpcAddr: string, authzHttpAddr: string | undefined): number {
+  const unix = grpcAddr.startsWith('unix:') || !!authzHttpAddr?.startsWith('unix:');
   if (n === undefined) return unix ? 1 : availableParallelism();
-  if (n > 1 && unix) badFlag(`--workers ${n} cannot serve a unix socket: use --workers 1 (sidecar) or a TCP --grpc-addr`);
+  if (n > 1 && unix) badFlag(`--workers ${n} cannot serve a unix socket: use --workers 1 (sidecar) or TCP listen addresses`);
   return n;
 }
 

@@ -23,8 +23,9 @@ export type ErrorCode =
   | 'key_fetch_timeout'
   | 'key_fetch_tls'
   | 'key_fetch_too_large'
+  // listeners
+  | 'listen_failed'
   // gRPC
-  | 'grpc_bind'
   | 'invalid_request_proto'
   | 'invalid_response_plan'
   | 'struct_too_deep';

@@ -13,6 +13,7 @@ import { KeyRegistry } from './keys/key-registry.js';
 import { HealthState } from './grpc/health.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startHttpServer } from './http/server.js';
+import { startAuthzHttpServer, type RunningAuthzHttpServer } from './http-authz/authz-http-server.js';
 import { createCheckHandler } from './pipeline/handle-check.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
 import { TokenCache } from './authn/token-cache.js';
@@ -38,6 +39,8 @@ function allReady(referenced: ReadonlySet<string>, status: readonly { issuer: st
 
 export interface RunningServer {
   grpcAddress: string;
+  /** the HTTP authorization listener, when --authz-http-addr is set */
+  authzHttpAddress?: string;
   httpPort: number;
   stop(): Promise<void>;
 }
@@ -91,11 +94,11 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     logger.info({ generation, files: files.length, policies: next.policies.size, issuers: next.issuers.size, rejected: refused.length }, 'configuration loaded');
   };
 
-  const requestErrors = new LogLimiter(logger, { count: (kind) => metrics.malformedRequests.inc({ kind }) });
+  const requestErrors = new LogLimiter(logger, { count: (kind) => metrics.malformedRequests.inc({ kind, protocol: 'grpc' }) });
   const source = await createConfigSource(opts, logger, metrics);
   const firstLoad = source.start(applyConfig);
 
-  const check = createCheckHandler({
+  const handlerDeps = {
     getSnapshot: () => snapshot,
     keys,
     tokenCache,
@@ -103,7 +106,8 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     logger,
     decisionLog: createDecisionLog(logger, opts.decisionLog),
     options: { unmatchedHost: opts.unmatchedHost, maxTokenBytes: opts.maxTokenBytes, reservedHeaderPrefix: opts.reservedHeaderPrefix },
-  });
+  };
+  const check = createCheckHandler({ ...handlerDeps, protocol: 'grpc' });
   const grpc = await startGrpcServer({
     addr: opts.grpcAddr,
     check,
@@ -112,6 +116,8 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     onInternalError: (err) => requestErrors.error('internal_error', { err: err instanceof Error ? err.message : String(err) }, 'internal error in Check adapter; denied with 503'),
     onRefused: (refusal, err) => requestErrors.error(refusal, err ? { err: err instanceof Error ? err.message : String(err) } : {}, `CheckRequest refused (${refusal}); denied`),
   });
+
+  const authzHttp = opts.authzHttpAddr !== undefined ? await startAuthzListener(opts.authzHttpAddr, createCheckHandler({ ...handlerDeps, protocol: 'http' }), logger, metrics) : undefined;
 
   // --ready-requires-keys: a replica whose IdP is unreachable leaves the Service rather than answer 503s
   const keysUsable = () => !opts.readyRequiresKeys || allReady(referenced, keys.status());
@@ -150,9 +156,9 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   readinessTimer.unref();
   if (bridge) {
     logger.info({ grpc: grpc.address, pid: process.pid, config: source.description, ready: isReady() }, 'worker serving');
-    bridge.listening(grpc.address);
+    bridge.listening(grpc.address, authzHttp?.address);
   } else {
-    logger.info({ grpc: grpc.address, http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http!.port}`, config: source.description, ready: isReady() }, 'claimcheck serving');
+    logger.info({ grpc: grpc.address, ...(authzHttp ? { authzHttp: authzHttp.address } : {}), http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http!.port}`, config: source.description, ready: isReady() }, 'claimcheck serving');
   }
 
   let stopping: Promise<void> | undefined;
@@ -163,7 +169,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       clearInterval(readinessTimer);
       logger.info({ drainTimeoutMs: opts.drainTimeoutMs }, 'draining');
       const sourceStopped = source.stop(); // kubernetes: releases the status Lease meanwhile
-      await grpc.drain(opts.drainTimeoutMs);
+      await Promise.all([grpc.drain(opts.drainTimeoutMs), authzHttp?.drain(opts.drainTimeoutMs)]);
       await sourceStopped;
       await http?.close();
       keys.close();
@@ -172,5 +178,15 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       bridge?.done();
     })());
 
-  return { grpcAddress: grpc.address, httpPort: http?.port ?? 0, stop };
+  return { grpcAddress: grpc.address, ...(authzHttp ? { authzHttpAddress: authzHttp.address } : {}), httpPort: http?.port ?? 0, stop };
+}
+
+function startAuthzListener(addr: string, check: ReturnType<typeof createCheckHandler>, logger: Logger, metrics: Metrics): Promise<RunningAuthzHttpServer> {
+  const errors = new LogLimiter(logger, { count: (kind) => metrics.malformedRequests.inc({ kind, protocol: 'http' }) });
+  return startAuthzHttpServer({
+    addr,
+    check,
+    onInternalError: (err) => errors.error('internal_error', { err: err instanceof Error ? err.message : String(err) }, 'internal error in the HTTP authorization listener; denied with 503'),
+    onRefused: (refusal) => errors.error(refusal, {}, `HTTP authorization request refused (${refusal}); denied`),
+  });
 }

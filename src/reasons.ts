@@ -53,6 +53,11 @@ const TABLE = {
   // the gRPC request message itself, refused before any decision
   malformed_request: ['invalid_request', 'malformed CheckRequest'],
   request_too_large: ['invalid_request', 'CheckRequest larger than the limit'],
+  // the HTTP authorization request itself (docs/http-authz.md), refused before any decision
+  unknown_endpoint: ['invalid_request', 'not an authorization endpoint'],
+  missing_original_uri: ['invalid_request', 'forward auth request without the original URI'],
+  headers_too_large: ['invalid_request', 'request headers larger than the limit'],
+  body_too_large: ['invalid_request', 'request body larger than the limit'],
   // cannot decide right now: 503, fail closed
   keys_unavailable: ['temporarily_unavailable', 'keys unavailable'],
   internal_error: ['temporarily_unavailable', 'internal error'],

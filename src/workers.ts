@@ -30,6 +30,8 @@ const STATUS = 'claimcheck:status';
 interface StatusMessage {
   type: typeof STATUS;
   listening?: string;
+  /** the worker's HTTP authorization listener (--authz-http-addr), bound with the gRPC one */
+  authzHttp?: string;
   ready: boolean;
   configGeneration: number | null;
   /** the worker's per-issuer key state, for /readyz */
@@ -42,6 +44,7 @@ interface WorkerState {
   worker: Worker;
   startedMs: number;
   listening?: string;
+  authzHttp?: string;
   ready: boolean;
   configGeneration: number | null;
   issuers?: unknown[];
@@ -50,8 +53,8 @@ interface WorkerState {
 
 export interface WorkerBridge {
   id: number;
-  /** the worker's gRPC server is bound */
-  listening(address: string): void;
+  /** the worker's gRPC server (and HTTP authorization listener, when set) is bound */
+  listening(address: string, authzHttp?: string): void;
   report(ready: boolean, configGeneration: number | null, issuers?: unknown[], rejected?: string[]): void;
   /** after draining: close the IPC channel so the process can exit */
   done(): void;
@@ -68,7 +71,7 @@ export function workerBridge(registry: Registry): WorkerBridge | undefined {
   };
   return {
     id: cluster.worker!.id,
-    listening: (address) => send({ type: STATUS, listening: address, ready: false, configGeneration: null }),
+    listening: (address, authzHttp) => send({ type: STATUS, listening: address, ...(authzHttp ? { authzHttp } : {}), ready: false, configGeneration: null }),
     report: (ready, configGeneration, issuers, rejected) => {
       // Key state changes without readiness changing; send it when it changes, leaving
       // out the counters that move every second, and at least every 5 s so staleness stays current.
@@ -106,6 +109,7 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
       if (!s || m?.type !== STATUS) return;
       if (m.listening) {
         s.listening = m.listening;
+        if (m.authzHttp) s.authzHttp = m.authzHttp;
         onListening();
       } else {
         s.ready = m.ready;
@@ -124,7 +128,7 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
     if (announced || listening.length < opts.workers || !http) return;
     announced = true;
     logger.info(
-      { grpc: listening[0]!.listening, http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, workers: opts.workers, pid: process.pid, ready: isReady() },
+      { grpc: listening[0]!.listening, ...(listening[0]!.authzHttp ? { authzHttp: listening[0]!.authzHttp } : {}), http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, workers: opts.workers, pid: process.pid, ready: isReady() },
       'claimcheck serving',
     );
   };

@@ -34,6 +34,12 @@ export const FLAGS = {
     defaultText: '0.0.0.0:9090 (127.0.0.1:9090 on the bundled examples)',
     help: '/healthz, /readyz and /metrics',
   }),
+  'authz-http-addr': optional(['serve'], listenAddr(true), {
+    value: 'HOST:PORT|unix:PATH',
+    defaultText: 'off',
+    help: 'HTTP authorization listener: Envoy http_service on /ext-authz/, forward auth on /forward-auth',
+    doc: 'the HTTP authorization listener ([http-authz.md](http-authz.md)): Envoy and Istio `http_service` on `/ext-authz/<path>`, Traefik, Caddy and nginx forward auth on `/forward-auth`; off unless set. Same address forms as `--grpc-addr`. For proxies only: keep clients off it',
+  }),
   'unmatched-host': withDefault(['serve'], 'deny', oneOf(['deny', 'allow'] as const), {
     value: 'deny|allow',
     help: 'what a request for a host without a policy gets',

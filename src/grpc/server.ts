@@ -6,10 +6,10 @@ import type { StreamRefusal } from '../respond/request-refusals.js';
 import { createCheckMethod } from './check-method.js';
 import { GrpcJsServer } from './grpc-js-server.js';
 import { healthMethods, type HealthState } from './health.js';
-import { hostOf, parseHostPort, removeStaleSocket, socketPath } from './listen-address.js';
+import { hostOf, parseHostPort, removeStaleSocket, socketPath } from '../listen-address.js';
 import { Http2GrpcServer, type GrpcMethod } from './transport/http2-grpc-server.js';
 
-export { parseHostPort } from './listen-address.js';
+export { parseHostPort } from '../listen-address.js';
 
 /** The listener's flags (docs/operations.md "The gRPC server", docs/security.md). */
 export interface GrpcListenerOptions {
@@ -94,7 +94,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   try {
     port = await server.listen(unixPath ? { path: unixPath } : parseHostPort(opts.addr));
   } catch (err) {
-    throw new ClaimcheckError('grpc_bind', `cannot listen on ${opts.addr}: ${(err as Error).message}`, { cause: err });
+    throw new ClaimcheckError('listen_failed', `cannot listen on ${opts.addr}: ${(err as Error).message}`, { cause: err });
   }
 
   let drained: Promise<void> | undefined;

@@ -4,7 +4,8 @@ import type { Snapshot } from '../compile/snapshot.js';
 import type { KeyLookup } from '../authn/types.js';
 import type { TokenCache } from '../authn/token-cache.js';
 import type { ResponsePlan } from '../respond/plan.js';
-import type { Metrics } from '../telemetry/metrics.js';
+import type { Metrics, Protocol } from '../telemetry/metrics.js';
+import { BatchedHistogram } from '../telemetry/batched-histogram.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Decision } from '../decision.js';
 import { decideRequest, type DecideOptions } from './decide-request.js';
@@ -25,16 +26,20 @@ export interface CheckHandlerDeps {
   decisionLog?: DecisionLog;
   options: DecideOptions & { reservedHeaderPrefix: string };
   now?: () => number;
+  /** the listener this handler answers for, as the metrics' `protocol` label; default grpc */
+  protocol?: Protocol;
 }
 
 export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) => MaybePromise<ResponsePlan> {
   const now = deps.now ?? Date.now;
   const decisionLog = deps.decisionLog ?? createDecisionLog(deps.logger);
+  const protocol = deps.protocol ?? 'grpc';
+  const durationKey = { allow: BatchedHistogram.key('allow', protocol), deny: BatchedHistogram.key('deny', protocol), audit_deny: BatchedHistogram.key('audit_deny', protocol) };
 
   // Any error is a 503 deny (fail closed), never a thrown gRPC error.
   const failed = (req: AuthRequest, err: unknown, decision: Decision | undefined): ResponsePlan => {
     deps.logger.error({ err: errSummary(err), requestId: req.requestId }, 'check failed; denying with 503');
-    deps.metrics.countCheck('deny', 'internal_error', decision?.policy?.key ?? '');
+    deps.metrics.countCheck('deny', 'internal_error', decision?.policy?.key ?? '', protocol);
     const plan = internalErrorPlan(req.requestId, normalizeHost(req.host));
     decisionLog.record(req, { label: 'deny', reason: 'internal_error', status: 503 });
     return plan;
@@ -53,8 +58,8 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     const label = decision.allow ? (decision.auditedDeny ? 'audit_deny' : 'allow') : 'deny';
     // audit_deny is counted under the reason enforce mode would have denied with
     const reason = decision.allow && decision.auditedDeny ? decision.auditedDeny.reason : decision.reason;
-    deps.metrics.countCheck(label, reason, decision.policy?.key ?? '');
-    deps.metrics.checkDuration.observe(label, Number(process.hrtime.bigint() - started) / 1e9);
+    deps.metrics.countCheck(label, reason, decision.policy?.key ?? '', protocol);
+    deps.metrics.checkDuration.observe(durationKey[label], Number(process.hrtime.bigint() - started) / 1e9);
     decisionLog.record(req, { label, reason, decision, ...(plan.kind === 'denied' ? { status: plan.httpStatus } : {}) });
     return plan;
   };
@@ -65,7 +70,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
       const snapshot = deps.getSnapshot();
       if (!snapshot) {
         const plan = internalErrorPlan(req.requestId, normalizeHost(req.host), 'service not ready');
-        deps.metrics.countCheck('deny', 'not_ready', '');
+        deps.metrics.countCheck('deny', 'not_ready', '', protocol);
         decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
         return plan;
       }

@@ -18,8 +18,8 @@ export interface DenyContext {
   /** normalised host, used as the challenge realm */
   host: string;
   requestId: string;
-  /** an invalid_request refused for its size: 413 instead of 400 */
-  httpStatus?: 413;
+  /** an invalid_request refused for its size (413, 431) or its endpoint (404) instead of 400 */
+  httpStatus?: 404 | 413 | 431;
 }
 
 function challenge(d: Deny, host: string, description: string): string | undefined {

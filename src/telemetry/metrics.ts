@@ -1,6 +1,9 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BatchedHistogram } from './batched-histogram.js';
 
+/** Which listener a Check came in on: gRPC ext_authz, or the HTTP authorization listener. */
+export type Protocol = 'grpc' | 'http';
+
 /** One issuer's key set as the gauges show it (keys/ KeySetSample). */
 export interface IssuerKeySample {
   issuer: string;
@@ -17,19 +20,19 @@ export class Metrics {
    * Counted per request in a plain map and handed to prom-client when scraped: its inc()
    * validates and hashes the labels on every call (~0.7 µs, on the request path).
    */
-  private readonly pendingChecks = new Map<string, { labels: { decision: string; reason: string; policy: string }; n: number }>();
+  private readonly pendingChecks = new Map<string, { labels: { decision: string; reason: string; policy: string; protocol: Protocol }; n: number }>();
   readonly checks = new Counter({
     name: 'claimcheck_checks_total',
-    help: 'Check decisions by decision, reason and policy',
-    labelNames: ['decision', 'reason', 'policy'] as const,
+    help: 'Check decisions by decision, reason, policy and protocol (grpc, http)',
+    labelNames: ['decision', 'reason', 'policy', 'protocol'] as const,
     registers: [this.registry],
     collect: () => this.flushChecks(),
   });
-  /** observe(decision, seconds) */
+  /** observe(BatchedHistogram.key(decision, protocol), seconds) */
   readonly checkDuration = new BatchedHistogram({
     name: 'claimcheck_check_duration_seconds',
-    help: 'Time to decide one Check, from request decoded to response built',
-    labelName: 'decision',
+    help: 'Time to decide one Check, from request decoded to response built, by decision and protocol',
+    labelNames: ['decision', 'protocol'],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
@@ -78,8 +81,8 @@ export class Metrics {
   });
   readonly malformedRequests = new Counter({
     name: 'claimcheck_malformed_requests_total',
-    help: 'Requests that failed before a decision (answered with a deny) by kind: malformed_request (not a CheckRequest), request_too_large, request_timeout, connection_busy (docs/security.md), internal_error',
-    labelNames: ['kind'] as const,
+    help: 'Requests that failed before a decision (answered with a deny) by kind and protocol (grpc, http): malformed_request, request_too_large, request_timeout, connection_busy, unknown_endpoint, missing_original_uri, headers_too_large, body_too_large (docs/security.md), internal_error',
+    labelNames: ['kind', 'protocol'] as const,
     registers: [this.registry],
   });
   readonly configGeneration = new Gauge({
@@ -156,12 +159,12 @@ export class Metrics {
     return () => void this.keySources.delete(source);
   }
 
-  /** claimcheck_checks_total{decision, reason, policy} += 1 */
-  countCheck(decision: string, reason: string, policy: string): void {
-    const key = `${decision}\0${reason}\0${policy}`;
+  /** claimcheck_checks_total{decision, reason, policy, protocol} += 1 */
+  countCheck(decision: string, reason: string, policy: string, protocol: Protocol = 'grpc'): void {
+    const key = `${decision}\0${reason}\0${policy}\0${protocol}`;
     const entry = this.pendingChecks.get(key);
     if (entry) entry.n++;
-    else this.pendingChecks.set(key, { labels: { decision, reason, policy }, n: 1 });
+    else this.pendingChecks.set(key, { labels: { decision, reason, policy, protocol }, n: 1 });
   }
 
   /** claimcheck_token_cache_lookups_total{result} += 1 */

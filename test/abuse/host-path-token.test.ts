@@ -108,6 +108,6 @@ describe('abuse: hosts, paths, tokens and log floods', () => {
     assert.equal(lines.length + cc.logs.filter((l) => l.kind === 'malformed_request' && typeof l.suppressed === 'number').reduce((n, l) => n + Number(l.suppressed), 0), 200);
     assert.ok(Number(summary.suppressed) > 0);
     const m = await cc.http('/metrics');
-    assert.match(m.body, /claimcheck_malformed_requests_total\{kind="malformed_request"\} 200\b/);
+    assert.match(m.body, /claimcheck_malformed_requests_total\{kind="malformed_request",protocol="grpc"\} 200\b/);
   });
 });

@@ -27,6 +27,8 @@ export interface ClaimcheckProcess {
   child: ChildProcess;
   grpcAddress: string;
   httpPort: number;
+  /** the HTTP authorization listener's port (--authz-http-addr HOST:PORT); 0 when it is off */
+  authzHttpPort: number;
   logs: LogLine[];
   /** raw stderr text, for asserting that secrets never appear */
   rawLog(): string;
@@ -79,10 +81,12 @@ export async function startClaimcheck(opts: { configDir?: string; args?: string[
   const serving = await waitForLog((l) => l.msg === 'claimcheck serving', 30_000);
   const grpcAddress = String(serving.grpc);
   const httpPort = Number(String(serving.http).split(':').pop());
+  const authzHttpPort = typeof serving.authzHttp === 'string' ? Number(serving.authzHttp.split(':').pop()) || 0 : 0;
   return {
     child,
     grpcAddress,
     httpPort,
+    authzHttpPort,
     logs,
     rawLog: () => raw,
     waitForLog,

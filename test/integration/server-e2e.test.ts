@@ -172,8 +172,8 @@ describe('claimcheck serve answers Envoy Check calls end to end', () => {
 
   test('exports check counters on /metrics', async () => {
     const count = (body: string, labels: string) => Number(new RegExp(`claimcheck_checks_total\\{${labels}\\} (\\d+)`).exec(body)?.[1] ?? 0);
-    const allow = 'decision="allow",reason="allowed",policy="default/payments"';
-    const missing = 'decision="deny",reason="missing_token",policy="default/payments"';
+    const allow = 'decision="allow",reason="allowed",policy="default/payments",protocol="grpc"';
+    const missing = 'decision="deny",reason="missing_token",policy="default/payments",protocol="grpc"';
     const before = (await cc.http('/metrics')).body;
     // this test's own traffic: one allow and two denials
     assert.equal((await client.check({ host, path: '/v1/x', headers: { authorization: `Bearer ${await sign()}` } })).code, 0);

@@ -15,6 +15,7 @@ const ANY = '*';
 export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   errors: [],
   'host-port': [],
+  'listen-address': ['errors', 'host-port'],
   'maybe-async': [],
   request: [],
   // google.rpc.Code values: the one table of gRPC status codes
@@ -29,7 +30,9 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   keys: ['authn', 'compile', 'errors', 'maybe-async', 'model', 'telemetry'],
   respond: ['authz', 'compile', 'decision', 'errors', 'grpc-code', 'reasons'],
   pipeline: ['authn', 'authz', 'compile', 'decision', 'errors', 'maybe-async', 'reasons', 'request', 'respond', 'telemetry'],
-  grpc: ['errors', 'grpc-code', 'host-port', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry'],
+  grpc: ['errors', 'grpc-code', 'host-port', 'listen-address', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry'],
+  // the HTTP authorization listener: Envoy's http_service and forward-auth proxies
+  'http-authz': ['errors', 'listen-address', 'maybe-async', 'pipeline', 'reasons', 'request', 'respond', 'telemetry'],
   http: ['host-port', 'telemetry'],
   config: ['compile', 'errors', 'keys', 'model', 'telemetry'],
   telemetry: ['authz', 'decision', 'errors', 'request'],

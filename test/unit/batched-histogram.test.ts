@@ -10,7 +10,7 @@ function pair(observations: readonly [string, number][]) {
   const reference = new Registry();
   const batched = new Registry();
   const h = new Histogram({ name: 'x_seconds', help: 'h', labelNames: ['decision'], buckets: BUCKETS, registers: [reference] });
-  const b = new BatchedHistogram({ name: 'x_seconds', help: 'h', labelName: 'decision', buckets: BUCKETS, registers: [batched] });
+  const b = new BatchedHistogram({ name: 'x_seconds', help: 'h', labelNames: ['decision'], buckets: BUCKETS, registers: [batched] });
   for (const [label, v] of observations) {
     h.observe({ decision: label }, v);
     b.observe(label, v);
@@ -54,6 +54,21 @@ describe('BatchedHistogram', () => {
     const text = await got.metrics();
     assert.equal(text, await ref.metrics());
     assert.match(text, /x_seconds_count\{decision="allow"\} \d+/);
+  });
+
+  test('with two labels, exposes what Histogram exposes', async () => {
+    const reference = new Registry();
+    const batched = new Registry();
+    const h = new Histogram({ name: 'y_seconds', help: 'h', labelNames: ['decision', 'protocol'], buckets: BUCKETS, registers: [reference] });
+    const b = new BatchedHistogram({ name: 'y_seconds', help: 'h', labelNames: ['decision', 'protocol'], buckets: BUCKETS, registers: [batched] });
+    randomObservations(2000, 7).forEach(([decision, v], i) => {
+      const protocol = i % 3 === 0 ? 'http' : 'grpc';
+      h.observe({ decision, protocol }, v);
+      b.observe(BatchedHistogram.key(decision, protocol), v);
+    });
+    const text = await batched.metrics();
+    assert.equal(text, await reference.metrics());
+    assert.match(text, /y_seconds_count\{decision="deny",protocol="http"\} \d+/);
   });
 
   test('ignores a value that is not a finite number', async () => {

@@ -1,13 +1,13 @@
-/** Where the gRPC listener binds: HOST:PORT, [IPv6]:PORT, :PORT or a unix socket. */
+/** Where a listener (gRPC, HTTP authorization) binds: HOST:PORT, [IPv6]:PORT, :PORT or a unix socket. */
 import { lstat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { ClaimcheckError } from '../errors.js';
-import { splitHostPort } from '../host-port.js';
+import { ClaimcheckError } from './errors.js';
+import { splitHostPort } from './host-port.js';
 
 /** HOST:PORT, [IPv6]:PORT or :PORT (every interface). */
 export function parseHostPort(addr: string): { host: string; port: number } {
   const parsed = splitHostPort(addr);
-  if (!parsed) throw new ClaimcheckError('grpc_bind', `cannot listen on ${addr}: expected HOST:PORT, [IPv6]:PORT or unix:/path`);
+  if (!parsed) throw new ClaimcheckError('listen_failed', `cannot listen on ${addr}: expected HOST:PORT, [IPv6]:PORT or unix:/path`);
   // '::' listens on IPv4 and IPv6 alike
   return { host: parsed.host || '::', port: parsed.port };
 }
@@ -31,7 +31,7 @@ export function hostOf(addr: string): string {
 export async function removeStaleSocket(path: string): Promise<void> {
   const st = await lstat(path).catch(() => undefined);
   if (!st) return;
-  if (!st.isSocket()) throw new ClaimcheckError('grpc_bind', `${path} exists and is not a socket`);
+  if (!st.isSocket()) throw new ClaimcheckError('listen_failed', `${path} exists and is not a socket`);
   const live = await new Promise<boolean>((resolve) => {
     const sock = connect(path);
     sock.once('connect', () => {
@@ -40,6 +40,6 @@ export async function removeStaleSocket(path: string): Promise<void> {
     });
     sock.once('error', () => resolve(false));
   });
-  if (live) throw new ClaimcheckError('grpc_bind', `${path} is in use by another server`);
+  if (live) throw new ClaimcheckError('listen_failed', `${path} is in use by another server`);
   await unlink(path);
 }
