@@ -51,16 +51,21 @@ export interface RunningAuthzHttpServer {
 }
 
 export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promise<RunningAuthzHttpServer> {
+  // While draining, every answer closes its connection, so server.close() finishes as soon as the in-flight ones do.
+  let draining = false;
   const refuse = (res: ServerResponse, refusal: HttpRefusal, close = false): void => {
+    if (draining) res.shouldKeepAlive = false;
     opts.onRefused?.(refusal);
     writeDenied(res, httpRefusalPlan(refusal), close);
   };
   const internal = (res: ServerResponse, err: unknown): void => {
+    if (draining) res.shouldKeepAlive = false;
     opts.onInternalError?.(err);
     if (!res.headersSent) writeDenied(res, httpRefusalPlan('internal_error'));
     else res.destroy();
   };
   const send = (res: ServerResponse, plan: ResponsePlan): void => {
+    if (draining) res.shouldKeepAlive = false;
     try {
       writeAnswer(res, plan);
     } catch (err) {
@@ -112,6 +117,7 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
     ...(port !== undefined ? { port } : {}),
     drain: (deadlineMs) =>
       (drained ??= new Promise<void>((resolve) => {
+        draining = true;
         const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadlineMs));
         server.close(() => {
           clearTimeout(timer);
