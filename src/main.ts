@@ -14,6 +14,7 @@ import { HealthState } from './grpc/health.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startHttpServer } from './http/server.js';
 import { startAuthzHttpServer, type RunningAuthzHttpServer } from './http-authz/authz-http-server.js';
+import { identityAliases } from './respond/header-alias.js';
 import { createCheckHandler } from './pipeline/handle-check.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
 import { TokenCache } from './authn/token-cache.js';
@@ -117,7 +118,8 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     onRefused: (refusal, err) => requestErrors.error(refusal, err ? { err: err instanceof Error ? err.message : String(err) } : {}, `CheckRequest refused (${refusal}); denied`),
   });
 
-  const authzHttp = opts.authzHttpAddr !== undefined ? await startAuthzListener(opts.authzHttpAddr, createCheckHandler({ ...handlerDeps, protocol: 'http' }), logger, metrics) : undefined;
+  const hasIdentityAlias = (headers: ReadonlyMap<string, readonly string[]>) => snapshot !== undefined && identityAliases(headers.keys(), snapshot, opts.reservedHeaderPrefix) !== undefined;
+  const authzHttp = opts.authzHttpAddr !== undefined ? await startAuthzListener(opts.authzHttpAddr, createCheckHandler({ ...handlerDeps, protocol: 'http' }), logger, metrics, hasIdentityAlias) : undefined;
 
   // --ready-requires-keys: a replica whose IdP is unreachable leaves the Service rather than answer 503s
   const keysUsable = () => !opts.readyRequiresKeys || allReady(referenced, keys.status());
@@ -181,11 +183,12 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   return { grpcAddress: grpc.address, ...(authzHttp ? { authzHttpAddress: authzHttp.address } : {}), httpPort: http?.port ?? 0, stop };
 }
 
-function startAuthzListener(addr: string, check: ReturnType<typeof createCheckHandler>, logger: Logger, metrics: Metrics): Promise<RunningAuthzHttpServer> {
+function startAuthzListener(addr: string, check: ReturnType<typeof createCheckHandler>, logger: Logger, metrics: Metrics, hasIdentityAlias: (headers: ReadonlyMap<string, readonly string[]>) => boolean): Promise<RunningAuthzHttpServer> {
   const errors = new LogLimiter(logger, { count: (kind) => metrics.malformedRequests.inc({ kind, protocol: 'http' }) });
   return startAuthzHttpServer({
     addr,
     check,
+    hasIdentityAlias,
     onInternalError: (err) => errors.error('internal_error', { err: err instanceof Error ? err.message : String(err) }, 'internal error in the HTTP authorization listener; denied with 503'),
     onRefused: (refusal) => errors.error(refusal, {}, `HTTP authorization request refused (${refusal}); denied`),
   });

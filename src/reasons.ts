@@ -56,6 +56,8 @@ const TABLE = {
   // the HTTP authorization request itself (docs/http-authz.md), refused before any decision
   unknown_endpoint: ['invalid_request', 'not an authorization endpoint'],
   missing_original_uri: ['invalid_request', 'forward auth request without the original URI'],
+  conflicting_original_request: ['invalid_request', 'forward auth headers disagree on the original request'],
+  identity_header_alias: ['invalid_request', 'header name aliases an identity header'],
   headers_too_large: ['invalid_request', 'request headers larger than the limit'],
   body_too_large: ['invalid_request', 'request body larger than the limit'],
   // cannot decide right now: 503, fail closed

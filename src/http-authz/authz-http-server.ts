@@ -38,6 +38,12 @@ export interface AuthzHttpServerOptions {
   addr: string;
   check(req: AuthRequest): MaybePromise<ResponsePlan>;
   onInternalError?(err: unknown): void;
+  /**
+   * Forward auth only: whether the request carries a header aliasing an identity header
+   * (respond/header-alias.ts). Envoy removes those from x-envoy-auth-headers-to-remove;
+   * forward-auth proxies remove nothing claimcheck names, so such a request is refused.
+   */
+  hasIdentityAlias?(headers: ReadonlyMap<string, readonly string[]>): boolean;
   /** a request denied before a decision: not an authorization request, too large, unparsable */
   onRefused?(refusal: HttpRefusal): void;
 }
@@ -82,6 +88,7 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
         if (!acceptBody(req, () => refuse(res, 'body_too_large', true))) return;
         const read = readAuthzRequest({ method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders });
         if (!read.ok) return refuse(res, read.reason);
+        if (read.convention === 'forward-auth' && opts.hasIdentityAlias?.(read.request.headers)) return refuse(res, 'identity_header_alias');
         const plan = opts.check(read.request);
         if (!isPromise(plan)) return send(res, plan);
         plan.then((p) => send(res, p), (err: unknown) => internal(res, err));

@@ -7,7 +7,7 @@ import { buildDenyPlan } from '../respond/build-deny.js';
 import type { DeniedPlan } from '../respond/plan.js';
 import { internalErrorPlan } from '../respond/request-refusals.js';
 
-export type HttpRefusal = 'unknown_endpoint' | 'missing_original_uri' | 'headers_too_large' | 'body_too_large' | 'malformed_request' | 'internal_error';
+export type HttpRefusal = 'unknown_endpoint' | 'missing_original_uri' | 'conflicting_original_request' | 'identity_header_alias' | 'headers_too_large' | 'body_too_large' | 'malformed_request' | 'internal_error';
 
 const STATUS: Partial<Record<HttpRefusal, 404 | 413 | 431>> = { unknown_endpoint: 404, headers_too_large: 431, body_too_large: 413 };
 

@@ -23,7 +23,7 @@ export interface RawHttpRequest {
   rawHeaders: readonly string[];
 }
 
-export type ReadResult = { ok: true; convention: Convention; request: AuthRequest } | { ok: false; reason: Extract<DenyReason, 'unknown_endpoint' | 'missing_original_uri'> };
+export type ReadResult = { ok: true; convention: Convention; request: AuthRequest } | { ok: false; reason: Extract<DenyReason, 'unknown_endpoint' | 'missing_original_uri' | 'conflicting_original_request'> };
 
 // The connection to claimcheck, not the original request: never part of what is decided on.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length']);
@@ -63,6 +63,7 @@ export function readAuthzRequest(raw: RawHttpRequest): ReadResult {
   }
   const original = originalTarget(headers);
   if (!original) return { ok: false, reason: 'missing_original_uri' };
+  if (!agree(headers)) return { ok: false, reason: 'conflicting_original_request' };
   return {
     ok: true,
     convention,
@@ -90,9 +91,35 @@ function originalTarget(headers: ReadonlyMap<string, readonly string[]>): { path
   if (uri !== undefined) return { path: uri };
   const url = first(headers, 'x-original-url');
   if (url === undefined) return undefined;
+  return parseUrl(url) ?? { path: url };
+}
+
+function parseUrl(url: string): { scheme: string; host: string; path: string } | undefined {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(url);
-  if (!m) return { path: url };
-  return { scheme: m[1]!, host: m[2]!, path: m[3] === '' ? '/' : m[3]! };
+  return m ? { scheme: m[1]!, host: m[2]!, path: m[3] === '' ? '/' : m[3]! } : undefined;
+}
+
+const STEERING = ['x-forwarded-method', 'x-forwarded-uri', 'x-forwarded-host', 'x-forwarded-proto', 'x-original-method', 'x-original-uri', 'x-original-url'];
+
+/**
+ * Proxies that pass the client's headers on to the check (ingress-nginx, Traefik, Caddy)
+ * would let a client add its own X-Forwarded-Uri beside the proxy's X-Original-URL, and
+ * the X-Forwarded-* headers win. So a steering header given twice, or two that name a
+ * different method, path or host, is a 400 rather than a guess.
+ */
+function agree(headers: ReadonlyMap<string, readonly string[]>): boolean {
+  for (const name of STEERING) if ((headers.get(name)?.length ?? 0) > 1) return false;
+  const url = first(headers, 'x-original-url');
+  const parsed = url === undefined ? undefined : parseUrl(url) ?? { path: url, host: undefined };
+  const forwardedUri = first(headers, 'x-forwarded-uri');
+  const originalUri = first(headers, 'x-original-uri');
+  if (forwardedUri !== undefined && originalUri !== undefined && originalUri !== forwardedUri) return false;
+  if (parsed && (forwardedUri ?? originalUri ?? parsed.path) !== parsed.path) return false;
+  const forwardedHost = first(headers, 'x-forwarded-host');
+  if (forwardedHost !== undefined && parsed?.host !== undefined && parsed.host.toLowerCase() !== forwardedHost.toLowerCase()) return false;
+  const fm = first(headers, 'x-forwarded-method');
+  const om = first(headers, 'x-original-method');
+  return fm === undefined || om === undefined || fm === om;
 }
 
 function first(headers: ReadonlyMap<string, readonly string[]>, name: string): string | undefined {

@@ -20,6 +20,7 @@ import { getClaim } from '../authz/claims.js';
 import { grantedScopes } from '../authz/scopes.js';
 import type { HeaderToSet, OkPlan } from './plan.js';
 import { isSafeHeaderValue } from './header-value.js';
+import { identityAliases } from './header-alias.js';
 
 export const MAX_CLAIM_HEADER_BYTES = 8 * 1024;
 // The payload of a 16 KiB token (--max-token-bytes) is at most ~12 KiB of base64url.
@@ -113,6 +114,9 @@ export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
   if (prefix !== '') {
     for (const name of ctx.headers.keys()) if (name.toLowerCase().startsWith(prefix)) (extra ??= []).push(name.toLowerCase());
   }
+  // x_user_id and the like: the same header to CGI-style upstreams (header-alias.ts)
+  const aliases = identityAliases(ctx.headers.keys(), ctx.snapshot, prefix);
+  if (aliases) (extra ??= []).push(...aliases);
   if (policy) {
     if (a.verified) set.push(...identitySets(policy, a.verified.claims));
 

@@ -81,7 +81,7 @@ export class Metrics {
   });
   readonly malformedRequests = new Counter({
     name: 'claimcheck_malformed_requests_total',
-    help: 'Requests that failed before a decision (answered with a deny) by kind and protocol (grpc, http): malformed_request, request_too_large, request_timeout, connection_busy, unknown_endpoint, missing_original_uri, headers_too_large, body_too_large (docs/security.md), internal_error',
+    help: 'Requests that failed before a decision (answered with a deny) by kind and protocol (grpc, http): malformed_request, request_too_large, request_timeout, connection_busy, unknown_endpoint, missing_original_uri, conflicting_original_request, identity_header_alias, headers_too_large, body_too_large (docs/security.md), internal_error',
     labelNames: ['kind', 'protocol'] as const,
     registers: [this.registry],
   });

@@ -86,6 +86,17 @@ for (const tool of PROXIES) {
       assert.equal(reached.headers['x-tenant'], undefined);
     });
 
+    test('an alias of an identity header (x_user_id, x.tenant) never reaches the upstream: the proxy drops it', async () => {
+      // nginx: ignore_invalid_headers (on by default); Caddy 2.11 drops such names too. A proxy
+      // that passes them on to the check gets a 400 from claimcheck (http-authz-listener.test.ts).
+      const { r, reached } = await send('/api/items', [['authorization', `Bearer ${token}`], ['x_user_id', 'admin'], ['x.tenant', 'globex']]);
+      assert.equal(r.status, 200, r.body);
+      assert.ok(reached);
+      assert.equal(reached.headers['x_user_id'], undefined);
+      assert.equal(reached.headers['x.tenant'], undefined);
+      assert.equal(reached.headers['x-user-id'], 'alice');
+    });
+
     test('no token: 401 with the Bearer challenge at the client, the upstream not reached', async () => {
       const { r, reached } = await send('/api/items');
       assert.equal(r.status, 401);
@@ -117,9 +128,15 @@ for (const tool of PROXIES) {
       assert.equal(JSON.parse(r.body).error, 'access_denied');
     });
 
-    test('the client cannot choose what is decided: its own X-Forwarded-* are replaced by the proxy', async () => {
-      const { r, reached } = await send('/api/items', [['x-forwarded-uri', '/healthz'], ['x-forwarded-method', 'HEAD'], ['x-original-uri', '/healthz'], ['x-original-url', `http://${HOST}/healthz`]]);
+    test('the client cannot choose what is decided: the proxy replaces its X-Forwarded-*', async () => {
+      const { r, reached } = await send('/api/items', [['x-forwarded-uri', '/healthz'], ['x-forwarded-method', 'HEAD'], ['x-forwarded-host', 'localhost']]);
       assert.equal(r.status, 401, 'decided on /api/items, not on the client\'s /healthz');
+      assert.equal(reached, undefined);
+    });
+
+    test('a client\'s X-Original-*: removed by nginx (401), passed on by Caddy and refused as conflicting (400)', async () => {
+      const { r, reached } = await send('/api/items', [['x-original-uri', '/healthz'], ['x-original-url', `http://${HOST}/healthz`], ['x-original-method', 'HEAD']]);
+      assert.equal(r.status, tool.name === 'nginx' ? 401 : 400, r.body);
       assert.equal(reached, undefined);
     });
 

@@ -41,6 +41,18 @@ describe('HTTP authorization listener (--authz-http-addr)', () => {
     assert.equal(r.body, '');
   });
 
+  test('an alias of an identity header: removed in ext-authz mode, refused in forward-auth mode', async () => {
+    const ext = await conn.request('GET', '/ext-authz/v1/accounts', [['host', host], ['authorization', `Bearer ${token}`], ['x_user_id', 'admin'], ['x_claimcheck_role', 'root']]);
+    assert.equal(ext.status, 200, ext.body);
+    assert.ok(removed(ext).includes('x_user_id'));
+    assert.ok(removed(ext).includes('x_claimcheck_role'));
+    const fwd = await conn.request('GET', '/forward-auth', forward('/v1/accounts', [['authorization', `Bearer ${token}`], ['x_user_id', 'admin']]));
+    assert.equal(fwd.status, 400);
+    assert.equal(JSON.parse(fwd.body).error_description, 'header name aliases an identity header');
+    const plain = await conn.request('GET', '/forward-auth', forward('/v1/accounts', [['authorization', `Bearer ${token}`], ['x_request_id', 'r1']]));
+    assert.equal(plain.status, 200, 'an underscore name that aliases nothing claimcheck sets is ordinary');
+  });
+
   test('forward auth: method from X-Forwarded-Method, else X-Original-Method; URI from X-Original-URI and X-Original-URL', async () => {
     const write = forward('/v1/payments/p1', [['authorization', `Bearer ${token}`]]).map(([n, v]): [string, string] => (n === 'x-forwarded-method' ? [n, 'POST'] : [n, v]));
     const post = await conn.request('GET', '/forward-auth', write);

@@ -74,8 +74,8 @@ describe('reading an HTTP authorization request', () => {
     assert.deepEqual(r.request.headers.get('x-forwarded-uri'), ['/other']);
   });
 
-  test('forward auth: X-Forwarded-* first, then X-Original-*, then X-Original-URL', () => {
-    const a = read('/forward-auth', [['Host', 'cc:9292'], ['X-Forwarded-Uri', '/p?q'], ['X-Original-URI', '/nginx'], ['X-Forwarded-Method', 'PUT'], ['X-Forwarded-Host', 'h.example'], ['X-Forwarded-Proto', 'HTTPS']]);
+  test('forward auth: X-Forwarded-*, or X-Original-*, or X-Original-URL', () => {
+    const a = read('/forward-auth', [['Host', 'cc:9292'], ['X-Forwarded-Uri', '/p?q'], ['X-Original-URI', '/p?q'], ['X-Forwarded-Method', 'PUT'], ['X-Forwarded-Host', 'h.example'], ['X-Forwarded-Proto', 'HTTPS']]);
     assert.ok(a.ok);
     assert.deepEqual([a.request.method, a.request.host, a.request.path, a.request.scheme], ['PUT', 'h.example', '/p?q', 'https']);
     const b = read('/forward-auth', [['Host', 'cc:9292'], ['X-Original-URI', '/nginx'], ['X-Original-Method', 'POST']]);
@@ -92,5 +92,22 @@ describe('reading an HTTP authorization request', () => {
   test('refusals: no URI header, and paths that are not an endpoint', () => {
     assert.deepEqual(read('/forward-auth', [['Host', 'h']]), { ok: false, reason: 'missing_original_uri' });
     for (const url of ['/', '/ext-authz', '/ext-authzx', '/forward-auth/x', '/forward-authz']) assert.deepEqual(read(url, []), { ok: false, reason: 'unknown_endpoint' }, url);
+  });
+
+  test('forward auth: steering headers that disagree, or come twice, are refused rather than picked from', () => {
+    const conflict = { ok: false, reason: 'conflicting_original_request' };
+    const ingress = (extra: [string, string][]) => read('/forward-auth', [['Host', 'cc'], ['X-Original-URL', 'https://shop.example/api/items?x=1'], ['X-Original-Method', 'POST'], ...extra]);
+    // what a client could add through ingress-nginx, which passes its headers on
+    assert.deepEqual(ingress([['X-Forwarded-Uri', '/healthz']]), conflict);
+    assert.deepEqual(ingress([['X-Original-URI', '/healthz']]), conflict);
+    assert.deepEqual(ingress([['X-Forwarded-Host', 'other.example']]), conflict);
+    assert.deepEqual(ingress([['X-Forwarded-Method', 'GET']]), conflict);
+    assert.deepEqual(read('/forward-auth', [['X-Forwarded-Uri', '/a'], ['X-Original-URI', '/b']]), conflict);
+    assert.deepEqual(read('/forward-auth', [['X-Forwarded-Uri', '/a'], ['X-Forwarded-Uri', '/a']]), conflict);
+    assert.deepEqual(read('/forward-auth', [['X-Forwarded-Uri', '/a'], ['X-Forwarded-Host', 'h'], ['x-forwarded-host', 'i']]), conflict);
+    // the same facts twice over agree: ingress-nginx with the headers set by the shipped ConfigMap
+    const same = ingress([['X-Forwarded-Uri', '/api/items?x=1'], ['X-Forwarded-Host', 'SHOP.example'], ['X-Forwarded-Method', 'POST']]);
+    assert.ok(same.ok);
+    assert.deepEqual([same.request.method, same.request.host, same.request.path], ['POST', 'SHOP.example', '/api/items?x=1']);
   });
 });

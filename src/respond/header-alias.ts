@@ -1,0 +1,59 @@
+/**
+ * Header names that alias an identity header. Envoy and Node keep `x-user-id`,
+ * `x_user_id` and `x.user.id` apart, but CGI, WSGI, PHP, Rack and nginx's variables
+ * read all three as HTTP_X_USER_ID. So a client's `x_user_id: admin` would reach such
+ * an upstream as the identity claimcheck vouches for, next to (or instead of) the real
+ * one. Such a name is treated as a spoofed copy: removed (Envoy), or refused (forward
+ * auth, where the proxy removes nothing claimcheck names).
+ */
+import type { Snapshot } from '../compile/snapshot.js';
+
+/** the name as those upstreams see it: lowercase, every character but a letter or digit a dash */
+export function canonicalHeaderName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '-');
+}
+
+function needsCanonicalForm(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    // a-z, 0-9, '-'; names arrive lowercase from Envoy and the HTTP listener
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) return true;
+  }
+  return false;
+}
+
+interface EmittedNames {
+  lower: ReadonlySet<string>;
+  canonical: ReadonlySet<string>;
+}
+const emittedBySnapshot = new WeakMap<Snapshot, EmittedNames>();
+
+function emittedNames(snapshot: Snapshot): EmittedNames {
+  let names = emittedBySnapshot.get(snapshot);
+  if (!names) {
+    const all = [...snapshot.emittedHeaders];
+    names = { lower: new Set(all.map((n) => n.toLowerCase())), canonical: new Set(all.map(canonicalHeaderName)) };
+    emittedBySnapshot.set(snapshot, names);
+  }
+  return names;
+}
+
+/**
+ * The names among `names` that alias a header of the loaded policies' identity (or one
+ * under the reserved prefix) without being it. Undefined when there are none, which is
+ * every request that sends only dash-separated names.
+ */
+export function identityAliases(names: Iterable<string>, snapshot: Snapshot, reservedPrefix: string): string[] | undefined {
+  let out: string[] | undefined;
+  let emitted: EmittedNames | undefined;
+  for (const name of names) {
+    if (!needsCanonicalForm(name)) continue;
+    emitted ??= emittedNames(snapshot);
+    const lower = name.toLowerCase();
+    if (emitted.lower.has(lower)) continue;
+    const canonical = canonicalHeaderName(name);
+    const underPrefix = reservedPrefix !== '' && !lower.startsWith(reservedPrefix.toLowerCase()) && canonical.startsWith(canonicalHeaderName(reservedPrefix));
+    if (emitted.canonical.has(canonical) || underPrefix) (out ??= []).push(lower);
+  }
+  return out;
+}
