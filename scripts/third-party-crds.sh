@@ -10,6 +10,7 @@
 #   istio-api/            istio.io/api: kubernetes/customresourcedefinitions.gen.yaml, mesh/v1alpha1/*.proto
 #   envoy-gateway/        github.com/envoyproxy/gateway: charts/gateway-helm/charts/crds/crds/
 #   prometheus-operator/  github.com/prometheus-operator/prometheus-operator: example/prometheus-operator-crd/
+#   traefik/              github.com/traefik/traefik/v3: docs/content/reference/ (CRDs, reference static and dynamic configuration)
 # Prints that directory on the last line of stdout.
 set -euo pipefail
 source "$(dirname "$0")/lib/tools.sh"
@@ -18,11 +19,12 @@ TOOL_NAME=third-party-crds
 ISTIO_API="${CLAIMCHECK_ISTIO_API_VERSION:-v1.28.0}"
 ENVOY_GATEWAY="${CLAIMCHECK_ENVOY_GATEWAY_VERSION:-v1.9.1}"
 PROM_OPERATOR="${CLAIMCHECK_PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
-ROOT="$CACHE_ROOT/third-party-crds-istio-${ISTIO_API}-eg-${ENVOY_GATEWAY}-po-${PROM_OPERATOR}"
+TRAEFIK="${CLAIMCHECK_TRAEFIK_VERSION:-v3.7.13}"
+ROOT="$CACHE_ROOT/third-party-crds-istio-${ISTIO_API}-eg-${ENVOY_GATEWAY}-po-${PROM_OPERATOR}-traefik-${TRAEFIK}"
 
 done_() { [[ -f "$ROOT/.done" ]]; }
 if done_; then echo "$ROOT"; exit 0; fi
-need_go "the Istio / Envoy Gateway / Prometheus Operator modules"
+need_go "the Istio / Envoy Gateway / Prometheus Operator / Traefik modules"
 with_lock "$ROOT"
 if done_; then echo "$ROOT"; exit 0; fi
 
@@ -41,11 +43,15 @@ copy() {
 copy istio-api "istio.io/api@${ISTIO_API}" .
 copy envoy-gateway "github.com/envoyproxy/gateway@${ENVOY_GATEWAY}" charts/gateway-helm/charts/crds
 copy prometheus-operator "github.com/prometheus-operator/prometheus-operator@${PROM_OPERATOR}" example/prometheus-operator-crd
+copy traefik "github.com/traefik/traefik/v3@${TRAEFIK}" docs/content/reference
 for f in istio-api/kubernetes/customresourcedefinitions.gen.yaml \
          envoy-gateway/charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_securitypolicies.yaml \
          envoy-gateway/charts/gateway-helm/charts/crds/crds/gatewayapi-crds.yaml \
          prometheus-operator/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
          prometheus-operator/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
+         traefik/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml \
+         traefik/docs/content/reference/dynamic-configuration/file.yaml \
+         traefik/docs/content/reference/static-configuration/file.yaml \
          istio-api/mesh/v1alpha1/config.proto; do
   [[ -f "$ROOT/$f" ]] || { tool_log "$f is missing from the module"; exit 1; }
 done

@@ -124,4 +124,5 @@ export const THIRD_PARTY_CRDS = {
   envoyGatewaySecurityPolicy: 'envoy-gateway/charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_securitypolicies.yaml',
   serviceMonitor: 'prometheus-operator/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml',
   prometheusRule: 'prometheus-operator/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml',
+  traefik: 'traefik/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml',
 } as const;
