@@ -10,10 +10,11 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
-export async function startFixtureServer(prepare?: (fx: Fixture) => Promise<void>): Promise<FixtureServer> {
+/** `args`: extra `claimcheck serve` flags. */
+export async function startFixtureServer(prepare?: (fx: Fixture) => Promise<void>, args: string[] = []): Promise<FixtureServer> {
   const fx = await createFixture();
   await prepare?.(fx);
-  const cc = await startClaimcheck({ configDir: fx.dir });
+  const cc = await startClaimcheck({ configDir: fx.dir, args });
   const client = createEnvoyClient(cc.grpcAddress);
   return {
     fx,

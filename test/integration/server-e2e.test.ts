@@ -24,7 +24,8 @@ describe('claimcheck serve answers Envoy Check calls end to end', () => {
       await f.write('revocations.yaml', [
         { apiVersion: 'claimcheck.io/v1alpha1', kind: 'TokenRevocation', metadata: { name: 'incident' }, spec: { issuer: 'corp-idp', jtis: ['revoked-jti'] } },
       ]);
-    });
+      // every allow is logged too: the log test needs a line about its allowed token
+    }, ['--decision-log-allow-sample', '1']);
     ({ fx, cc, client } = server);
   });
   after(async () => {
@@ -186,16 +187,32 @@ describe('claimcheck serve answers Envoy Check calls end to end', () => {
   });
 
   test('never writes a token to its logs', async () => {
-    // this test's own tokens, allowed and denied ones, each of which is logged about
-    for (const claims of [{ sub: 'log-a' }, { sub: 'log-b', scope: 'nothing' }, { sub: 'log-c', exp: 1 }]) {
-      await client.check({ host, path: '/v1/x', headers: { authorization: `Bearer ${await sign(claims)}` } });
+    // this test's own tokens, one allowed and two denied after verification; each gets a decision line
+    const run = Date.now().toString(36);
+    const own: { requestId: string; sub: string; reason: string; token: string }[] = [];
+    for (const [sub, claims, reason] of [
+      ['log-a', {}, 'allowed'],
+      ['log-b', { scope: 'nothing', tenant: 'acme' }, 'insufficient_scope'],
+      ['log-c', { exp: Math.floor(Date.now() / 1000) - 600 }, 'token_expired'],
+    ] as const) {
+      const requestId = `log-${sub}-${run}`;
+      const token = await sign({ sub, ...claims });
+      const method = reason === 'insufficient_scope' ? 'POST' : 'GET';
+      const path = reason === 'insufficient_scope' ? '/v1/payments/1' : '/v1/x';
+      await client.check({ host, path, method, headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId } });
+      own.push({ requestId, sub, reason, token });
     }
-    assert.ok(tokens.length > 5);
-    await cc.waitForLog((l) => l.log === 'decision' && l.reason === 'token_expired', 3_000);
+    for (const o of own) {
+      const line = await cc.waitForLog((l) => l.log === 'decision' && l.requestId === o.requestId, 5_000);
+      assert.equal(line.reason, o.reason, o.requestId);
+      if (o.reason !== 'token_expired') assert.equal(line.sub, o.sub, 'the line is about this token');
+    }
     const raw = cc.rawLog();
-    for (const t of tokens) {
-      assert.ok(!raw.includes(t.split('.')[2]!), 'a token signature appeared in the logs');
-      assert.ok(!raw.includes(t.split('.')[1]!), 'a token payload appeared in the logs');
+    // this test's tokens, and those the tests before it signed
+    for (const t of [...own.map((o) => o.token), ...tokens]) {
+      const [, payload, signature] = t.split('.');
+      assert.ok(!raw.includes(signature!), 'a token signature appeared in the logs');
+      assert.ok(!raw.includes(payload!), 'a token payload appeared in the logs');
     }
   });
 });
