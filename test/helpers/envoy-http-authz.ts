@@ -11,8 +11,10 @@
  *   www-authenticate, location and content-length added when set).
  * - check_request_utils.cc toRequestMatchers(): authorization, :method, :path and
  *   :authority are always allowed for an HTTP service.
- * - source/common/http/async_client_impl.cc: every request gets `x-envoy-internal: true`;
- *   the router (envoy headers not suppressed) adds `x-envoy-expected-rq-timeout-ms`.
+ * - source/common/http/async_client_impl.cc and envoy/http/async_client.h (send_internal
+ *   and send_xff default to true): every request gets `x-envoy-internal: true` and Envoy's
+ *   own address appended to `x-forwarded-for`; the router (its x-envoy-* headers are not
+ *   suppressed for the async client) adds `x-envoy-expected-rq-timeout-ms`.
  * - source/extensions/filters/http/ext_authz/ext_authz.cc onComplete(): an error is let
  *   through under failure_mode_allow, else answered with status_on_error and no body;
  *   headers_to_remove never removes pseudo-headers or host.
@@ -126,6 +128,9 @@ export function matches(list: StringMatcher[], name: string): boolean {
 
 const ALWAYS_SENT: StringMatcher[] = ['authorization', ':method', ':path', ':authority'].map((exact) => ({ exact }));
 
+/** Envoy's own address (local_info), which its async client appends to x-forwarded-for. */
+export const ENVOY_ADDRESS = '10.1.2.3';
+
 /** The HTTP/1.1 request Envoy sends the authorization service: [method, target, headers]. */
 export function checkRequest(cfg: EnvoyHttpAuthz, req: DownstreamRequest): { method: string; target: string; headers: [string, string][] } {
   // Repeated headers reach the CheckRequest joined with "," (encode_raw_headers: false).
@@ -139,7 +144,11 @@ export function checkRequest(cfg: EnvoyHttpAuthz, req: DownstreamRequest): { met
     if (name === 'content-length' || name === 'host') continue;
     if (matches(cfg.allowedHeaders, name) || matches(ALWAYS_SENT, name)) headers.push([name, value]);
   }
-  headers.push(['content-length', '0'], ['x-envoy-internal', 'true'], ['x-envoy-expected-rq-timeout-ms', String(cfg.timeoutMs)]);
+  headers.push(['content-length', '0'], ['x-envoy-internal', 'true']);
+  const xff = headers.find(([n]) => n === 'x-forwarded-for');
+  if (xff) xff[1] = `${xff[1]},${ENVOY_ADDRESS}`;
+  else headers.push(['x-forwarded-for', ENVOY_ADDRESS]);
+  headers.push(['x-envoy-expected-rq-timeout-ms', String(cfg.timeoutMs)]);
   return { method: req.method, target: cfg.pathPrefix + req.path, headers };
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { BIN, REPO, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { openHttp1, type Http1Connection, type Http1Response } from '../helpers/http1-connection.js';
-import { checkRequest, envoyOutcome, fromExtAuthz, type DownstreamRequest, type EnvoyHttpAuthz } from '../helpers/envoy-http-authz.js';
+import { ENVOY_ADDRESS, checkRequest, envoyOutcome, fromExtAuthz, type DownstreamRequest, type EnvoyHttpAuthz } from '../helpers/envoy-http-authz.js';
 import { createFixture, issuerDoc, type Fixture } from '../helpers/fixture-config.js';
 
 const bootstrap = YAML.parse(readFileSync(join(REPO, 'deploy/envoy/envoy-http.yaml'), 'utf8'));
@@ -55,13 +55,13 @@ describe('claimcheck behind Envoy http_service (deploy/envoy/envoy-http.yaml, bu
     await cc?.stop();
   });
 
-  test('the request Envoy sends: the method, /ext-authz + path and query, Host with its port, only the allowed headers, content-length 0', () => {
+  test('the request Envoy sends: the method, /ext-authz + path and query, Host with its port, only the allowed headers, content-length 0, Envoy\'s own x-forwarded-for', () => {
     const sent = checkRequest(ENVOY, downstream('GET', '/api/orders?limit=5', [['authorization', 'Bearer x'], ['x-user-id', 'admin'], ['x-claimcheck-role', 'root']]));
     assert.equal(sent.method, 'GET');
     assert.equal(sent.target, '/ext-authz/api/orders?limit=5');
     assert.deepEqual(sent.headers, [
       ['host', 'localhost:8080'], ['x-request-id', 'req-1'], ['authorization', 'Bearer x'], ['x-claimcheck-role', 'root'],
-      ['content-length', '0'], ['x-envoy-internal', 'true'], ['x-envoy-expected-rq-timeout-ms', '500'],
+      ['content-length', '0'], ['x-envoy-internal', 'true'], ['x-forwarded-for', ENVOY_ADDRESS], ['x-envoy-expected-rq-timeout-ms', '500'],
     ]);
   });
 
