@@ -17,7 +17,7 @@
  *   suppressed for the async client) adds `x-envoy-expected-rq-timeout-ms`.
  * - source/extensions/filters/http/ext_authz/ext_authz.cc onComplete(): an error is let
  *   through under failure_mode_allow, else answered with status_on_error and no body;
- *   headers_to_remove never removes pseudo-headers or host.
+ *   headers_to_remove never removes pseudo-headers or host; a denial is a local reply.
  */
 
 export interface StringMatcher {
@@ -170,5 +170,7 @@ export function envoyOutcome(cfg: EnvoyHttpAuthz, req: DownstreamRequest, answer
   const client = cfg.allowedClientHeaders.length === 0
     ? flat.filter(([n]) => n !== 'host')
     : flat.filter(([n]) => matches(cfg.allowedClientHeaders, n) || ['content-length', 'www-authenticate', 'location'].includes(n));
+  // A local reply with a body is text/plain unless an answer header says otherwise (Http::Utility::sendLocalReply).
+  if (answer.body !== '' && !client.some(([n]) => n === 'content-type')) client.push(['content-type', 'text/plain']);
   return { kind: 'denied', status: answer.status, clientHeaders: client, body: answer.body };
 }
