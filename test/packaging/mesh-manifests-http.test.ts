@@ -101,6 +101,10 @@ describe('deploy/istio/install/istiod-values-http.yaml with Istio\'s own protos'
     proto = new StrictProtoJson([istio, join(istio, 'common-protos'), PROTOBUFJS], ['mesh/v1alpha1/config.proto']);
   });
 
+  test('istio-operator-http.yaml carries the same provider', () => {
+    assert.deepEqual(yamlOf('istio/install/istio-operator-http.yaml').spec.meshConfig, yamlOf('istio/install/istiod-values-http.yaml').meshConfig);
+  });
+
   test('is a strict istio.mesh.v1alpha1.MeshConfig with a fail-closed envoyExtAuthzHttp provider on /ext-authz; a misspelled field fails', () => {
     const mesh = yamlOf('istio/install/istiod-values-http.yaml').meshConfig;
     const issues = proto.validate(mesh, 'istio.mesh.v1alpha1.MeshConfig');
