@@ -126,6 +126,9 @@ export function matches(list: StringMatcher[], name: string): boolean {
   });
 }
 
+// The connection manager drops these from every response (conn_manager_utility.cc mutateResponseHeaders).
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade'];
+
 const ALWAYS_SENT: StringMatcher[] = ['authorization', ':method', ':path', ':authority'].map((exact) => ({ exact }));
 
 /** Envoy's own address (local_info), which its async client appends to x-forwarded-for. */
@@ -168,7 +171,7 @@ export function envoyOutcome(cfg: EnvoyHttpAuthz, req: DownstreamRequest, answer
     return { kind: 'allowed', upstreamHeaders: upstream, clientHeaders: flat.filter(([n]) => matches(cfg.allowedClientHeadersOnSuccess, n)) };
   }
   const client = cfg.allowedClientHeaders.length === 0
-    ? flat.filter(([n]) => n !== 'host')
+    ? flat.filter(([n]) => n !== 'host' && !HOP_BY_HOP.includes(n))
     : flat.filter(([n]) => matches(cfg.allowedClientHeaders, n) || ['content-length', 'www-authenticate', 'location'].includes(n));
   // A local reply with a body is text/plain unless an answer header says otherwise (Http::Utility::sendLocalReply).
   if (answer.body !== '' && !client.some(([n]) => n === 'content-type')) client.push(['content-type', 'text/plain']);
