@@ -213,16 +213,15 @@ describe('deploy/ manifests against a real kube-apiserver with the Istio, Gatewa
     assert.equal(r.code, 0, r.stderr);
     await ensureNamespace(api, 'claimcheck-system');
   });
-  after(async () => {
-    await api?.stop();
-  });
+  after(() => api?.stop());
 
-  // Whole directories, as the READMEs say: `kubectl apply -f deploy/sidecar/` (files that
-  // are not Kubernetes objects, such as Helm values, live in install/ below them).
+  // Whole directories, as the READMEs say (Helm values, not Kubernetes objects, live in install/).
   const sets: [string, string][] = [
     ['Istio (demo app, AuthorizationPolicy CUSTOM, issuer and policy)', 'istio'],
     ['sidecar (app with in-pod claimcheck, ServiceEntry, AuthorizationPolicy)', 'sidecar'],
     ['Envoy Gateway (Gateway, HTTPRoute, SecurityPolicy with extAuth, ReferenceGrant, policy)', 'gateway'],
+    ['Istio HTTP variant (AuthorizationPolicy CUSTOM naming the envoyExtAuthzHttp provider)', 'istio/http'],
+    ['Envoy Gateway HTTP variant (SecurityPolicy with extAuth.http, ReferenceGrant)', 'gateway/http'],
   ];
   for (const [what, dir] of sets) {
     test(`${what}: kubectl apply --dry-run=server -f deploy/${dir}/ accepts every object with strict field validation`, async () => {
@@ -234,11 +233,17 @@ describe('deploy/ manifests against a real kube-apiserver with the Istio, Gatewa
       assert.equal(r.stdout.trim().split('\n').length, count, r.stdout);
     });
   }
-
-  test('a misspelled field in an AuthorizationPolicy is rejected by the Istio CRD schema (the dry run is strict)', async () => {
-    const bad = readFileSync(deploy('istio/authorizationpolicy.yaml'), 'utf8').replace('action: CUSTOM', 'action: CUSTOM\n  provder: {name: x}');
-    const r = await api.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: bad });
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /unknown field "spec\.provder"/);
-  });
+  const misspelled: [string, string, string, RegExp][] = [
+    ...['istio/authorizationpolicy.yaml', 'istio/http/authorizationpolicy.yaml'].map((f): [string, string, string, RegExp] => [f, 'action: CUSTOM', 'action: CUSTOM\n  provder: {name: x}', /unknown field "spec\.provder"/]),
+    ['gateway/http/securitypolicy.yaml', 'path: /ext-authz', 'path: /ext-authz\n      pathPrefix: /ext-authz', /unknown field "spec\.extAuth\.http\.pathPrefix"/],
+  ];
+  for (const [file, from, to, message] of misspelled) {
+    test(`a misspelled field in deploy/${file} is rejected by the CRD schema (the dry run is strict)`, async () => {
+      const text = readFileSync(deploy(file), 'utf8');
+      assert.ok(text.includes(from), `${file} has no "${from}" to misspell`);
+      const r = await api.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: text.replace(from, to) });
+      assert.notEqual(r.code, 0, 'accepted');
+      assert.match(r.stderr, message);
+    });
+  }
 });

@@ -3,7 +3,7 @@
  * .proto files, the way Envoy loads its bootstrap: protobuf's JSON parser with
  * unknown fields rejected (Envoy's MessageUtil::loadFromJson), `@type` Anys resolved
  * to their message, then a subset of the protoc-gen-validate rules Envoy enforces
- * (required messages, required oneofs, string min_len, repeated min_items).
+ * (required messages and durations, required oneofs, string min_len, repeated min_items).
  * Deprecated fields are errors too: a shipped example should not use them.
  *
  * protobufjs only parses the .proto files; it does not validate JSON, so the
@@ -166,7 +166,7 @@ export class StrictProtoJson {
       if (f.partOf && !f.partOf.name.startsWith('_')) continue;
       const rules = f.options ?? {};
       const present = seen.has(f);
-      if (rules['(validate.rules).message.required'] === true && !present) out.push({ path: `${path}.${f.name}`, message: `required field ${f.name} of ${type.fullName.slice(1)} is missing` });
+      if ((rules['(validate.rules).message.required'] === true || rules['(validate.rules).duration.required'] === true) && !present) out.push({ path: `${path}.${f.name}`, message: `required field ${f.name} of ${type.fullName.slice(1)} is missing` });
       const minLen = rules['(validate.rules).string.min_len'];
       if (typeof minLen === 'number' && minLen > 0 && !present) out.push({ path: `${path}.${f.name}`, message: `${f.name} must be a non-empty string` });
       const minItems = rules['(validate.rules).repeated.min_items'];
