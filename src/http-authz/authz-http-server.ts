@@ -12,8 +12,8 @@ import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { AuthRequest } from '../request.js';
 import type { DeniedPlan, ResponsePlan } from '../respond/plan.js';
 import { httpRefusalPlan, type HttpRefusal } from './http-refusals.js';
-import { readAuthzRequest } from './read-authz-request.js';
-import { writeAnswer, writeDenied } from './write-authz-answer.js';
+import { conventionOf, readAuthzRequest } from './read-authz-request.js';
+import { writeAnswer, writeDenied, type FiveXx } from './write-authz-answer.js';
 
 /**
  * - 100 header lines and 60 KiB of headers: Envoy's own defaults (max_headers_count,
@@ -64,24 +64,25 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
     opts.onRefused?.(refusal);
     writeDenied(res, httpRefusalPlan(refusal), close);
   };
-  const internal = (res: ServerResponse, err: unknown): void => {
+  const internal = (res: ServerResponse, err: unknown, fiveXx: FiveXx): void => {
     if (draining) res.shouldKeepAlive = false;
     opts.onInternalError?.(err);
-    if (!res.headersSent) writeDenied(res, httpRefusalPlan('internal_error'));
+    if (!res.headersSent) writeDenied(res, httpRefusalPlan('internal_error'), false, fiveXx);
     else res.destroy();
   };
-  const send = (res: ServerResponse, plan: ResponsePlan): void => {
+  const send = (res: ServerResponse, plan: ResponsePlan, fiveXx: FiveXx): void => {
     if (draining) res.shouldKeepAlive = false;
     try {
-      writeAnswer(res, plan);
+      writeAnswer(res, plan, fiveXx);
     } catch (err) {
-      internal(res, err);
+      internal(res, err, fiveXx);
     }
   };
 
   const server: Server = createServer(
     { maxHeaderSize: HTTP_LIMITS.parserMaxHeaderBytes, requestTimeout: HTTP_LIMITS.requestTimeoutMs, keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs },
     (req, res) => {
+      const fiveXx: FiveXx = conventionOf(req.url ?? '/') === 'ext-authz' ? 'as-403' : 'as-is';
       try {
         const tooLarge = headersTooLarge(req.rawHeaders);
         if (tooLarge) return refuse(res, 'headers_too_large');
@@ -90,10 +91,10 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
         if (!read.ok) return refuse(res, read.reason);
         if (read.convention === 'forward-auth' && opts.hasIdentityAlias?.(read.request.headers)) return refuse(res, 'identity_header_alias');
         const plan = opts.check(read.request);
-        if (!isPromise(plan)) return send(res, plan);
-        plan.then((p) => send(res, p), (err: unknown) => internal(res, err));
+        if (!isPromise(plan)) return send(res, plan, fiveXx);
+        plan.then((p) => send(res, p, fiveXx), (err: unknown) => internal(res, err, fiveXx));
       } catch (err) {
-        internal(res, err);
+        internal(res, err, fiveXx);
       }
     },
   );

@@ -144,7 +144,7 @@ describe('claimcheck behind Envoy http_service (deploy/envoy/envoy-http.yaml, bu
   });
 });
 
-describe('a 5xx from claimcheck is an error to Envoy, not a denial', () => {
+describe('claimcheck\'s own failures are denials to Envoy, whatever its failure mode', () => {
   let fx: Fixture;
   let cc: ClaimcheckProcess;
   before(async () => {
@@ -158,16 +158,23 @@ describe('a 5xx from claimcheck is an error to Envoy, not a denial', () => {
     await fx?.cleanup();
   });
 
-  test('claimcheck answers 503 with its JSON body; Envoy replaces it with status_on_error and no body, or lets it through under failure_mode_allow', async () => {
+  test('on /ext-authz keys unavailable is a 403 with the temporarily_unavailable body, denied also under failure_mode_allow; forward auth keeps the 503', async () => {
     const conn = await openHttp1({ port: cc.authzHttpPort });
     try {
       const req: DownstreamRequest = { method: 'GET', path: '/v1/accounts', authority: 'payments.example.com', headers: [['authorization', `Bearer ${await fx.sign({ sub: 'bob' })}`]] };
       const sent = checkRequest(ENVOY, req);
       const answer = await conn.request(sent.method, sent.target, sent.headers);
-      assert.equal(answer.status, 503, answer.body);
+      // a 503 would be an error to Envoy, which failure_mode_allow turns into an allow
+      assert.equal(answer.status, 403, answer.body);
       assert.equal(JSON.parse(answer.body).error, 'temporarily_unavailable');
-      assert.deepEqual(envoyOutcome(ENVOY, req, answer), { kind: 'error', status: 503, body: '' });
-      assert.equal(envoyOutcome({ ...ENVOY, failureModeAllow: true }, req, answer).kind, 'error-allowed', 'fail open lets the request through');
+      assert.equal(answer.headers.get('cache-control')?.[0], 'no-store');
+      for (const failureModeAllow of [false, true]) {
+        const outcome = envoyOutcome({ ...ENVOY, failureModeAllow }, req, answer);
+        assert.equal(outcome.kind, 'denied', `failure_mode_allow: ${failureModeAllow}`);
+        assert.equal(outcome.kind === 'denied' && JSON.parse(outcome.body).error, 'temporarily_unavailable');
+      }
+      const forward = await conn.request('GET', '/forward-auth', [['host', '127.0.0.1'], ['x-forwarded-uri', '/v1/accounts'], ['x-forwarded-host', 'payments.example.com'], ['authorization', req.headers[0]![1]]]);
+      assert.equal(forward.status, 503, 'forward-auth proxies deny on any non-2xx: the status stays');
     } finally {
       conn.close();
     }

@@ -17,23 +17,29 @@ async function serve(check: (r: AuthRequest) => ResponsePlan | Promise<ResponseP
 }
 
 describe('HTTP authorization listener', () => {
-  test('an exception, a rejected promise and a broken plan are each a 503 deny on a usable connection', async () => {
+  test('an exception, a rejected promise and a broken plan are each a deny on a usable connection: 403 on /ext-authz, 503 on /forward-auth', async () => {
     let mode = 0;
     const s = await serve(() => {
       mode++;
       if (mode === 1) throw new Error('boom');
       if (mode === 2) return Promise.reject(new Error('later boom'));
-      if (mode === 3) return { kind: 'ok', headersToSet: [{ name: 'bad name', value: 'x' }], headersToRemove: [] };
+      if (mode === 3 || mode === 6) return { kind: 'ok', headersToSet: [{ name: 'bad name', value: 'x' }], headersToRemove: [] };
+      if (mode === 4) throw new Error('boom');
+      if (mode === 5) return Promise.reject(new Error('later boom'));
       return Promise.resolve(OK);
     });
     try {
-      for (let i = 0; i < 3; i++) {
-        const r = await s.conn.request('GET', '/ext-authz/x', [['host', 'a.example']]);
-        assert.equal(r.status, 503, `case ${i + 1}`);
-        assert.equal(JSON.parse(r.body).error, 'temporarily_unavailable');
-        assert.equal(r.closed, false);
+      // a 5xx would be an error to Envoy, which failure_mode_allow lets through (write-authz-answer.ts)
+      const targets: [string, number, [string, string][]][] = [['/ext-authz/x', 403, []], ['/forward-auth', 503, [['x-forwarded-uri', '/x']]]];
+      for (const [target, status, extra] of targets) {
+        for (let i = 0; i < 3; i++) {
+          const r = await s.conn.request('GET', target, [['host', 'a.example'], ...extra]);
+          assert.equal(r.status, status, `${target} case ${i + 1}`);
+          assert.equal(JSON.parse(r.body).error, 'temporarily_unavailable');
+          assert.equal(r.closed, false);
+        }
       }
-      assert.equal(s.errors.length, 3, 'each failure is reported');
+      assert.equal(s.errors.length, 6, 'each failure is reported');
       const ok = await s.conn.request('GET', '/ext-authz/x', [['host', 'a.example']]);
       assert.equal(ok.status, 200);
       assert.deepEqual(ok.headers.get('x-user-id'), ['alice']);
