@@ -25,6 +25,8 @@ export interface StringMatcher {
   prefix?: string;
   suffix?: string;
   contains?: string;
+  /** RE2 in Envoy, matched against the whole name; JavaScript's engine agrees on the patterns used here */
+  safe_regex?: { regex: string };
   ignore_case?: boolean;
 }
 
@@ -122,6 +124,7 @@ export function matches(list: StringMatcher[], name: string): boolean {
     if (m.prefix !== undefined) return n.startsWith(v(m.prefix));
     if (m.suffix !== undefined) return n.endsWith(v(m.suffix));
     if (m.contains !== undefined) return n.includes(v(m.contains));
+    if (m.safe_regex !== undefined) return new RegExp(`^(?:${m.safe_regex.regex})$`).test(name);
     return false;
   });
 }

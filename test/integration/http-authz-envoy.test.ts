@@ -89,6 +89,16 @@ describe('claimcheck behind Envoy http_service (deploy/envoy/envoy-http.yaml, bu
     assert.deepEqual(upstream(outcome, 'x-tenant'), []);
   });
 
+  test('aliases of identity headers (x_user_id, x.tenant) reach claimcheck through the safe_regex pattern and are removed upstream', async () => {
+    const { answer, sent, outcome } = await ask(downstream('GET', '/api/orders', [['authorization', `Bearer ${demoToken('api:read')}`], ['x_user_id', 'admin'], ['x.tenant', 'globex'], ['x-trace', 't']]));
+    assert.ok(sent.headers.some(([n]) => n === 'x_user_id') && !sent.headers.some(([n]) => n === 'x-trace'), 'only names outside [a-z0-9-] are added');
+    assert.equal(answer.status, 200, answer.body);
+    assert.ok(removed(answer).includes('x_user_id') && removed(answer).includes('x.tenant'), `removes ${removed(answer).join(', ')}`);
+    assert.deepEqual(upstream(outcome, 'x_user_id'), []);
+    assert.deepEqual(upstream(outcome, 'x.tenant'), []);
+    assert.deepEqual(upstream(outcome, 'x-user-id'), ['alice']);
+  });
+
   test('an anonymous rule sets nothing and removes every identity header name', async () => {
     const { answer, outcome } = await ask(downstream('GET', '/healthz', [['x-user-id', 'admin'], ['x-scopes', 'admin']]));
     assert.equal(answer.status, 200, answer.body);
