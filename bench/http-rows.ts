@@ -43,6 +43,7 @@ interface Totals {
   /** answers other than 200 */
   bad: number;
   clientBusy: number;
+  statuses: Record<string, number>;
 }
 
 type How = { durationSec: number } | { total: number };
@@ -90,6 +91,7 @@ async function segment(server: ServerUnderTest, files: Http1Files, connections: 
   into.sec += run.sec;
   into.bad += run.count - (run.statuses['200'] ?? 0);
   into.clientBusy = Math.max(into.clientBusy, run.clientBusy);
+  for (const [code, n] of Object.entries(run.statuses)) into.statuses[code] = (into.statuses[code] ?? 0) + n;
   return run;
 }
 
@@ -129,8 +131,8 @@ async function measureHttp(s: Scenario, server: ServerUnderTest, ctx: HttpRowsCt
   const pairFiles = pairServer ? writeHttpRequests(ctx.work, 'http-pair', [ctx.repeated.get('RS256')!], '/api/orders') : undefined;
   if (pairServer) await runHttp1(pairServer.authzHttp!, pairFiles!, ctx.connections, { durationSec: P.warmSec });
   const warmRun = await runHttp1(server.authzHttp!, warm, ctx.connections, warmHow);
-  const top: Totals = { count: 0, sec: 0, cpu: 0, bad: warmRun.count - (warmRun.statuses['200'] ?? 0), clientBusy: 0 };
-  const base: Totals = { count: 0, sec: 0, cpu: 0, bad: 0, clientBusy: 0 };
+  const top: Totals = { count: 0, sec: 0, cpu: 0, bad: warmRun.count - (warmRun.statuses['200'] ?? 0), clientBusy: 0, statuses: {} };
+  const base: Totals = { count: 0, sec: 0, cpu: 0, bad: 0, clientBusy: 0, statuses: {} };
   for (let i = 0; i < parts; i++) {
     if (pairServer) await segment(pairServer, pairFiles!, ctx.connections, { durationSec: P.maxSec / parts }, base);
     await segment(server, max[i]!.files, ctx.connections, max[i]!.how, top);
@@ -152,6 +154,7 @@ async function measureHttp(s: Scenario, server: ServerUnderTest, ctx: HttpRowsCt
     loadavg: loadavg()[0]!,
     serverBusy: top.sec > 0 ? top.cpu / top.sec : 0,
     clientBusy: top.clientBusy,
+    statuses: top.statuses,
     ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base), clientBusy: base.clientBusy } } : {}),
   };
 }

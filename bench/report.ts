@@ -20,6 +20,8 @@ export interface Row {
   /** HTTP rows: the server's CPU seconds per wall second, and the load driver's (the busiest segment) */
   serverBusy?: number;
   clientBusy?: number;
+  /** HTTP rows: the max phase's answers by status code */
+  statuses?: Record<string, number>;
 }
 
 export const f = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
