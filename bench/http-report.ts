@@ -5,18 +5,18 @@ export function printHttpReport(rows: readonly Row[], meta: { connections: numbe
   const ratio = (r?: Row) => (r?.pair ? r.rps / r.pair.rps : undefined);
   const cpuRatio = (r?: Row) => (r?.pair ? r.pair.cpuPer10k / r.cpuPer10k : undefined);
   const out: string[] = [''];
-  out.push('| scenario | max req/s | × no-op HTTP/1.1 | p50 ms | p99 ms | CPU s / 10k req | × no-op (CPU) | no-op beside it: req/s, CPU s / 10k | server busy | client busy (no-op beside it) | peak RSS MiB |');
+  out.push('| scenario | max req/s | × no-op HTTP/1.1 | p50 ms | p99 ms | CPU s / 10k req | × no-op (CPU) | no-op beside it: req/s, CPU s / 10k | server busy (no-op) | client busy (no-op) | peak RSS MiB |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const err = r.errors > 0 ? ` (${r.errors} answers not 200)` : '';
     const pair = r.pair ? `${f(r.pair.rps, 0)}, ${f(r.pair.cpuPer10k)}` : '–';
-    const client = `${f(r.clientBusy)}${r.pair ? ` (${f(r.pair.clientBusy)})` : ''}`;
-    out.push(`| ${r.title}${err} | ${f(r.rps, 0)} | ${f(ratio(r))} | ${f(r.p50Ms)} | ${f(r.p99Ms)} | ${f(r.cpuPer10k)} | ${f(cpuRatio(r))} | ${pair} | ${f(r.serverBusy)} | ${client} | ${f(r.peakRssMiB, 0)} |`);
+    const busy = (row: number | undefined, pair: number | undefined) => `${f(row)}${r.pair ? ` (${f(pair)})` : ''}`;
+    out.push(`| ${r.title}${err} | ${f(r.rps, 0)} | ${f(ratio(r))} | ${f(r.p50Ms)} | ${f(r.p99Ms)} | ${f(r.cpuPer10k)} | ${f(cpuRatio(r))} | ${pair} | ${busy(r.serverBusy, r.pair?.serverBusy)} | ${busy(r.clientBusy, r.pair?.clientBusy)} | ${f(r.peakRssMiB, 0)} |`);
   }
   out.push('');
   out.push(
     `max req/s: ${meta.connections} keep-alive HTTP/1.1 connections, one request in flight on each, from bench/http1-load.ts; p50/p99: at a fixed ${meta.fixedRate} req/s (half the no-op's maximum); ` +
-      `× no-op: against the no-op node:http server loaded in turn with the row; busy: CPU seconds per wall second of the server and of the load driver during the max phase (a driver near 1.00 would be the bottleneck).`,
+      `× no-op: against the no-op node:http server loaded in turn with the row; busy: CPU seconds per wall second of the server and of the load driver during the max phase, the no-op's beside it in brackets (a server below 1.00 with an idle driver was not given its core: load on the machine; a driver near 1.00 would be the bottleneck).`,
   );
   out.push('');
   const repeated = rows.find((r) => r.id === 'http-repeated');

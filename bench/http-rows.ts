@@ -61,7 +61,7 @@ export async function runHttpRows(scenarios: readonly Scenario[], ctx: HttpRowsC
       if (rate === 0) rate = fixedRateFor(row.rps);
       row.fixedRate = rate;
       rows.push(row);
-      const pair = row.pair ? ` (no-op beside it: ${row.pair.rps.toFixed(0)} req/s, ${row.pair.cpuPer10k.toFixed(2)} CPU s/10k)` : '';
+      const pair = row.pair ? ` (no-op beside it: ${row.pair.rps.toFixed(0)} req/s, ${row.pair.cpuPer10k.toFixed(2)} CPU s/10k, busy ${row.pair.serverBusy?.toFixed(2)}/${row.pair.clientBusy?.toFixed(2)})` : '';
       ctx.log(`${s.id}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50Ms?.toFixed(2)} ms, p99 ${row.p99Ms?.toFixed(2)} ms, ${row.cpuPer10k.toFixed(2)} CPU s/10k, server busy ${row.serverBusy?.toFixed(2)}, client busy ${row.clientBusy?.toFixed(2)}${pair}`);
     } finally {
       await server?.stop();
@@ -155,6 +155,6 @@ async function measureHttp(s: Scenario, server: ServerUnderTest, ctx: HttpRowsCt
     serverBusy: top.sec > 0 ? top.cpu / top.sec : 0,
     clientBusy: top.clientBusy,
     statuses: top.statuses,
-    ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base), clientBusy: base.clientBusy } } : {}),
+    ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base), serverBusy: base.sec > 0 ? base.cpu / base.sec : 0, clientBusy: base.clientBusy } } : {}),
   };
 }

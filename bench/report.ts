@@ -16,7 +16,7 @@ export interface Row {
   loadavg: number;
   note?: string;
   /** the no-op baseline measured just before this row (max throughput phase only) */
-  pair?: { rps: number; cpuPer10k: number; clientBusy?: number };
+  pair?: { rps: number; cpuPer10k: number; serverBusy?: number; clientBusy?: number };
   /** HTTP rows: the server's CPU seconds per wall second, and the load driver's (the busiest segment) */
   serverBusy?: number;
   clientBusy?: number;
