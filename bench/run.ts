@@ -18,7 +18,7 @@ import { DATA_DIR, HOST, forgedToken, peerData, tokenPool, writeConfig, type Alg
 import { runGhz, writeRequests, type GhzRun, type LoadSettings } from './ghz.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
 import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, type Scenario } from './scenarios.js';
-import { startClaimcheck, startNoop, startNoopH2, startNoopHttp1, startPeer, type ServerUnderTest } from './servers.js';
+import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startPeer, type ServerUnderTest } from './servers.js';
 import { runHttpRows } from './http-rows.js';
 import { printHttpReport } from './http-report.js';
 import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
@@ -164,6 +164,7 @@ async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: 
   if (s.server.kind === 'noop') return startNoop(profile);
   if (s.server.kind === 'noop-h2') return startNoopH2(profile);
   if (s.server.kind === 'noop-http1') return startNoopHttp1(profile);
+  if (s.server.kind === 'noop-authz-http') return startNoopAuthzHttp(profile);
   if (s.server.kind === 'peer') return startPeer(peer!, join(peerDir, 'policy.rego'), join(peerDir, 'data.json'), s.server.gomaxprocs);
   const nodeArgs = [...(s.nodeArgs ?? []), ...profile];
   // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)

@@ -7,6 +7,8 @@ export type ServerKind =
   | { kind: 'noop-h2' }
   /** node:http answering 200: the baseline of the HTTP/1.1 rows */
   | { kind: 'noop-http1' }
+  /** claimcheck's HTTP authorization listener with a constant allow: the floor for the forward-auth rows */
+  | { kind: 'noop-authz-http' }
   /** grpcServer: --grpc-server grpc-js (grpc-js's Server with claimcheck's codec); authzHttp: serve --authz-http-addr too */
   | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number; grpcServer?: 'grpc-js'; authzHttp?: true }
   | { kind: 'peer'; gomaxprocs: number };
@@ -65,6 +67,7 @@ export const SCENARIOS: Scenario[] = [
 /** The forward-auth rows (bench/http-rows.ts): HTTP/1.1 keep-alive, each against a no-op node:http server beside it. */
 export const HTTP_SCENARIOS: Scenario[] = [
   { id: 'http-baseline', title: 'no-op node:http server, HTTP/1.1 keep-alive (baseline)', server: { kind: 'noop-http1' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'http-listener', title: "no-op on claimcheck's HTTP listener (a constant allow)", server: { kind: 'noop-authz-http' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'http-repeated', title: 'forward-auth repeated token', server: { kind: 'claimcheck', policies: 10, authzHttp: true }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'http-distinct', title: 'forward-auth new RS256 token', server: { kind: 'claimcheck', policies: 10, authzHttp: true }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
 ];

@@ -68,6 +68,10 @@ export async function startNoopHttp1(nodeArgs: string[] = []): Promise<ServerUnd
   return launch(process.execPath, [...nodeArgs, 'bench/noop-http1-server.mjs', '127.0.0.1:0'], 'noop serving');
 }
 
+export async function startNoopAuthzHttp(nodeArgs: string[] = []): Promise<ServerUnderTest> {
+  return launch(process.execPath, [...nodeArgs, 'bench/noop-authz-http-server.mjs', '127.0.0.1:0'], 'noop serving');
+}
+
 export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = [], nodeArgs: string[] = []): Promise<ServerUnderTest> {
   const s = await launch(
     process.execPath,
