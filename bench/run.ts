@@ -8,15 +8,15 @@
  * maximum), CPU seconds per 10,000 requests (/proc/PID/stat) and peak RSS (VmHWM), with each
  * row's ratio to the no-op baseline measured in the same run.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildCheckRequest, createEnvoyClient } from '../test/helpers/envoy-client.js';
+import { buildCheckRequest } from '../test/helpers/envoy-client.js';
 import { DATA_DIR, HOST, forgedToken, peerData, tokenPool, writeConfig, type Alg } from './fixtures.js';
-import { runGhz, writeRequests, type GhzRun, type LoadSettings } from './ghz.js';
-import { cpuSeconds, peakRssMiB } from './proc-stats.js';
+import { writeRequests, type LoadSettings } from './ghz.js';
+import { measure, type GrpcCtx } from './grpc-rows.js';
 import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, type Scenario } from './scenarios.js';
 import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startPeer, type ServerUnderTest } from './servers.js';
 import { runHttpRows } from './http-rows.js';
@@ -106,7 +106,7 @@ async function main(): Promise<number> {
     const rows: Row[] = [];
     let rate = 0;
     for (const s of scenarios) {
-      const ctx: Ctx = { ghz: ghz!, rate, dataFile, pools, repeated, forged, fixedNeed, request };
+      const ctx: GrpcCtx = { ghz: ghz!, load, phases: P, rate, dataFile, pools, repeated, forged, fixedNeed, request };
       // The machine's speed drifts by tens of percent within a minute: every row runs beside
       // its own no-op baseline, the two loaded in turn (measure()), and its ratios are against that.
       unpinServer(false);
@@ -171,125 +171,6 @@ async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: 
   if (values['node-args']) nodeArgs.push(...values['node-args'].split(' ').filter((a) => a !== ''));
   const extra = [...(s.server.grpcServer ? ['--grpc-server', s.server.grpcServer] : []), ...(s.server.authzHttp ? ['--authz-http-addr', '127.0.0.1:0'] : [])];
   return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, extra, nodeArgs);
-}
-
-interface Ctx {
-  ghz: string;
-  rate: number;
-  dataFile(name: string, tokens: readonly string[], path: string): string;
-  pools: Map<Alg, string[]>;
-  repeated: Map<Alg, string>;
-  forged: string;
-  fixedNeed(rate: number): number;
-  request(token: string, path: string): object;
-}
-
-/** Max-throughput segments of the row and of its baseline, loaded in turn: each loaded alone, drift shared. */
-const SEGMENTS = 3;
-
-interface Totals {
-  count: number;
-  sec: number;
-  cpu: number;
-  errors: number;
-}
-
-async function segment(ctx: Ctx, server: ServerUnderTest, file: string, settings: LoadSettings, how: { durationSec: number } | { total: number }, into: Totals): Promise<void> {
-  const cpu0 = cpuSeconds(server.pid);
-  const run = await runGhz(ctx.ghz, server.address, file, settings, how);
-  into.cpu += cpuSeconds(server.pid) - cpu0;
-  into.count += run.count;
-  into.sec += run.rps > 0 ? run.count / run.rps : 0;
-  into.errors += run.errors;
-}
-
-async function measure(s: Scenario, server: ServerUnderTest, ctx: Ctx, pairServer?: ServerUnderTest): Promise<Row> {
-  const target = server.address;
-  const loadFor: LoadSettings = { ...load, connections: s.connections ?? load.connections };
-  const r = s.requests;
-  const firstToken = r.tokens === 'forged' ? ctx.forged : r.tokens === 'repeated' ? ctx.repeated.get(r.alg)! : ctx.pools.get(r.alg)![0]!;
-
-  // The row means nothing if the server answers differently than the scenario says.
-  if (s.server.kind !== 'noop') {
-    const client = createEnvoyClient(target);
-    try {
-      const out = await client.checkRaw(ctx.request(firstToken, r.path));
-      const got = out.code === 0 ? 'allow' : 'deny';
-      if (got !== s.expect) throw new Error(`${s.id}: expected ${s.expect}, got ${got} (${out.httpStatus ?? ''} ${out.body ?? ''})`);
-    } finally {
-      client.close();
-    }
-  }
-
-  // The max phase is split into SEGMENTS parts when a baseline runs beside the row: pool rows
-  // get disjoint slices per part (ghz restarts its round-robin at the first message on every run).
-  const parts = pairServer ? SEGMENTS : 1;
-  let warm: string, fixed: string | undefined;
-  let max: string[];
-  let maxHow: ({ durationSec: number } | { total: number })[];
-  let warmHow: { durationSec: number } | { total: number };
-  let fixedHow: { durationSec: number } | { total: number } = { durationSec: P.fixedSec };
-  const split = (tokens: readonly string[], name: string) => {
-    const files: string[] = [];
-    const hows: { total: number }[] = [];
-    for (let i = 0; i < parts; i++) {
-      const slice = tokens.slice(Math.floor((i * tokens.length) / parts), Math.floor(((i + 1) * tokens.length) / parts));
-      files.push(ctx.dataFile(`${name}-${i}`, slice, r.path));
-      hows.push({ total: slice.length });
-    }
-    return { files, hows };
-  };
-  if (r.tokens === 'pool') {
-    const pool = ctx.pools.get(r.alg)!;
-    if (s.memoryOnly) {
-      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, 1), r.path);
-      warmHow = { total: 1 };
-      ({ files: max, hows: maxHow } = split(pool, `${s.id}-max`));
-    } else {
-      const a = P.poolWarm, b = a + P.poolMax, c = b + ctx.fixedNeed(ctx.rate);
-      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, a), r.path);
-      ({ files: max, hows: maxHow } = split(pool.slice(a, b), `${s.id}-max`));
-      fixed = ctx.dataFile(`${s.id}-fixed`, pool.slice(b, c), r.path);
-      warmHow = { total: a };
-      fixedHow = { total: c - b };
-    }
-  } else {
-    warm = fixed = ctx.dataFile(s.id, [firstToken], r.path);
-    max = Array.from({ length: parts }, () => warm);
-    warmHow = { durationSec: P.warmSec };
-    maxHow = Array.from({ length: parts }, () => ({ durationSec: P.maxSec / parts }));
-  }
-
-  const pairFile = pairServer ? ctx.dataFile('pair', [ctx.repeated.get('RS256')!], '/api/orders') : undefined;
-  if (pairServer) await runGhz(ctx.ghz, pairServer.address, pairFile!, load, { durationSec: P.warmSec });
-  await runGhz(ctx.ghz, target, warm, loadFor, warmHow);
-  const top: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
-  const base: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
-  for (let i = 0; i < parts; i++) {
-    if (pairServer) await segment(ctx, pairServer, pairFile!, load, { durationSec: P.maxSec / parts }, base);
-    await segment(ctx, server, max[i]!, loadFor, maxHow[i]!, top);
-  }
-  const rps = top.sec > 0 ? top.count / top.sec : 0;
-  let atRate: GhzRun | undefined;
-  // The baseline runs first and sets the fixed rate for every row: half its maximum.
-  const rate = ctx.rate || fixedRateFor(rps);
-  if (!s.memoryOnly && fixed) atRate = await runGhz(ctx.ghz, target, fixed, loadFor, fixedHow, rate);
-  const per10k = (t: Totals) => (t.cpu / Math.max(1, t.count)) * 10_000;
-  return {
-    id: s.id,
-    title: s.title,
-    rps,
-    count: top.count,
-    errors: top.errors + base.errors + (atRate?.errors ?? 0),
-    p50Ms: atRate?.p50Ms,
-    p99Ms: atRate?.p99Ms,
-    achievedRate: atRate?.rps,
-    cpuPer10k: per10k(top),
-    peakRssMiB: peakRssMiB(server.pid),
-    loadavg: loadavg()[0]!,
-    ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base) } } : {}),
-    ...(s.memoryOnly ? { note: `${top.count} distinct tokens sent` } : {}),
-  };
 }
 
 main().then(
