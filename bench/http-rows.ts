@@ -7,7 +7,7 @@
 import { loadavg } from 'node:os';
 import type { Alg } from './fixtures.js';
 import { forwardAuthRequest, runHttp1, writeHttpRequests, type Http1Files } from './http1-run.js';
-import type { Http1Run } from './http1-load.js';
+import { TOKEN_MARK, type Http1Run } from './http1-load.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
 import type { Row } from './report.js';
 import { fixedRateFor, type Scenario } from './scenarios.js';
@@ -76,7 +76,7 @@ async function precheck(target: string, token: string, path: string): Promise<vo
   const headers: Record<string, string> = {};
   for (const line of forwardAuthRequest(path).split('\r\n').slice(2)) {
     const i = line.indexOf(': ');
-    if (i > 0) headers[line.slice(0, i)] = line.slice(i + 2).replace('@TOKEN@', token);
+    if (i > 0) headers[line.slice(0, i)] = line.slice(i + 2).replace(TOKEN_MARK, token);
   }
   const res = await fetch(`http://${target}/forward-auth`, { headers });
   const body = await res.text();
