@@ -16,10 +16,15 @@ export interface Row {
   loadavg: number;
   note?: string;
   /** the no-op baseline measured just before this row (max throughput phase only) */
-  pair?: { rps: number; cpuPer10k: number };
+  pair?: { rps: number; cpuPer10k: number; serverBusy?: number; clientBusy?: number };
+  /** HTTP rows: the server's CPU seconds per wall second, and the load driver's (the busiest segment) */
+  serverBusy?: number;
+  clientBusy?: number;
+  /** HTTP rows: the max phase's answers by status code */
+  statuses?: Record<string, number>;
 }
 
-const f = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
+export const f = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
 
 export function printReport(rows: Row[], meta: Record<string, unknown> & { fixedRate: number; load: { concurrency: number; connections: number } }): void {
   const starts = rows.find((r) => r.id === 'baseline');

@@ -1,23 +1,26 @@
 /**
- * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --json FILE] [-- --profile DIR] [-- --node-args="--flag ..."]`
+ * `npm run bench [-- --quick | --smoke] [-- --only id,id] [-- --concurrency N] [-- --connections N] [-- --http-connections N] [-- --json FILE] [-- --profile DIR] [-- --node-args="--flag ..."]`
  *
  * Starts every server under test as its own process, drives it with ghz (pre-encoded
- * CheckRequests in a count-delimited binary file, sent round-robin), and prints one table:
+ * CheckRequests in a count-delimited binary file, sent round-robin), and prints one table
+ * (then the HTTP/1.1 forward-auth rows' own, bench/http-rows.ts):
  * max throughput at fixed concurrency, p50/p99 at a fixed rate (half the baseline's
  * maximum), CPU seconds per 10,000 requests (/proc/PID/stat) and peak RSS (VmHWM), with each
  * row's ratio to the no-op baseline measured in the same run.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildCheckRequest, createEnvoyClient } from '../test/helpers/envoy-client.js';
+import { buildCheckRequest } from '../test/helpers/envoy-client.js';
 import { DATA_DIR, HOST, forgedToken, peerData, tokenPool, writeConfig, type Alg } from './fixtures.js';
-import { runGhz, writeRequests, type GhzRun, type LoadSettings } from './ghz.js';
-import { cpuSeconds, peakRssMiB } from './proc-stats.js';
-import { SCENARIOS, type Scenario } from './scenarios.js';
-import { startClaimcheck, startNoop, startNoopH2, startPeer, type ServerUnderTest } from './servers.js';
+import { writeRequests, type LoadSettings } from './ghz.js';
+import { measure, type GrpcCtx } from './grpc-rows.js';
+import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, type Scenario } from './scenarios.js';
+import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startPeer, type ServerUnderTest } from './servers.js';
+import { runHttpRows } from './http-rows.js';
+import { printHttpReport } from './http-report.js';
 import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
 import { printReport, type Row } from './report.js';
 import { MACHINE_CPUS, pinSelf, pinningEnabled, unpinServer } from './pin.js';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     concurrency: { type: 'string' },
     connections: { type: 'string' },
+    'http-connections': { type: 'string' },
     json: { type: 'string' },
     profile: { type: 'string' },
     'node-args': { type: 'string' },
@@ -43,22 +47,25 @@ const P = smoke
     ? { warmSec: 1, maxSec: 2, fixedSec: 2, poolWarm: 300, poolMax: 3000, poolFixedCap: 2000, memoryPool: 6000 }
     : { warmSec: 3, maxSec: 10, fixedSec: 8, poolWarm: 5000, poolMax: 50000, poolFixedCap: 30000, memoryPool: 100000 };
 const load: LoadSettings = { concurrency: Number(values.concurrency ?? 32), connections: Number(values.connections ?? 1) };
+const httpConnections = Number(values['http-connections'] ?? 32);
 const only = values.only ? new Set(values.only.split(',')) : undefined;
+// --only with HTTP ids alone runs no gRPC row (and needs no ghz); either table starts with its own baseline.
+const grpcWanted = !only || SCENARIOS.some((s) => only.has(s.id));
+const httpWanted = HTTP_SCENARIOS.filter((s) => !only || only.has(s.id));
+const httpScenarios = httpWanted.length === 0 ? [] : [HTTP_SCENARIOS[0]!, ...httpWanted.filter((s) => s !== HTTP_SCENARIOS[0])];
 
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 async function main(): Promise<number> {
   const ghz = ghzPath();
-  if (!ghz) {
-    log(`SKIP: ghz ${GHZ_VERSION} is not installed; run scripts/bench-tools.sh`);
-    return 0;
-  }
+  if (!ghz && grpcWanted) log(`SKIP: the gRPC rows: ghz ${GHZ_VERSION} is not installed; run scripts/bench-tools.sh`);
+  if (!ghz && httpScenarios.length === 0) return 0;
   const peer = peerPath();
-  const scenarios = SCENARIOS.filter((s) => (!only || only.has(s.id) || s.id === 'baseline') && (s.server.kind !== 'peer' || peer));
+  const scenarios = !ghz || !grpcWanted ? [] : SCENARIOS.filter((s) => (!only || only.has(s.id) || s.id === 'baseline') && (s.server.kind !== 'peer' || peer));
   // The baseline also runs last: the first sets the fixed rate, and the two show the drift over the run.
-  const first = scenarios[0]!;
-  if (scenarios.length > 2) scenarios.push({ ...first, id: 'baseline-end', title: `${first.title}, again at the end` });
-  if (!peer) log(`peer rows skipped: the OPA peer (${OPA_VERSION}) is not built; run scripts/bench-tools.sh`);
+  const first = scenarios[0];
+  if (first && scenarios.length > 2) scenarios.push({ ...first, id: 'baseline-end', title: `${first.title}, again at the end` });
+  if (!peer && scenarios.length > 0) log(`peer rows skipped: the OPA peer (${OPA_VERSION}) is not built; run scripts/bench-tools.sh`);
 
   const work = mkdtempSync(join(tmpdir(), 'claimcheck-bench-'));
   try {
@@ -76,11 +83,11 @@ async function main(): Promise<number> {
       return alg === 'RS256' && scenarios.some((s) => s.memoryOnly) ? Math.max(need, P.memoryPool) : need;
     };
     const pools = new Map<Alg, string[]>();
-    for (const s of scenarios) {
+    for (const s of [...scenarios, ...httpScenarios]) {
       if (s.requests.tokens === 'pool' && !pools.has(s.requests.alg)) pools.set(s.requests.alg, await tokenPool(s.requests.alg, poolSize(s.requests.alg), log));
     }
     const repeated = new Map<Alg, string>();
-    for (const s of scenarios) {
+    for (const s of [...scenarios, ...httpScenarios, HTTP_SCENARIOS[0]!]) {
       if (s.requests.tokens === 'repeated' && !repeated.has(s.requests.alg)) repeated.set(s.requests.alg, (await tokenPool(s.requests.alg, 1, log))[0]!);
     }
     const forged = await forgedToken();
@@ -93,13 +100,13 @@ async function main(): Promise<number> {
     };
 
     log(`machine: ${MACHINE_CPUS} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    log(`load: ghz ${GHZ_VERSION}, ${load.concurrency} concurrent calls on ${load.connections} connection(s); ${quick ? 'QUICK (numbers are not meaningful)' : 'full'} run`);
+    log(`load: ghz ${GHZ_VERSION}, ${load.concurrency} concurrent calls on ${load.connections} connection(s); HTTP/1.1: ${httpConnections} keep-alive connections; ${quick ? 'QUICK (numbers are not meaningful)' : 'full'} run`);
     pinSelf();
     log(pinningEnabled() ? 'pinning: server on CPU 0, ghz and this runner on CPU 1 (--workers rows unpinned)' : 'pinning: off');
     const rows: Row[] = [];
     let rate = 0;
     for (const s of scenarios) {
-      const ctx: Ctx = { ghz, rate, dataFile, pools, repeated, forged, fixedNeed, request };
+      const ctx: GrpcCtx = { ghz: ghz!, load, phases: P, rate, dataFile, pools, repeated, forged, fixedNeed, request };
       // The machine's speed drifts by tens of percent within a minute: every row runs beside
       // its own no-op baseline, the two loaded in turn (measure()), and its ratios are against that.
       unpinServer(false);
@@ -119,6 +126,8 @@ async function main(): Promise<number> {
         await pairServer?.stop();
       }
     }
+    unpinServer(false);
+    const http = await runHttpRows(httpScenarios, { phases: P, connections: httpConnections, work, pools, repeated, start: (s) => start(s, configs, peerDir, peer), log });
     const meta = {
       date: new Date().toISOString(),
       quick,
@@ -132,9 +141,13 @@ async function main(): Promise<number> {
       opa: OPA_VERSION,
       load,
       fixedRate: rate,
+      httpConnections,
+      httpFixedRate: http.fixedRate,
       pinned: pinningEnabled(),
     };
-    printReport(rows, meta);
+    if (rows.length > 0) printReport(rows, meta);
+    if (http.rows.length > 0) printHttpReport(http.rows, { connections: httpConnections, fixedRate: http.fixedRate });
+    rows.push(...http.rows);
     const out = values.json ?? join(DATA_DIR, '..', '..', 'bench-results', `${meta.date.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, JSON.stringify({ meta, rows }, null, 2));
@@ -145,139 +158,19 @@ async function main(): Promise<number> {
   }
 }
 
-function fixedRateFor(baselineRps: number): number {
-  return Math.max(100, Math.round(baselineRps / 2 / 100) * 100);
-}
-
 async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: string, peer: string | undefined): Promise<ServerUnderTest> {
   // --profile: a V8 CPU profile per Node row, the baseline too (summarise with bench/profile-summary.ts)
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [];
   if (s.server.kind === 'noop') return startNoop(profile);
   if (s.server.kind === 'noop-h2') return startNoopH2(profile);
+  if (s.server.kind === 'noop-http1') return startNoopHttp1(profile);
+  if (s.server.kind === 'noop-authz-http') return startNoopAuthzHttp(profile);
   if (s.server.kind === 'peer') return startPeer(peer!, join(peerDir, 'policy.rego'), join(peerDir, 'data.json'), s.server.gomaxprocs);
   const nodeArgs = [...(s.nodeArgs ?? []), ...profile];
   // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)
   if (values['node-args']) nodeArgs.push(...values['node-args'].split(' ').filter((a) => a !== ''));
-  return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, s.server.grpcServer ? ['--grpc-server', s.server.grpcServer] : [], nodeArgs);
-}
-
-interface Ctx {
-  ghz: string;
-  rate: number;
-  dataFile(name: string, tokens: readonly string[], path: string): string;
-  pools: Map<Alg, string[]>;
-  repeated: Map<Alg, string>;
-  forged: string;
-  fixedNeed(rate: number): number;
-  request(token: string, path: string): object;
-}
-
-/** Max-throughput segments of the row and of its baseline, loaded in turn: each loaded alone, drift shared. */
-const SEGMENTS = 3;
-
-interface Totals {
-  count: number;
-  sec: number;
-  cpu: number;
-  errors: number;
-}
-
-async function segment(ctx: Ctx, server: ServerUnderTest, file: string, settings: LoadSettings, how: { durationSec: number } | { total: number }, into: Totals): Promise<void> {
-  const cpu0 = cpuSeconds(server.pid);
-  const run = await runGhz(ctx.ghz, server.address, file, settings, how);
-  into.cpu += cpuSeconds(server.pid) - cpu0;
-  into.count += run.count;
-  into.sec += run.rps > 0 ? run.count / run.rps : 0;
-  into.errors += run.errors;
-}
-
-async function measure(s: Scenario, server: ServerUnderTest, ctx: Ctx, pairServer?: ServerUnderTest): Promise<Row> {
-  const target = server.address;
-  const loadFor: LoadSettings = { ...load, connections: s.connections ?? load.connections };
-  const r = s.requests;
-  const firstToken = r.tokens === 'forged' ? ctx.forged : r.tokens === 'repeated' ? ctx.repeated.get(r.alg)! : ctx.pools.get(r.alg)![0]!;
-
-  // The row means nothing if the server answers differently than the scenario says.
-  if (s.server.kind !== 'noop') {
-    const client = createEnvoyClient(target);
-    try {
-      const out = await client.checkRaw(ctx.request(firstToken, r.path));
-      const got = out.code === 0 ? 'allow' : 'deny';
-      if (got !== s.expect) throw new Error(`${s.id}: expected ${s.expect}, got ${got} (${out.httpStatus ?? ''} ${out.body ?? ''})`);
-    } finally {
-      client.close();
-    }
-  }
-
-  // The max phase is split into SEGMENTS parts when a baseline runs beside the row: pool rows
-  // get disjoint slices per part (ghz restarts its round-robin at the first message on every run).
-  const parts = pairServer ? SEGMENTS : 1;
-  let warm: string, fixed: string | undefined;
-  let max: string[];
-  let maxHow: ({ durationSec: number } | { total: number })[];
-  let warmHow: { durationSec: number } | { total: number };
-  let fixedHow: { durationSec: number } | { total: number } = { durationSec: P.fixedSec };
-  const split = (tokens: readonly string[], name: string) => {
-    const files: string[] = [];
-    const hows: { total: number }[] = [];
-    for (let i = 0; i < parts; i++) {
-      const slice = tokens.slice(Math.floor((i * tokens.length) / parts), Math.floor(((i + 1) * tokens.length) / parts));
-      files.push(ctx.dataFile(`${name}-${i}`, slice, r.path));
-      hows.push({ total: slice.length });
-    }
-    return { files, hows };
-  };
-  if (r.tokens === 'pool') {
-    const pool = ctx.pools.get(r.alg)!;
-    if (s.memoryOnly) {
-      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, 1), r.path);
-      warmHow = { total: 1 };
-      ({ files: max, hows: maxHow } = split(pool, `${s.id}-max`));
-    } else {
-      const a = P.poolWarm, b = a + P.poolMax, c = b + ctx.fixedNeed(ctx.rate);
-      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, a), r.path);
-      ({ files: max, hows: maxHow } = split(pool.slice(a, b), `${s.id}-max`));
-      fixed = ctx.dataFile(`${s.id}-fixed`, pool.slice(b, c), r.path);
-      warmHow = { total: a };
-      fixedHow = { total: c - b };
-    }
-  } else {
-    warm = fixed = ctx.dataFile(s.id, [firstToken], r.path);
-    max = Array.from({ length: parts }, () => warm);
-    warmHow = { durationSec: P.warmSec };
-    maxHow = Array.from({ length: parts }, () => ({ durationSec: P.maxSec / parts }));
-  }
-
-  const pairFile = pairServer ? ctx.dataFile('pair', [ctx.repeated.get('RS256')!], '/api/orders') : undefined;
-  if (pairServer) await runGhz(ctx.ghz, pairServer.address, pairFile!, load, { durationSec: P.warmSec });
-  await runGhz(ctx.ghz, target, warm, loadFor, warmHow);
-  const top: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
-  const base: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
-  for (let i = 0; i < parts; i++) {
-    if (pairServer) await segment(ctx, pairServer, pairFile!, load, { durationSec: P.maxSec / parts }, base);
-    await segment(ctx, server, max[i]!, loadFor, maxHow[i]!, top);
-  }
-  const rps = top.sec > 0 ? top.count / top.sec : 0;
-  let atRate: GhzRun | undefined;
-  // The baseline runs first and sets the fixed rate for every row: half its maximum.
-  const rate = ctx.rate || fixedRateFor(rps);
-  if (!s.memoryOnly && fixed) atRate = await runGhz(ctx.ghz, target, fixed, loadFor, fixedHow, rate);
-  const per10k = (t: Totals) => (t.cpu / Math.max(1, t.count)) * 10_000;
-  return {
-    id: s.id,
-    title: s.title,
-    rps,
-    count: top.count,
-    errors: top.errors + base.errors + (atRate?.errors ?? 0),
-    p50Ms: atRate?.p50Ms,
-    p99Ms: atRate?.p99Ms,
-    achievedRate: atRate?.rps,
-    cpuPer10k: per10k(top),
-    peakRssMiB: peakRssMiB(server.pid),
-    loadavg: loadavg()[0]!,
-    ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base) } } : {}),
-    ...(s.memoryOnly ? { note: `${top.count} distinct tokens sent` } : {}),
-  };
+  const extra = [...(s.server.grpcServer ? ['--grpc-server', s.server.grpcServer] : []), ...(s.server.authzHttp ? ['--authz-http-addr', '127.0.0.1:0'] : [])];
+  return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, extra, nodeArgs);
 }
 
 main().then(

@@ -5,8 +5,12 @@ export type ServerKind =
   | { kind: 'noop' }
   /** the same no-op on claimcheck's own transport: the floor for claimcheck's rows */
   | { kind: 'noop-h2' }
-  /** grpcServer: --grpc-server grpc-js (grpc-js's Server with claimcheck's codec) */
-  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number; grpcServer?: 'grpc-js' }
+  /** node:http answering 200: the baseline of the HTTP/1.1 rows */
+  | { kind: 'noop-http1' }
+  /** claimcheck's HTTP authorization listener with a constant allow: the floor for the forward-auth rows */
+  | { kind: 'noop-authz-http' }
+  /** grpcServer: --grpc-server grpc-js (grpc-js's Server with claimcheck's codec); authzHttp: serve --authz-http-addr too */
+  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number; grpcServer?: 'grpc-js'; authzHttp?: true }
   | { kind: 'peer'; gomaxprocs: number };
 
 export type Requests =
@@ -59,3 +63,16 @@ export const SCENARIOS: Scenario[] = [
   // what the Helm chart runs: server.maxHeapMiB 160 and server.maxSemiSpaceMiB 8 become NODE_OPTIONS
   { ...MEMORY, id: 'memory-chart', title: 'memory, as the chart runs it (--max-old-space-size=160 --max-semi-space-size=8)', nodeArgs: ['--max-old-space-size=160', '--max-semi-space-size=8'] },
 ];
+
+/** The forward-auth rows (bench/http-rows.ts): HTTP/1.1 keep-alive, each against a no-op node:http server beside it. */
+export const HTTP_SCENARIOS: Scenario[] = [
+  { id: 'http-baseline', title: 'no-op node:http server, HTTP/1.1 keep-alive (baseline)', server: { kind: 'noop-http1' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'http-listener', title: "no-op on claimcheck's HTTP listener (a constant allow)", server: { kind: 'noop-authz-http' }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'http-repeated', title: 'forward-auth repeated token', server: { kind: 'claimcheck', policies: 10, authzHttp: true }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'http-distinct', title: 'forward-auth new RS256 token', server: { kind: 'claimcheck', policies: 10, authzHttp: true }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+];
+
+/** The fixed rate of the latency phase: half the first baseline's maximum. */
+export function fixedRateFor(baselineRps: number): number {
+  return Math.max(100, Math.round(baselineRps / 2 / 100) * 100);
+}

@@ -11,6 +11,8 @@ export interface ServerUnderTest {
   /** host:port */
   address: string;
   httpPort?: number;
+  /** host:port of the HTTP authorization listener (--authz-http-addr), when it serves one */
+  authzHttp?: string;
   stop(): Promise<void>;
 }
 
@@ -41,7 +43,8 @@ async function launch(cmd: string, args: string[], readyMsg: string, env: Record
   });
   return {
     pid: child.pid!,
-    address: String(line.grpc),
+    address: String(line.grpc ?? line.authzHttp),
+    ...(typeof line.authzHttp === 'string' ? { authzHttp: line.authzHttp } : {}),
     line,
     stop: async () => {
       if (child.exitCode !== null) return;
@@ -59,6 +62,14 @@ export async function startNoop(nodeArgs: string[] = []): Promise<ServerUnderTes
 
 export async function startNoopH2(nodeArgs: string[] = []): Promise<ServerUnderTest> {
   return launch(process.execPath, [...nodeArgs, 'bench/noop-h2-server.mjs', '127.0.0.1:0'], 'noop serving');
+}
+
+export async function startNoopHttp1(nodeArgs: string[] = []): Promise<ServerUnderTest> {
+  return launch(process.execPath, [...nodeArgs, 'bench/noop-http1-server.mjs', '127.0.0.1:0'], 'noop serving');
+}
+
+export async function startNoopAuthzHttp(nodeArgs: string[] = []): Promise<ServerUnderTest> {
+  return launch(process.execPath, [...nodeArgs, 'bench/noop-authz-http-server.mjs', '127.0.0.1:0'], 'noop serving');
 }
 
 export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = [], nodeArgs: string[] = []): Promise<ServerUnderTest> {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the benchmark tools (idempotent; cached under ~/.cache/claimcheck/,
 # keyed by version so later runs start in seconds):
-#   ghz       gRPC load generator (drives every scenario, incl. distinct-token pools)
+#   ghz       gRPC load generator (drives every gRPC scenario, incl. distinct-token pools)
 #   peer-opa  the peer: OPA evaluating Rego behind ext_authz gRPC (bench/peer-opa);
 #             only for `npm run bench`, not for the smoke test in CI (--ci skips it)
-#   h2load    (nghttp2-client) raw HTTP/2 load tool, kept for ad-hoc runs
+#   h2load    (nghttp2-client) raw HTTP/2 and HTTP/1.1 load tool, kept for ad-hoc runs
+#             (the HTTP/1.1 bench rows use bench/http1-load.ts: h2load cannot send a
+#             new token per request)
 # Usage: scripts/bench-tools.sh [--ci] [--print-paths]
 set -euo pipefail
 source "$(dirname "$0")/lib/tools.sh"

@@ -13,11 +13,25 @@ import { skipFor } from '../helpers/skip.js';
 const ghz = ghzPath();
 const skip = skipFor('bench smoke', ghz ? undefined : 'ghz is not installed (scripts/bench-tools.sh builds it; .ci/run runs that script)');
 
-test('npm run bench --smoke measures the baseline, claimcheck on both gRPC servers and the peer and writes its report', { skip, timeout: 300_000 }, async () => {
+type Pair = { rps: number; cpuPer10k: number; clientBusy?: number };
+interface ReportRow {
+  id: string;
+  count: number;
+  errors: number;
+  rps: number;
+  cpuPer10k: number;
+  peakRssMiB: number;
+  p50Ms?: number;
+  pair?: Pair;
+  serverBusy?: number;
+  clientBusy?: number;
+  statuses?: Record<string, number>;
+}
+
+async function smoke(only: string[]): Promise<{ stdout: string; rows: ReportRow[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'claimcheck-bench-smoke-'));
   try {
     const json = join(dir, 'bench.json');
-    const only = ['transport', 'repeated', 'repeated-grpc-js', 'distinct', 'forged', ...(peerPath() ? ['peer'] : [])];
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--only', only.join(','), '--json', json], { cwd: REPO });
       let stdout = '';
@@ -27,23 +41,47 @@ test('npm run bench --smoke measures the baseline, claimcheck on both gRPC serve
       child.on('exit', (c) => resolve({ code: c, stdout, stderr }));
     });
     assert.equal(code, 0, stderr);
-    assert.match(stdout, /\| scenario \| max req\/s \| × baseline \|/);
-    type Pair = { rps: number; cpuPer10k: number };
-    const report = JSON.parse(await readFile(json, 'utf8')) as { rows: { id: string; count: number; errors: number; rps: number; cpuPer10k: number; peakRssMiB: number; pair?: Pair }[] };
-    // the baseline runs first and last; every other row has a baseline measured just before it
-    assert.deepEqual(report.rows.map((r) => r.id), ['baseline', ...only, 'baseline-end']);
-    assert.match(stdout, /against the no-op baseline measured just before the row/);
-    for (const r of report.rows) {
-      const paired = r.id !== 'baseline' && r.id !== 'baseline-end';
-      assert.equal(r.pair !== undefined, paired, `${r.id}: a paired baseline exactly when it is not a baseline row`);
-      if (r.pair) assert.ok(r.pair.rps > 0 && r.pair.cpuPer10k > 0, `${r.id}: its baseline was measured`);
-    }
-    for (const r of report.rows) {
-      assert.ok(r.count > 0 && r.rps > 0, `${r.id} sent requests`);
-      assert.equal(r.errors, 0, `${r.id} had no RPC errors`);
-      assert.ok(r.cpuPer10k > 0 && r.peakRssMiB > 0, `${r.id} was sampled from /proc`);
-    }
+    return { stdout, rows: (JSON.parse(await readFile(json, 'utf8')) as { rows: ReportRow[] }).rows };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+test('npm run bench --smoke measures the baseline, claimcheck on both gRPC servers and the peer and writes its report', { skip, timeout: 300_000 }, async () => {
+  const only = ['transport', 'repeated', 'repeated-grpc-js', 'distinct', 'forged', ...(peerPath() ? ['peer'] : [])];
+  const { stdout, rows } = await smoke(only);
+  assert.match(stdout, /\| scenario \| max req\/s \| × baseline \|/);
+  // the baseline runs first and last; every other row has a baseline measured just before it
+  assert.deepEqual(rows.map((r) => r.id), ['baseline', ...only, 'baseline-end']);
+  assert.match(stdout, /against the no-op baseline measured just before the row/);
+  for (const r of rows) {
+    const paired = r.id !== 'baseline' && r.id !== 'baseline-end';
+    assert.equal(r.pair !== undefined, paired, `${r.id}: a paired baseline exactly when it is not a baseline row`);
+    if (r.pair) assert.ok(r.pair.rps > 0 && r.pair.cpuPer10k > 0, `${r.id}: its baseline was measured`);
+  }
+  for (const r of rows) {
+    assert.ok(r.count > 0 && r.rps > 0, `${r.id} sent requests`);
+    assert.equal(r.errors, 0, `${r.id} had no RPC errors`);
+    assert.ok(r.cpuPer10k > 0 && r.peakRssMiB > 0, `${r.id} was sampled from /proc`);
+  }
+});
+
+// Node alone drives these rows (bench/http1-load.ts): nothing to install, so never skipped.
+test('npm run bench --smoke --only http-…: forward auth over HTTP/1.1 keep-alive beside the no-op node:http server, every answer a 200', { timeout: 300_000 }, async () => {
+  const { stdout, rows } = await smoke(['http-listener', 'http-repeated', 'http-distinct']);
+  assert.match(stdout, /\| scenario \| max req\/s \| × no-op HTTP\/1\.1 \|/);
+  assert.match(stdout, /\| forward-auth repeated token vs no-op HTTP\/1\.1 \| \d+\.\d\d \| ≥ 0\.8 \| (yes|NO) \|/);
+  // the no-op baseline first, and no gRPC row: --only named HTTP rows alone
+  assert.deepEqual(rows.map((r) => r.id), ['http-baseline', 'http-listener', 'http-repeated', 'http-distinct']);
+  for (const r of rows) {
+    assert.ok(r.count > 0 && r.rps > 0 && r.p50Ms! > 0, `${r.id} sent requests and measured latency`);
+    assert.deepEqual(r.statuses, { '200': r.count }, `${r.id}: every answer of the max phase was a 200`);
+    assert.equal(r.errors, 0, `${r.id}: no answer other than 200 in any phase`);
+    assert.ok(r.cpuPer10k > 0 && r.peakRssMiB > 0 && r.serverBusy! > 0 && r.clientBusy! > 0, `${r.id} was sampled from /proc and the driver`);
+    assert.equal(r.pair !== undefined, r.id !== 'http-baseline', `${r.id}: a no-op beside it exactly when it is not the baseline`);
+    if (r.pair) assert.ok(r.pair.rps > 0 && r.pair.cpuPer10k > 0, `${r.id}: the no-op beside it was measured`);
+  }
+  // one token sent again and again, against every request a new token: the second must be the costlier
+  const [, , repeated, distinct] = rows;
+  assert.ok(distinct!.cpuPer10k > repeated!.cpuPer10k, `a new RS256 token costs more CPU than a repeated one (${distinct!.cpuPer10k} vs ${repeated!.cpuPer10k})`);
 });

@@ -1,0 +1,141 @@
+/** One gRPC row: its server beside a no-op baseline, loaded in turn by ghz (bench/run.ts runs the rows). */
+import { loadavg } from 'node:os';
+import { createEnvoyClient } from '../test/helpers/envoy-client.js';
+import type { Alg } from './fixtures.js';
+import { runGhz, type GhzRun, type LoadSettings } from './ghz.js';
+import { cpuSeconds, peakRssMiB } from './proc-stats.js';
+import type { Row } from './report.js';
+import { fixedRateFor, type Scenario } from './scenarios.js';
+import type { ServerUnderTest } from './servers.js';
+
+export interface Phases {
+  warmSec: number;
+  maxSec: number;
+  fixedSec: number;
+  poolWarm: number;
+  poolMax: number;
+  poolFixedCap: number;
+}
+
+export interface GrpcCtx {
+  ghz: string;
+  /** concurrency and connections of every row (a row may ask for more connections) */
+  load: LoadSettings;
+  phases: Phases;
+  rate: number;
+  dataFile(name: string, tokens: readonly string[], path: string): string;
+  pools: Map<Alg, string[]>;
+  repeated: Map<Alg, string>;
+  forged: string;
+  fixedNeed(rate: number): number;
+  request(token: string, path: string): object;
+}
+
+/** Max-throughput segments of the row and of its baseline, loaded in turn: each loaded alone, drift shared. */
+const SEGMENTS = 3;
+
+interface Totals {
+  count: number;
+  sec: number;
+  cpu: number;
+  errors: number;
+}
+
+async function segment(ctx: GrpcCtx, server: ServerUnderTest, file: string, settings: LoadSettings, how: { durationSec: number } | { total: number }, into: Totals): Promise<void> {
+  const cpu0 = cpuSeconds(server.pid);
+  const run = await runGhz(ctx.ghz, server.address, file, settings, how);
+  into.cpu += cpuSeconds(server.pid) - cpu0;
+  into.count += run.count;
+  into.sec += run.rps > 0 ? run.count / run.rps : 0;
+  into.errors += run.errors;
+}
+
+export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx, pairServer?: ServerUnderTest): Promise<Row> {
+  const { load, phases: P } = ctx;
+  const target = server.address;
+  const loadFor: LoadSettings = { ...load, connections: s.connections ?? load.connections };
+  const r = s.requests;
+  const firstToken = r.tokens === 'forged' ? ctx.forged : r.tokens === 'repeated' ? ctx.repeated.get(r.alg)! : ctx.pools.get(r.alg)![0]!;
+
+  // The row means nothing if the server answers differently than the scenario says.
+  if (s.server.kind !== 'noop') {
+    const client = createEnvoyClient(target);
+    try {
+      const out = await client.checkRaw(ctx.request(firstToken, r.path));
+      const got = out.code === 0 ? 'allow' : 'deny';
+      if (got !== s.expect) throw new Error(`${s.id}: expected ${s.expect}, got ${got} (${out.httpStatus ?? ''} ${out.body ?? ''})`);
+    } finally {
+      client.close();
+    }
+  }
+
+  // The max phase is split into SEGMENTS parts when a baseline runs beside the row: pool rows
+  // get disjoint slices per part (ghz restarts its round-robin at the first message on every run).
+  const parts = pairServer ? SEGMENTS : 1;
+  let warm: string, fixed: string | undefined;
+  let max: string[];
+  let maxHow: ({ durationSec: number } | { total: number })[];
+  let warmHow: { durationSec: number } | { total: number };
+  let fixedHow: { durationSec: number } | { total: number } = { durationSec: P.fixedSec };
+  const split = (tokens: readonly string[], name: string) => {
+    const files: string[] = [];
+    const hows: { total: number }[] = [];
+    for (let i = 0; i < parts; i++) {
+      const slice = tokens.slice(Math.floor((i * tokens.length) / parts), Math.floor(((i + 1) * tokens.length) / parts));
+      files.push(ctx.dataFile(`${name}-${i}`, slice, r.path));
+      hows.push({ total: slice.length });
+    }
+    return { files, hows };
+  };
+  if (r.tokens === 'pool') {
+    const pool = ctx.pools.get(r.alg)!;
+    if (s.memoryOnly) {
+      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, 1), r.path);
+      warmHow = { total: 1 };
+      ({ files: max, hows: maxHow } = split(pool, `${s.id}-max`));
+    } else {
+      const a = P.poolWarm, b = a + P.poolMax, c = b + ctx.fixedNeed(ctx.rate);
+      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, a), r.path);
+      ({ files: max, hows: maxHow } = split(pool.slice(a, b), `${s.id}-max`));
+      fixed = ctx.dataFile(`${s.id}-fixed`, pool.slice(b, c), r.path);
+      warmHow = { total: a };
+      fixedHow = { total: c - b };
+    }
+  } else {
+    warm = fixed = ctx.dataFile(s.id, [firstToken], r.path);
+    max = Array.from({ length: parts }, () => warm);
+    warmHow = { durationSec: P.warmSec };
+    maxHow = Array.from({ length: parts }, () => ({ durationSec: P.maxSec / parts }));
+  }
+
+  const pairFile = pairServer ? ctx.dataFile('pair', [ctx.repeated.get('RS256')!], '/api/orders') : undefined;
+  if (pairServer) await runGhz(ctx.ghz, pairServer.address, pairFile!, load, { durationSec: P.warmSec });
+  await runGhz(ctx.ghz, target, warm, loadFor, warmHow);
+  const top: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
+  const base: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
+  for (let i = 0; i < parts; i++) {
+    if (pairServer) await segment(ctx, pairServer, pairFile!, load, { durationSec: P.maxSec / parts }, base);
+    await segment(ctx, server, max[i]!, loadFor, maxHow[i]!, top);
+  }
+  const rps = top.sec > 0 ? top.count / top.sec : 0;
+  let atRate: GhzRun | undefined;
+  // The baseline runs first and sets the fixed rate for every row: half its maximum.
+  const rate = ctx.rate || fixedRateFor(rps);
+  if (!s.memoryOnly && fixed) atRate = await runGhz(ctx.ghz, target, fixed, loadFor, fixedHow, rate);
+  const per10k = (t: Totals) => (t.cpu / Math.max(1, t.count)) * 10_000;
+  return {
+    id: s.id,
+    title: s.title,
+    rps,
+    count: top.count,
+    errors: top.errors + base.errors + (atRate?.errors ?? 0),
+    p50Ms: atRate?.p50Ms,
+    p99Ms: atRate?.p99Ms,
+    achievedRate: atRate?.rps,
+    cpuPer10k: per10k(top),
+    peakRssMiB: peakRssMiB(server.pid),
+    loadavg: loadavg()[0]!,
+    ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base) } } : {}),
+    ...(s.memoryOnly ? { note: `${top.count} distinct tokens sent` } : {}),
+  };
+}
