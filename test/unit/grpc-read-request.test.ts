@@ -176,12 +176,12 @@ describe('readRequestMessage: the connection budget and the timers', () => {
     assert.equal(c.held(), 0);
   });
 
-  test('a refused stream is reset with CANCEL once its answer is out', () => {
+  test('a refused stream is reset with NO_ERROR once its answer is out (RFC 9113 §8.1)', () => {
     const r = reading();
     r.send(prefix(0, MAX + 1));
     assert.equal(r.stream.resetWith, undefined, 'not before the linger');
     r.lingering.fire();
-    assert.equal(r.stream.resetWith, 8, 'NGHTTP2_CANCEL');
+    assert.equal(r.stream.resetWith, 0, 'NGHTTP2_NO_ERROR');
   });
 
   test('no message by the deadline times out once, releasing what it held', () => {

@@ -4,7 +4,9 @@
  * the stream is reset; the other limits refuse the call at once: the bytes held are released and the answer goes
  * out. What the client still sends is dropped as it arrives, and a linger period later
  * (time for the answer to be on the wire) a stream it has not finished gets
- * RST_STREAM(CANCEL), which stops the upload and frees the stream's slot.
+ * RST_STREAM(NO_ERROR), which stops the upload and frees the stream's slot. NO_ERROR, as
+ * RFC 9113 §8.1 says for a response complete before its request: a grpc-js client still
+ * uploading sometimes never called back after a CANCEL there.
  */
 import * as http2 from 'node:http2';
 import { GrpcCode } from '../../grpc-code.js';
@@ -49,7 +51,7 @@ export function readRequestMessage(stream: http2.ServerHttp2Stream, ctx: ReadReq
       if (stream.closed) return;
       // still writing the answer (a reset would drop its queued frames): look again later
       if (!stream.writableFinished || stream.sentTrailers === undefined) ctx.lingering.add(stream, resetWhenAnswered);
-      else stream.close(http2.constants.NGHTTP2_CANCEL);
+      else stream.close(http2.constants.NGHTTP2_NO_ERROR);
     };
     ctx.lingering.add(stream, resetWhenAnswered);
   };
