@@ -82,12 +82,14 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
   const server: Server = createServer(
     { maxHeaderSize: HTTP_LIMITS.parserMaxHeaderBytes, requestTimeout: HTTP_LIMITS.requestTimeoutMs, keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs },
     (req, res) => {
-      const fiveXx: FiveXx = conventionOf(req.url ?? '/') === 'ext-authz' ? 'as-403' : 'as-is';
+      const url = req.url ?? '/';
+      const convention = conventionOf(url);
+      const fiveXx: FiveXx = convention === 'ext-authz' ? 'as-403' : 'as-is';
       try {
         const tooLarge = headersTooLarge(req.rawHeaders);
         if (tooLarge) return refuse(res, 'headers_too_large');
         if (!acceptBody(req, () => refuse(res, 'body_too_large', true))) return;
-        const read = readAuthzRequest({ method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders });
+        const read = readAuthzRequest({ method: req.method ?? 'GET', url, rawHeaders: req.rawHeaders }, convention);
         if (!read.ok) return refuse(res, read.reason);
         if (read.convention === 'forward-auth' && opts.hasIdentityAlias?.(read.request.headers)) return refuse(res, 'identity_header_alias');
         const plan = opts.check(read.request);

@@ -39,8 +39,8 @@ export function conventionOf(url: string): Convention | undefined {
   return (q === -1 ? url : url.slice(0, q)) === FORWARD_AUTH_PATH ? 'forward-auth' : undefined;
 }
 
-export function readAuthzRequest(raw: RawHttpRequest): ReadResult {
-  const convention = conventionOf(raw.url);
+/** `convention`: the listener looks it up first (it decides the status of a 503), so once is enough. */
+export function readAuthzRequest(raw: RawHttpRequest, convention = conventionOf(raw.url)): ReadResult {
   if (!convention) return { ok: false, reason: 'unknown_endpoint' };
   const headers = collectHeaders(raw.rawHeaders);
   const requestId = first(headers, 'x-request-id') ?? '';
@@ -61,9 +61,11 @@ export function readAuthzRequest(raw: RawHttpRequest): ReadResult {
       },
     };
   }
-  const original = originalTarget(headers);
+  const url = first(headers, 'x-original-url');
+  const fromUrl = url === undefined ? undefined : (parseUrl(url) ?? { path: url });
+  const original = originalTarget(headers, fromUrl);
   if (!original) return { ok: false, reason: 'missing_original_uri' };
-  if (!agree(headers)) return { ok: false, reason: 'conflicting_original_request' };
+  if (!agree(headers, fromUrl)) return { ok: false, reason: 'conflicting_original_request' };
   return {
     ok: true,
     convention,
@@ -86,12 +88,11 @@ export function readAuthzRequest(raw: RawHttpRequest): ReadResult {
  * configure it), else X-Original-URL (ingress-nginx: scheme://host/path?query). A URI
  * header that is not origin-form is passed on as is: normalisation refuses it (400).
  */
-function originalTarget(headers: ReadonlyMap<string, readonly string[]>): { path: string; host?: string; scheme?: string } | undefined {
+type OriginalTarget = { path: string; host?: string; scheme?: string };
+
+function originalTarget(headers: ReadonlyMap<string, readonly string[]>, fromUrl: OriginalTarget | undefined): OriginalTarget | undefined {
   const uri = first(headers, 'x-forwarded-uri') ?? first(headers, 'x-original-uri');
-  if (uri !== undefined) return { path: uri };
-  const url = first(headers, 'x-original-url');
-  if (url === undefined) return undefined;
-  return parseUrl(url) ?? { path: url };
+  return uri !== undefined ? { path: uri } : fromUrl;
 }
 
 function parseUrl(url: string): { scheme: string; host: string; path: string } | undefined {
@@ -107,16 +108,14 @@ const STEERING = ['x-forwarded-method', 'x-forwarded-uri', 'x-forwarded-host', '
  * the X-Forwarded-* headers win. So a steering header given twice, or two that name a
  * different method, path or host, is a 400 rather than a guess.
  */
-function agree(headers: ReadonlyMap<string, readonly string[]>): boolean {
+function agree(headers: ReadonlyMap<string, readonly string[]>, fromUrl: OriginalTarget | undefined): boolean {
   for (const name of STEERING) if ((headers.get(name)?.length ?? 0) > 1) return false;
-  const url = first(headers, 'x-original-url');
-  const parsed = url === undefined ? undefined : parseUrl(url) ?? { path: url, host: undefined };
   const forwardedUri = first(headers, 'x-forwarded-uri');
   const originalUri = first(headers, 'x-original-uri');
   if (forwardedUri !== undefined && originalUri !== undefined && originalUri !== forwardedUri) return false;
-  if (parsed && (forwardedUri ?? originalUri ?? parsed.path) !== parsed.path) return false;
+  if (fromUrl && (forwardedUri ?? originalUri ?? fromUrl.path) !== fromUrl.path) return false;
   const forwardedHost = first(headers, 'x-forwarded-host');
-  if (forwardedHost !== undefined && parsed?.host !== undefined && parsed.host.toLowerCase() !== forwardedHost.toLowerCase()) return false;
+  if (forwardedHost !== undefined && fromUrl?.host !== undefined && fromUrl.host.toLowerCase() !== forwardedHost.toLowerCase()) return false;
   const fm = first(headers, 'x-forwarded-method');
   const om = first(headers, 'x-original-method');
   return fm === undefined || om === undefined || fm === om;

@@ -13,7 +13,10 @@ export function canonicalHeaderName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '-');
 }
 
+// Pseudo-headers (`:path`, `:authority` on every gRPC Check) are Envoy's own and never
+// removable, so they are not looked at.
 function needsCanonicalForm(name: string): boolean {
+  if (name.charCodeAt(0) === 58) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     // a-z, 0-9, '-'; names arrive lowercase from Envoy and the HTTP listener
@@ -46,13 +49,15 @@ function emittedNames(snapshot: Snapshot): EmittedNames {
 export function identityAliases(names: Iterable<string>, snapshot: Snapshot, reservedPrefix: string): string[] | undefined {
   let out: string[] | undefined;
   let emitted: EmittedNames | undefined;
+  let prefix: { lower: string; canonical: string } | undefined;
   for (const name of names) {
     if (!needsCanonicalForm(name)) continue;
     emitted ??= emittedNames(snapshot);
+    prefix ??= { lower: reservedPrefix.toLowerCase(), canonical: canonicalHeaderName(reservedPrefix) };
     const lower = name.toLowerCase();
     if (emitted.lower.has(lower)) continue;
     const canonical = canonicalHeaderName(name);
-    const underPrefix = reservedPrefix !== '' && !lower.startsWith(reservedPrefix.toLowerCase()) && canonical.startsWith(canonicalHeaderName(reservedPrefix));
+    const underPrefix = reservedPrefix !== '' && !lower.startsWith(prefix.lower) && canonical.startsWith(prefix.canonical);
     if (emitted.canonical.has(canonical) || underPrefix) (out ??= []).push(lower);
   }
   return out;
