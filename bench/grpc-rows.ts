@@ -5,17 +5,8 @@ import type { Alg } from './fixtures.js';
 import { runGhz, type GhzRun, type LoadSettings } from './ghz.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
 import type { Row } from './report.js';
-import { fixedRateFor, type Scenario } from './scenarios.js';
+import { fixedRateFor, type Phases, type RunLength, type Scenario } from './scenarios.js';
 import type { ServerUnderTest } from './servers.js';
-
-export interface Phases {
-  warmSec: number;
-  maxSec: number;
-  fixedSec: number;
-  poolWarm: number;
-  poolMax: number;
-  poolFixedCap: number;
-}
 
 export interface GrpcCtx {
   ghz: string;
@@ -41,7 +32,7 @@ interface Totals {
   errors: number;
 }
 
-async function segment(ctx: GrpcCtx, server: ServerUnderTest, file: string, settings: LoadSettings, how: { durationSec: number } | { total: number }, into: Totals): Promise<void> {
+async function segment(ctx: GrpcCtx, server: ServerUnderTest, file: string, settings: LoadSettings, how: RunLength, into: Totals): Promise<void> {
   const cpu0 = cpuSeconds(server.pid);
   const run = await runGhz(ctx.ghz, server.address, file, settings, how);
   into.cpu += cpuSeconds(server.pid) - cpu0;
@@ -74,9 +65,9 @@ export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx
   const parts = pairServer ? SEGMENTS : 1;
   let warm: string, fixed: string | undefined;
   let max: string[];
-  let maxHow: ({ durationSec: number } | { total: number })[];
-  let warmHow: { durationSec: number } | { total: number };
-  let fixedHow: { durationSec: number } | { total: number } = { durationSec: P.fixedSec };
+  let maxHow: RunLength[];
+  let warmHow: RunLength;
+  let fixedHow: RunLength = { durationSec: P.fixedSec };
   const split = (tokens: readonly string[], name: string) => {
     const files: string[] = [];
     const hows: { total: number }[] = [];

@@ -10,20 +10,11 @@ import { forwardAuthRequest, runHttp1, writeHttpRequests, type Http1Files } from
 import { TOKEN_MARK, type Http1Run } from './http1-load.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
 import type { Row } from './report.js';
-import { fixedRateFor, type Scenario } from './scenarios.js';
+import { fixedRateFor, type Phases, type RunLength, type Scenario } from './scenarios.js';
 import { startNoopHttp1, type ServerUnderTest } from './servers.js';
 
-export interface HttpPhases {
-  warmSec: number;
-  maxSec: number;
-  fixedSec: number;
-  poolWarm: number;
-  poolMax: number;
-  poolFixedCap: number;
-}
-
 export interface HttpRowsCtx {
-  phases: HttpPhases;
+  phases: Phases;
   /** keep-alive connections, one request in flight on each */
   connections: number;
   work: string;
@@ -46,7 +37,6 @@ interface Totals {
   statuses: Record<string, number>;
 }
 
-type How = { durationSec: number } | { total: number };
 
 /** Runs the rows in order; the first must be the baseline, which sets the fixed rate. */
 export async function runHttpRows(scenarios: readonly Scenario[], ctx: HttpRowsCtx): Promise<{ rows: Row[]; fixedRate: number }> {
@@ -83,7 +73,7 @@ async function precheck(target: string, token: string, path: string): Promise<vo
   if (res.status !== 200 || !res.headers.get('x-user-id')) throw new Error(`forward-auth answered ${res.status} (x-user-id: ${res.headers.get('x-user-id')}) ${body}`);
 }
 
-async function segment(server: ServerUnderTest, files: Http1Files, connections: number, how: How, into: Totals): Promise<Http1Run> {
+async function segment(server: ServerUnderTest, files: Http1Files, connections: number, how: RunLength, into: Totals): Promise<Http1Run> {
   const cpu0 = cpuSeconds(server.pid);
   const run = await runHttp1(server.authzHttp!, files, connections, how);
   into.cpu += cpuSeconds(server.pid) - cpu0;
@@ -106,8 +96,8 @@ async function measureHttp(s: Scenario, server: ServerUnderTest, ctx: HttpRowsCt
   const parts = pairServer ? SEGMENTS : 1;
   const file = (name: string, tokens: readonly string[]) => writeHttpRequests(ctx.work, `${s.id}-${name}`, tokens, r.path);
   let warm: Http1Files, fixed: Http1Files;
-  let warmHow: How, fixedHow: How;
-  const max: { files: Http1Files; how: How }[] = [];
+  let warmHow: RunLength, fixedHow: RunLength;
+  const max: { files: Http1Files; how: RunLength }[] = [];
   if (pool) {
     // Every token is sent once: disjoint slices for warm-up, each max segment and the fixed rate.
     const a = P.poolWarm, b = a + P.poolMax;

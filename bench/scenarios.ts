@@ -73,6 +73,19 @@ export const HTTP_SCENARIOS: Scenario[] = [
 ];
 
 /** The fixed rate of the latency phase: half the first baseline's maximum. */
+/** How long each phase of a row runs (seconds), or how many tokens of a pool it sends. */
+export interface Phases {
+  warmSec: number;
+  maxSec: number;
+  fixedSec: number;
+  poolWarm: number;
+  poolMax: number;
+  poolFixedCap: number;
+}
+
+/** A load run's length: a duration, or a number of requests (pool rows send each token once). */
+export type RunLength = { durationSec: number } | { total: number };
+
 export function fixedRateFor(baselineRps: number): number {
   return Math.max(100, Math.round(baselineRps / 2 / 100) * 100);
 }
