@@ -6,7 +6,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseServe } from '../../src/cli.js';
-import { CHART, ciValues, helm, helmPath, helmSkipReason, template, type K8sObject } from './lib/tools.js';
+import { ciValues, helmPath, helmSkipReason, schemaRejection, template, type K8sObject } from './lib/tools.js';
 import { skipFor } from '../helpers/skip.js';
 
 const skip = skipFor('Helm chart HTTP authorization suite', helmSkipReason());
@@ -61,10 +61,7 @@ describe('Helm chart: httpAuthz', { skip }, () => {
   ];
   for (const [what, args, message] of rejects) {
     test(`${what} fails helm template with a message naming it`, () => {
-      const r = helm(['template', 'claimcheck', CHART, ...args]);
-      assert.notEqual(r.code, 0, `helm accepted ${args.join(' ')}`);
-      assert.match(r.stderr, /values don't meet the specifications of the schema/);
-      assert.match(r.stderr, message);
+      assert.match(schemaRejection(args), message);
     });
   }
 });

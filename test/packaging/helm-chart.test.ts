@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { BIN, REPO, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { parseServe } from '../../src/cli.js';
-import { CHART, ciValues, helm, helmPath, helmSkipReason, parseDocs, template, valuesFile, type K8sObject } from './lib/tools.js';
+import { CHART, ciValues, helm, helmPath, helmSkipReason, parseDocs, schemaRejection, template, valuesFile, type K8sObject } from './lib/tools.js';
 import { assertAllowsAndDenies, demoToken } from './lib/demo-requests.js';
 import { rbacTriples, rulesOf } from './lib/rbac.js';
 import { skipFor } from '../helpers/skip.js';
@@ -57,10 +57,7 @@ describe('Helm chart: lint and values schema', { skip }, () => {
   ];
   for (const [what, args, message] of rejects) {
     test(`${what} fails helm template with a message naming it`, () => {
-      const r = helm(['template', 'claimcheck', CHART, ...args]);
-      assert.notEqual(r.code, 0, `helm accepted ${args.join(' ')}`);
-      assert.match(r.stderr, /values don't meet the specifications of the schema/);
-      assert.match(r.stderr, message);
+      assert.match(schemaRejection(args), message);
     });
   }
 

@@ -18,6 +18,7 @@ import { checkRequest, envoyOutcome, fromEnvoyGateway, fromExtAuthz, fromIstioPr
 import { openHttp1 } from '../helpers/http1-connection.js';
 import { EXT_AUTHZ_PREFIX } from '../../src/http-authz/read-authz-request.js';
 import { StrictProtoJson, formatIssues } from './lib/strict-proto-json.js';
+import { assertMutationsCaught, type Mutation } from './lib/proto-mutations.js';
 import { helmSkipReason, parseDocs, template, thirdPartyDir, thirdPartySkipReason } from './lib/tools.js';
 import { demoToken } from './lib/demo-requests.js';
 import { skipFor } from '../helpers/skip.js';
@@ -49,19 +50,14 @@ describe('deploy/envoy/envoy-http.yaml with Envoy\'s own protos', () => {
   });
 
   test('the strict parse rejects a misspelled http_service field, a missing timeout and the deprecated authorization_request.allowed_headers', () => {
-    const cases: [string, (d: any) => void, RegExp][] = [
+    const cases: Mutation[] = [
       ['misspelled', (d) => { extAuthz(d).http_service.path_prefx = '/x'; }, /unknown field "path_prefx" in envoy\.extensions\.filters\.http\.ext_authz\.v3\.HttpService/],
       ['misspelled response', (d) => { extAuthz(d).http_service.authorization_response.allowed_upstream_header = {}; }, /unknown field "allowed_upstream_header" in envoy\.extensions\.filters\.http\.ext_authz\.v3\.AuthorizationResponse/],
       ['misspelled matcher', (d) => { extAuthz(d).allowed_headers.patterns[0] = { exacts: 'authorization' }; }, /unknown field "exacts" in envoy\.type\.matcher\.v3\.StringMatcher/],
       ['required', (d) => { delete extAuthz(d).http_service.server_uri.timeout; }, /required field timeout of envoy\.config\.core\.v3\.HttpUri is missing/],
       ['deprecated', (d) => { const f = extAuthz(d); f.http_service.authorization_request = { allowed_headers: f.allowed_headers }; delete f.allowed_headers; }, /deprecated field allowed_headers in envoy\.extensions\.filters\.http\.ext_authz\.v3\.AuthorizationRequest/],
     ];
-    for (const [what, mutate, message] of cases) {
-      const doc = structuredClone(envoy);
-      mutate(doc);
-      const issues = formatIssues(proto.validate(doc, BOOTSTRAP));
-      assert.match(issues, message, `${what}: ${issues || 'no issue found'}`);
-    }
+    assertMutationsCaught(proto, envoy, BOOTSTRAP, cases);
   });
 
   test('fails closed with 503, calls claimcheck\'s /ext-authz endpoint over HTTP/1.1 on 9292 and health-checks /readyz', () => {

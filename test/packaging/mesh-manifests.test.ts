@@ -16,6 +16,7 @@ import { UPSTREAM_INCLUDE_DIRS, createEnvoyClient } from '../helpers/envoy-clien
 import { k8sSkipReason, startKubeApiserver, type KubeApiserver } from '../k8s/harness.js';
 import { installCrds } from '../k8s/cluster-fixture.js';
 import { StrictProtoJson, formatIssues } from './lib/strict-proto-json.js';
+import { assertMutationsCaught, type Mutation } from './lib/proto-mutations.js';
 import { THIRD_PARTY_CRDS, helmSkipReason, parseDocs, template, thirdPartyDir, thirdPartySkipReason } from './lib/tools.js';
 import { applyThirdPartyCrds, ensureNamespace } from './lib/cluster.js';
 import { assertAllowsAndDenies, demoToken } from './lib/demo-requests.js';
@@ -40,7 +41,7 @@ describe('deploy/envoy/envoy.yaml with Envoy\'s own protos', () => {
   });
 
   test('the strict parse rejects a misspelled field, a wrong type, an unknown @type, a missing required field and a deprecated field', () => {
-    const cases: [string, (d: any) => void, RegExp][] = [
+    const cases: Mutation[] = [
       ['misspelled', (d) => { extAuthz(d).failure_mode_alow = false; }, /unknown field "failure_mode_alow" in envoy\.extensions\.filters\.http\.ext_authz\.v3\.ExtAuthz/],
       ['wrong type', (d) => { extAuthz(d).grpc_service.timeout = 0.5; }, /Duration must be a string/],
       ['unknown @type', (d) => { extAuthz(d)['@type'] = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthZ'; }, /no such message/],
@@ -49,12 +50,7 @@ describe('deploy/envoy/envoy.yaml with Envoy\'s own protos', () => {
       ['deprecated', (d) => { d.static_resources.clusters[0].http2_protocol_options = {}; }, /deprecated field http2_protocol_options in envoy\.config\.cluster\.v3\.Cluster/],
       ['oneof', (d) => { extAuthz(d).http_service = { server_uri: { uri: 'http://x', cluster: 'x', timeout: '1s' } }; }, /only one of grpc_service, http_service/],
     ];
-    for (const [what, mutate, message] of cases) {
-      const doc = structuredClone(envoy);
-      mutate(doc);
-      const issues = formatIssues(proto.validate(doc, BOOTSTRAP));
-      assert.match(issues, message, `${what}: ${issues || 'no issue found'}`);
-    }
+    assertMutationsCaught(proto, envoy, BOOTSTRAP, cases);
   });
 
   test('ext_authz fails closed with a timeout, over an HTTP/2 gRPC cluster with gRPC health checks', () => {

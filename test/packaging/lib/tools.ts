@@ -3,6 +3,7 @@
  * the third-party CRDs / protos (scripts/third-party-crds.sh), both from the Go module
  * proxy and cached under ~/.cache/claimcheck/.
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,14 @@ export interface RenderOptions {
   setFile?: string[];
   namespace?: string;
   release?: string;
+}
+
+/** `helm template` with `args` must fail on the chart's values schema; helm's stderr, to match the field against. */
+export function schemaRejection(args: string[]): string {
+  const r = helm(['template', 'claimcheck', CHART, ...args]);
+  assert.notEqual(r.code, 0, `helm accepted ${args.join(' ')}`);
+  assert.match(r.stderr, /values don't meet the specifications of the schema/);
+  return r.stderr;
 }
 
 /** `helm template`, returning the raw YAML; throws with helm's message on failure. */
