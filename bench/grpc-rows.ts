@@ -1,10 +1,9 @@
 /** One gRPC row: its server beside a no-op baseline, loaded in turn by ghz (bench/run.ts runs the rows). */
-import { loadavg } from 'node:os';
 import { createEnvoyClient } from '../test/helpers/envoy-client.js';
 import type { Alg } from './fixtures.js';
 import { runGhz, type GhzRun, type LoadSettings } from './ghz.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
-import type { Row } from './report.js';
+import { measuredRow, perSec, type Row } from './report.js';
 import { fixedRateFor, type Phases, type RunLength, type Scenario } from './scenarios.js';
 import type { ServerUnderTest } from './servers.js';
 
@@ -108,25 +107,11 @@ export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx
     if (pairServer) await segment(ctx, pairServer, pairFile!, load, { durationSec: P.maxSec / parts }, base);
     await segment(ctx, server, max[i]!, loadFor, maxHow[i]!, top);
   }
-  const rps = top.sec > 0 ? top.count / top.sec : 0;
+  const rps = perSec(top);
   let atRate: GhzRun | undefined;
   // The baseline runs first and sets the fixed rate for every row: half its maximum.
   const rate = ctx.rate || fixedRateFor(rps);
   if (!s.memoryOnly && fixed) atRate = await runGhz(ctx.ghz, target, fixed, loadFor, fixedHow, rate);
-  const per10k = (t: Totals) => (t.cpu / Math.max(1, t.count)) * 10_000;
-  return {
-    id: s.id,
-    title: s.title,
-    rps,
-    count: top.count,
-    errors: top.errors + base.errors + (atRate?.errors ?? 0),
-    p50Ms: atRate?.p50Ms,
-    p99Ms: atRate?.p99Ms,
-    achievedRate: atRate?.rps,
-    cpuPer10k: per10k(top),
-    peakRssMiB: peakRssMiB(server.pid),
-    loadavg: loadavg()[0]!,
-    ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base) } } : {}),
-    ...(s.memoryOnly ? { note: `${top.count} distinct tokens sent` } : {}),
-  };
+  const row = measuredRow(s, peakRssMiB(server.pid), top, top.errors + base.errors + (atRate?.errors ?? 0), atRate, pairServer ? base : undefined);
+  return s.memoryOnly ? { ...row, note: `${top.count} distinct tokens sent` } : row;
 }

@@ -4,12 +4,11 @@
  * the same requests, connections and phases. Like the gRPC rows, each claimcheck row runs
  * beside its own no-op, the two loaded in turn, and its ratios are against that one.
  */
-import { loadavg } from 'node:os';
 import type { Alg } from './fixtures.js';
 import { forwardAuthRequest, runHttp1, writeHttpRequests, type Http1Files } from './http1-run.js';
 import { TOKEN_MARK, type Http1Run } from './http1-load.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
-import type { Row } from './report.js';
+import { measuredRow, perSec, type Row } from './report.js';
 import { fixedRateFor, type Phases, type RunLength, type Scenario } from './scenarios.js';
 import { startNoopHttp1, type ServerUnderTest } from './servers.js';
 
@@ -127,24 +126,15 @@ async function measureHttp(s: Scenario, server: ServerUnderTest, ctx: HttpRowsCt
     if (pairServer) await segment(pairServer, pairFiles!, ctx.connections, { durationSec: P.maxSec / parts }, base);
     await segment(server, max[i]!.files, ctx.connections, max[i]!.how, top);
   }
-  const rps = top.sec > 0 ? top.count / top.sec : 0;
+  const rps = perSec(top);
   const atRate = await runHttp1(server.authzHttp!, fixed, ctx.connections, fixedHow, fixedRate || fixedRateFor(rps));
-  const per10k = (t: Totals) => (t.cpu / Math.max(1, t.count)) * 10_000;
+  const row = measuredRow(s, peakRssMiB(server.pid), top, top.bad + base.bad + atRate.count - (atRate.statuses['200'] ?? 0), atRate, pairServer ? base : undefined);
+  const busy = (t: Totals) => (t.sec > 0 ? t.cpu / t.sec : 0);
   return {
-    id: s.id,
-    title: s.title,
-    rps,
-    count: top.count,
-    errors: top.bad + base.bad + atRate.count - (atRate.statuses['200'] ?? 0),
-    p50Ms: atRate.p50Ms,
-    p99Ms: atRate.p99Ms,
-    achievedRate: atRate.rps,
-    cpuPer10k: per10k(top),
-    peakRssMiB: peakRssMiB(server.pid),
-    loadavg: loadavg()[0]!,
-    serverBusy: top.sec > 0 ? top.cpu / top.sec : 0,
+    ...row,
+    serverBusy: busy(top),
     clientBusy: top.clientBusy,
     statuses: top.statuses,
-    ...(pairServer ? { pair: { rps: base.sec > 0 ? base.count / base.sec : 0, cpuPer10k: per10k(base), serverBusy: base.sec > 0 ? base.cpu / base.sec : 0, clientBusy: base.clientBusy } } : {}),
+    ...(row.pair ? { pair: { ...row.pair, serverBusy: busy(base), clientBusy: base.clientBusy } } : {}),
   };
 }

@@ -1,4 +1,6 @@
 /** The table (Markdown, so docs/performance.md can take it as printed) and the targets check. */
+import { loadavg } from 'node:os';
+
 export interface Row {
   id: string;
   title: string;
@@ -22,6 +24,38 @@ export interface Row {
   clientBusy?: number;
   /** HTTP rows: the max phase's answers by status code */
   statuses?: Record<string, number>;
+}
+
+/** What a load phase added up to on one server: requests, their wall time, the server's CPU seconds. */
+export interface LoadTotals {
+  count: number;
+  sec: number;
+  cpu: number;
+}
+
+/** requests per second over the phase */
+export const perSec = (t: LoadTotals) => (t.sec > 0 ? t.count / t.sec : 0);
+const per10k = (t: LoadTotals) => (t.cpu / Math.max(1, t.count)) * 10_000;
+
+/**
+ * The fields every row has, from its max phase (`top`), its fixed-rate phase and, when a
+ * no-op ran beside it, that one's max phase (`base`); the row kind adds its own.
+ */
+export function measuredRow(s: { id: string; title: string }, serverRssMiB: number, top: LoadTotals, errors: number, atRate: { p50Ms?: number; p99Ms?: number; rps?: number } | undefined, base: LoadTotals | undefined): Row {
+  return {
+    id: s.id,
+    title: s.title,
+    rps: perSec(top),
+    count: top.count,
+    errors,
+    p50Ms: atRate?.p50Ms,
+    p99Ms: atRate?.p99Ms,
+    achievedRate: atRate?.rps,
+    cpuPer10k: per10k(top),
+    peakRssMiB: serverRssMiB,
+    loadavg: loadavg()[0]!,
+    ...(base ? { pair: { rps: perSec(base), cpuPer10k: per10k(base) } } : {}),
+  };
 }
 
 export const f = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
