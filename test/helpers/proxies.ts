@@ -7,7 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './free-port.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './claimcheck-process.js';
@@ -43,13 +44,6 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 /** The shipped file with its three addresses replaced; throws if one is missing. */
 export async function shippedConfig(tool: ProxyTool, ports: { claimcheck: number; upstream: number; proxy: number }): Promise<string> {

@@ -13,7 +13,8 @@ import { importJWK, SignJWT } from 'jose';
 import { REPO, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { startEchoUpstream, type EchoUpstream, type Received } from '../helpers/echo-upstream.js';
 import { openHttp1, type Http1Connection, type Http1Response } from '../helpers/http1-connection.js';
-import { freePort, PROXIES, startProxy, type RunningProxy } from '../helpers/proxies.js';
+import { freePort } from '../helpers/free-port.js';
+import { PROXIES, startProxy, type RunningProxy } from '../helpers/proxies.js';
 import { skipFor } from '../helpers/skip.js';
 
 const HOST = 'shop.demo.local';

@@ -7,25 +7,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestCa } from '../helpers/test-ca.js';
+import { freePort } from '../helpers/free-port.js';
 import { kubeRequest, type KubeResponse } from './kube-request.js';
 import { k8sToolPaths } from './k8s-tools.js';
 
 export { REPO, k8sSkipReason, k8sToolPaths, type K8sToolPaths } from './k8s-tools.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number, isDead?: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
