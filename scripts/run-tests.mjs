@@ -33,9 +33,13 @@ if (!unitOnly) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
+// Every test, and every file as a whole, fails after 15 minutes: a hang is then one failed
+// file with its output, not a CI run that stops at its own limit with nothing to show.
+const TEST_TIMEOUT_MS = 15 * 60_000;
+
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter', 'spec', `--test-concurrency=${unitOnly ? 2 : 1}`, ...files],
+  ['--import', 'tsx', '--test', '--test-reporter', 'spec', `--test-concurrency=${unitOnly ? 2 : 1}`, `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 child.on('exit', (code, signal) => process.exit(signal ? 1 : code ?? 1));

@@ -109,7 +109,13 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       drained ??= new Promise<void>((resolve) => {
         opts.health.setServing(false);
         opts.health.closeWatches();
-        const timer = setTimeout(() => server.forceShutdown(), Math.max(0, deadlineMs));
+        // At the deadline the drain is over whether or not every session has reported its
+        // close: a socket whose last write never completes would otherwise hold shutdown
+        // past the pod's grace period.
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, Math.max(0, deadlineMs));
         // tryShutdown stops listening and sends GOAWAY; in-flight Checks complete.
         server.tryShutdown(() => {
           clearTimeout(timer);

@@ -128,7 +128,11 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
     drain: (deadlineMs) =>
       (drained ??= new Promise<void>((resolve) => {
         draining = true;
-        const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadlineMs));
+        // the deadline ends the drain itself, as the gRPC listener's does (grpc/server.ts)
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, Math.max(0, deadlineMs));
         server.close(() => {
           clearTimeout(timer);
           resolve();

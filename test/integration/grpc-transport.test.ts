@@ -72,7 +72,12 @@ for (const kind of GRPC_SERVERS) describe(`gRPC server: ${kind}`, () => {
       },
     });
   });
-  after(() => server.drain(2000));
+  // the last step of every run below; a session that never reported its close once held it for good
+  after(async () => {
+    const started = Date.now();
+    await server.drain(2000);
+    assert.ok(Date.now() - started < 3000, `drain took ${Date.now() - started} ms, past its 2000 ms deadline`);
+  });
 
   test('an unknown method gets UNIMPLEMENTED', async () => {
     const client = new grpc.Client(server.address, grpc.credentials.createInsecure());

@@ -13,7 +13,7 @@
  * ext_authz timeout passes, and an answer for a reset stream is dropped here.
  */
 import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { GrpcCode } from '../../grpc-code.js';
 import { isPromise, type MaybePromise } from '../../maybe-async.js';
 import type { StreamRefusal } from '../../respond/request-refusals.js';
@@ -43,6 +43,9 @@ export class Http2GrpcServer {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Map<http2.Http2Session, ConnectionBudget>();
   private readonly openStreams = new Set<() => void>();
+  // Destroying a session ends its socket only once nghttp2 reports its last write done; a
+  // peer that stopped reading never lets that happen, so shutdown ends the sockets itself.
+  private readonly sockets = new Set<Socket>();
   private readonly deadlines: MessageDeadlines;
   private readonly lingering = new MessageDeadlines(LINGER_MS);
   private shuttingDown = false;
@@ -53,6 +56,10 @@ export class Http2GrpcServer {
   ) {
     this.server = http2.createServer({ maxSessionMemory: MAX_SESSION_MEMORY_MB, settings: { maxConcurrentStreams: opts.maxConcurrentStreams } });
     this.deadlines = new MessageDeadlines(opts.requestMessageTimeoutMs);
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.server.on('session', (s) => this.onSession(s));
     this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
     this.server.on('sessionError', () => {
@@ -103,6 +110,7 @@ export class Http2GrpcServer {
     this.lingering.close();
     for (const closeStream of [...this.openStreams]) closeStream();
     for (const s of this.sessions.keys()) s.destroy();
+    for (const socket of this.sockets) socket.destroy();
     this.server.close();
   }
 
