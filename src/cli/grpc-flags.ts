@@ -9,10 +9,10 @@ export const GRPC_FLAGS = {
     help: "which gRPC server serves Check and health: claimcheck's own transport or grpc-js's",
     doc: "`claimcheck`: claimcheck's own transport on `node:http2`, the fastest; `grpc-js`: grpc-js's `Server` with claimcheck's codec, about 40% more CPU per Check and fewer limits ([The gRPC server](#the-grpc-server))",
   }),
-  'grpc-max-concurrent-streams': withDefault(['serve'], '1000', positiveInt, {
+  'grpc-max-concurrent-streams': withDefault(['serve'], '256', positiveInt, {
     value: 'N',
     help: 'SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may have open',
-    doc: 'advertised as `SETTINGS_MAX_CONCURRENT_STREAMS`; a stream beyond it is refused. Envoy keeps as many streams open as Checks in flight, far fewer ([security.md](security.md#the-grpc-listener))',
+    doc: 'advertised as `SETTINGS_MAX_CONCURRENT_STREAMS`; a stream beyond it is refused. Envoy keeps as many streams open as Checks in flight, and opens another connection at the limit ([security.md](security.md#the-grpc-listener))',
   }),
   'grpc-connection-buffer-mib': withDefault(['serve'], '16', positiveInt, {
     value: 'MIB',

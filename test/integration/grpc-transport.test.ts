@@ -103,6 +103,23 @@ for (const kind of GRPC_SERVERS) describe(`gRPC server: ${kind}`, () => {
     assert.equal(res.headers['grpc-status'], undefined);
   });
 
+  // claimcheck's transport only: grpc-js answers such a request at once
+  if (ownTransport) test('a request that is not gRPC is answered once it has ended, not while it is still arriving', async () => {
+    const session = http2.connect(`http://${server.address}`);
+    const req = session.request({ ':method': 'POST', ':path': CHECK_PATH, 'content-type': 'text/plain' });
+    let status: unknown;
+    req.on('response', (h) => (status = h[':status']));
+    req.write('still sending');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(status, undefined, 'no answer before the request ended');
+    const ended = new Promise((r) => req.on('close', r));
+    req.on('data', () => undefined);
+    req.end('done');
+    await ended;
+    session.close();
+    assert.equal(status, 415);
+  });
+
   test('a gzip-compressed request is decompressed and answered', async () => {
     const client = createEnvoyClientWith(server.address, { 'grpc.default_compression_algorithm': 2 });
     const res = await new Promise<any>((resolve, reject) =>

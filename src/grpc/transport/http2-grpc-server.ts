@@ -18,7 +18,7 @@ import { GrpcCode } from '../../grpc-code.js';
 import { isPromise, type MaybePromise } from '../../maybe-async.js';
 import type { StreamRefusal } from '../../respond/request-refusals.js';
 import { CallError, frameMessage } from './message-frame.js';
-import { readRequestMessage } from './read-request.js';
+import { answerWhenEnded, readRequestMessage } from './read-request.js';
 import { OK_TRAILERS, RESPONSE_HEADERS, respondNotGrpc, respondSafely, sendReply, sendStatus, type UnaryReply } from './reply.js';
 import { ConnectionBudget, MessageDeadlines } from './request-limits.js';
 import { startSessionTimers } from './session-lifecycle.js';
@@ -133,7 +133,7 @@ export class Http2GrpcServer {
     });
     const contentType = headers['content-type'];
     if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
-      respondNotGrpc(stream);
+      answerWhenEnded(stream, this.deadlines, () => respondNotGrpc(stream));
       return;
     }
     const method = this.methods.get(headers[':path'] ?? '');

@@ -95,3 +95,26 @@ export function readRequestMessage(stream: http2.ServerHttp2Stream, ctx: ReadReq
     ctx.lingering.delete(stream);
   });
 }
+
+/**
+ * Answers a request once it has ended (the 415 for a request that is not gRPC). An answer
+ * sent before the request's end raced the client's next frames: h2spec's trailers carrying
+ * a pseudo-header (RFC 9113 §8.3) then met a closed stream instead of the PROTOCOL_ERROR
+ * reset nghttp2 gives them. What the client sends meanwhile is dropped; a request still
+ * open at the message deadline is reset.
+ */
+export function answerWhenEnded(stream: http2.ServerHttp2Stream, deadlines: MessageDeadlines, answer: () => void): void {
+  if (stream.endAfterHeaders || stream.readableEnded) {
+    answer();
+    return;
+  }
+  deadlines.add(stream, () => {
+    if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+  });
+  stream.on('data', () => undefined);
+  stream.once('end', () => {
+    deadlines.delete(stream);
+    answer();
+  });
+  stream.once('close', () => deadlines.delete(stream));
+}
