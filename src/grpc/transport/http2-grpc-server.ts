@@ -43,8 +43,9 @@ export class Http2GrpcServer {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Map<http2.Http2Session, ConnectionBudget>();
   private readonly openStreams = new Set<() => void>();
-  // Destroying a session ends its socket only once nghttp2 reports its last write done; a
-  // peer that stopped reading never lets that happen, so shutdown ends the sockets itself.
+  // Destroying a session ends its socket only once nghttp2 reports its last write done, and
+  // under load that report sometimes never came (a drain held for good): shutdown ends the
+  // sockets itself.
   private readonly sockets = new Set<Socket>();
   private readonly deadlines: MessageDeadlines;
   private readonly lingering = new MessageDeadlines(LINGER_MS);
