@@ -38,6 +38,8 @@ export interface ServeOptions {
   workers: number;
   /** verified tokens kept (src/authn/token-cache.ts); 0 disables the cache */
   tokenCacheSize: number;
+  /** allowed answers kept by the HTTP listener (src/pipeline/answer-cache.ts); 0 disables it */
+  answerCacheSize: number;
   /** src/telemetry/decision-log.ts */
   decisionLog: Readonly<DecisionLogOptions>;
 }
@@ -98,6 +100,7 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     kubernetes: kubernetesOptions(v, namespace),
     workers: workerCount(v.workers, grpcAddr, v['authz-http-addr']),
     tokenCacheSize: v['token-cache-size'],
+    answerCacheSize: v['answer-cache-size'],
     decisionLog: Object.freeze({
       enabled: v['decision-log'],
       allowSample: v['decision-log-allow-sample'],

@@ -24,6 +24,8 @@ export interface Verified {
   token: string;
   kid?: string;
   alg: string;
+  /** the token cache had verified this token before: it is being used again */
+  reused?: true;
 }
 
 export interface Allow {

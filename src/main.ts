@@ -13,9 +13,10 @@ import { KeyRegistry } from './keys/key-registry.js';
 import { HealthState } from './grpc/health.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startHttpServer } from './http/server.js';
-import { startAuthzHttpServer, type RunningAuthzHttpServer } from './http-authz/authz-http-server.js';
+import { startAuthzHttpServer, type AnswerLookup, type AuthzHttpServerOptions, type RunningAuthzHttpServer } from './http-authz/authz-http-server.js';
 import { identityAliases } from './respond/header-alias.js';
 import { createCheckHandler } from './pipeline/handle-check.js';
+import { AnswerCache } from './pipeline/answer-cache.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
 import { TokenCache } from './authn/token-cache.js';
 import { workerBridge } from './workers.js';
@@ -119,7 +120,10 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   });
 
   const hasIdentityAlias = (headers: ReadonlyMap<string, readonly string[]>) => snapshot !== undefined && identityAliases(headers.keys(), snapshot, opts.reservedHeaderPrefix) !== undefined;
-  const authzHttp = opts.authzHttpAddr !== undefined ? await startAuthzListener(opts.authzHttpAddr, createCheckHandler({ ...handlerDeps, protocol: 'http' }), logger, metrics, hasIdentityAlias) : undefined;
+  const answerCache = opts.answerCacheSize > 0 ? new AnswerCache(opts.answerCacheSize) : undefined;
+  const httpCheck = createCheckHandler({ ...handlerDeps, protocol: 'http', ...(answerCache ? { answerCache } : {}) });
+  const answers: AnswerLookup | undefined = answerCache ? { sources: () => snapshot, cached: httpCheck.cached } : undefined;
+  const authzHttp = opts.authzHttpAddr !== undefined ? await startAuthzListener(opts.authzHttpAddr, { check: httpCheck, answers, hasIdentityAlias }, logger, metrics) : undefined;
 
   // --ready-requires-keys: a replica whose IdP is unreachable leaves the Service rather than answer 503s
   const keysUsable = () => !opts.readyRequiresKeys || allReady(referenced, keys.status());
@@ -183,12 +187,11 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   return { grpcAddress: grpc.address, ...(authzHttp ? { authzHttpAddress: authzHttp.address } : {}), httpPort: http?.port ?? 0, stop };
 }
 
-function startAuthzListener(addr: string, check: ReturnType<typeof createCheckHandler>, logger: Logger, metrics: Metrics, hasIdentityAlias: (headers: ReadonlyMap<string, readonly string[]>) => boolean): Promise<RunningAuthzHttpServer> {
+function startAuthzListener(addr: string, parts: Pick<AuthzHttpServerOptions, 'check' | 'answers' | 'hasIdentityAlias'>, logger: Logger, metrics: Metrics): Promise<RunningAuthzHttpServer> {
   const errors = new LogLimiter(logger, { count: (kind) => metrics.malformedRequests.inc({ kind, protocol: 'http' }) });
   return startAuthzHttpServer({
     addr,
-    check,
-    hasIdentityAlias,
+    ...parts,
     onInternalError: (err) => errors.error('internal_error', { err: err instanceof Error ? err.message : String(err) }, 'internal error in the HTTP authorization listener; denied with 503'),
     onRefused: (refusal) => errors.error(refusal, {}, `HTTP authorization request refused (${refusal}); denied`),
   });

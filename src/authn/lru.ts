@@ -17,6 +17,14 @@ export class Lru<K, V extends LruStamped> {
   private readonly map = new Map<K, V>();
   private tick = 0;
   private readonly window: number;
+  /**
+   * Every insert and move as (key, tick), oldest at `head`; an entry whose tick is no longer
+   * the value's is stale. The map's own first key is not used: a fresh iterator walks every
+   * slot deleted since V8 last rebuilt the table (~9 µs per eviction at 10,000 entries).
+   */
+  private queueKeys: K[] = [];
+  private queueTicks: number[] = [];
+  private head = 0;
 
   constructor(readonly capacity: number) {
     this.window = Math.floor(capacity / 4);
@@ -33,6 +41,7 @@ export class Lru<K, V extends LruStamped> {
       this.map.delete(key);
       this.map.set(key, v);
       v.lruTick = ++this.tick;
+      this.enqueue(key, v.lruTick);
     }
     return v;
   }
@@ -47,9 +56,35 @@ export class Lru<K, V extends LruStamped> {
     this.map.delete(key);
     value.lruTick = ++this.tick;
     this.map.set(key, value);
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
+    this.enqueue(key, value.lruTick);
+    if (this.map.size > this.capacity) this.evictOldest();
+  }
+
+  private enqueue(key: K, tick: number): void {
+    this.queueKeys.push(key);
+    this.queueTicks.push(tick);
+    const pending = this.queueKeys.length - this.head;
+    if (pending > 2 * this.capacity + 1024) {
+      // moves without evictions: start again from the map, whose order is the same
+      this.queueKeys = [...this.map.keys()];
+      this.queueTicks = [...this.map.values()].map((v) => v.lruTick);
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queueKeys.length) {
+      this.queueKeys = this.queueKeys.slice(this.head);
+      this.queueTicks = this.queueTicks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private evictOldest(): void {
+    while (this.head < this.queueKeys.length) {
+      const key = this.queueKeys[this.head]!;
+      const tick = this.queueTicks[this.head]!;
+      this.head++;
+      if (this.map.get(key)?.lruTick === tick) {
+        this.map.delete(key);
+        return;
+      }
     }
   }
 
@@ -59,5 +94,8 @@ export class Lru<K, V extends LruStamped> {
 
   clear(): void {
     this.map.clear();
+    this.queueKeys = [];
+    this.queueTicks = [];
+    this.head = 0;
   }
 }

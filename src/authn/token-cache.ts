@@ -26,7 +26,7 @@
  * go to a short, bounded negative cache so a flood of one forged token costs one hash each.
  * Never unknown_kid or keys_unavailable: a rotation or a recovered JWKS endpoint makes those valid.
  */
-import * as crypto from 'node:crypto';
+import { sha256Binary } from '../digest.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { checkClaims } from './check-claims.js';
 import { Lru, type LruStamped } from './lru.js';
@@ -91,10 +91,7 @@ export interface TokenCacheOptions {
   now?: () => number;
 }
 
-const hashToken: (token: string) => string =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (token) => (crypto as unknown as { hash(alg: string, data: string, enc: 'binary'): string }).hash('sha256', token, 'binary')
-    : (token) => crypto.createHash('sha256').update(token).digest('binary');
+const hashToken = sha256Binary;
 
 export class TokenCache {
   private readonly parsed: Lru<string, VerifiedEntry>;
@@ -178,7 +175,7 @@ export class TokenCache {
     const failure = checkClaims(claims, header, issuer, nowSec);
     if (!failure) {
       this.opts.counters?.verifiedHit();
-      const verified: Verified = { claims, issuer, token, alg: s.alg };
+      const verified: Verified = { claims, issuer, token, alg: s.alg, reused: true };
       if (s.kid !== undefined) verified.kid = s.kid;
       return { ok: true, verified };
     }

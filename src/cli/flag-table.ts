@@ -87,6 +87,11 @@ export const FLAGS = {
     help: 'verified tokens remembered; 0 turns the cache off',
     doc: 'verified tokens remembered (keyed by SHA-256, ~55 bytes each; the 10,000 most recently reused also keep their parsed claims; never past `exp`, dropped on issuer or key changes); `0` turns it off ([performance.md](performance.md#the-verified-token-cache))',
   }),
+  'answer-cache-size': withDefault(['serve'], '10000', nonNegativeInt, {
+    value: 'N',
+    help: 'HTTP authorization listener: allowed answers remembered for requests that repeat them; 0 turns it off',
+    doc: 'HTTP authorization listener: allowed answers remembered for requests that repeat them (keyed by what the answer depends on, the credential by its SHA-256; never past `exp`, dropped on any configuration or key change; not for rules with a CEL `condition`); `0` turns it off ([http-authz.md](http-authz.md#answer-cache))',
+  }),
   'decision-log': withDefault(['serve'], 'true', bool, {
     value: 'true|false',
     group: 'decision-log',

@@ -69,9 +69,22 @@ export function compileSnapshot(resources: readonly AnyResource[], opts: Compile
     issuers: new Map(scope.issuers),
     policyForHost,
     emittedHeaders,
+    credentialHeaders: collectCredentialHeaders(entries),
+    queryTokens: entries.some(({ policy }) => policy.tokenSources.some((s) => s.type === 'query')),
     revocations: revocationIndex,
   });
   return { snapshot, problems: ctx.problems, warnings: ctx.warnings };
+}
+
+function collectCredentialHeaders(entries: readonly PolicyEntry[]): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const { policy } of entries) {
+    for (const s of policy.tokenSources) {
+      if (s.type === 'header') names.add(s.header.toLowerCase());
+      else if (s.type === 'cookie') names.add('cookie');
+    }
+  }
+  return names;
 }
 
 /**

@@ -111,5 +111,9 @@ export interface Snapshot {
   policyForHost(host: string): CompiledPolicy | undefined;
   /** every header name (lowercase) that any loaded policy can emit */
   readonly emittedHeaders: ReadonlySet<string>;
+  /** every header name (lowercase) any loaded policy reads a token from; `cookie` when one reads a cookie */
+  readonly credentialHeaders: ReadonlySet<string>;
+  /** whether any loaded policy reads a token from a query parameter */
+  readonly queryTokens: boolean;
   readonly revocations: RevocationIndex;
 }

@@ -11,9 +11,11 @@ import { hostOf, parseHostPort, removeStaleSocket, socketPath } from '../listen-
 import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { AuthRequest } from '../request.js';
 import type { DeniedPlan, ResponsePlan } from '../respond/plan.js';
+import type { AnswerKey, CachedAnswer } from '../pipeline/answer-cache.js';
 import { httpRefusalPlan, type HttpRefusal } from './http-refusals.js';
-import { conventionOf, readAuthzRequest } from './read-authz-request.js';
-import { writeAnswer, writeDenied, type FiveXx } from './write-authz-answer.js';
+import { conventionOf, readAuthzRequest, type Convention, type RawHttpRequest } from './read-authz-request.js';
+import { answerKey, type CredentialSources } from './answer-key.js';
+import { okHeaders, writeAnswer, writeDenied, type FiveXx } from './write-authz-answer.js';
 
 /**
  * - 100 header lines and 60 KiB of headers: Envoy's own defaults (max_headers_count,
@@ -36,7 +38,10 @@ export const HTTP_LIMITS = {
 export interface AuthzHttpServerOptions {
   /** host:port or unix:/path */
   addr: string;
-  check(req: AuthRequest): MaybePromise<ResponsePlan>;
+  /** `cacheKey`: given when `answers` is, for the answer to be remembered under */
+  check(req: AuthRequest, cacheKey?: AnswerKey): MaybePromise<ResponsePlan>;
+  /** the answer cache (pipeline/answer-cache.ts); without it every request is decided */
+  answers?: AnswerLookup;
   onInternalError?(err: unknown): void;
   /**
    * Forward auth only: whether the request carries a header aliasing an identity header
@@ -46,6 +51,13 @@ export interface AuthzHttpServerOptions {
   hasIdentityAlias?(headers: ReadonlyMap<string, readonly string[]>): boolean;
   /** a request denied before a decision: not an authorization request, too large, unparsable */
   onRefused?(refusal: HttpRefusal): void;
+}
+
+export interface AnswerLookup {
+  /** where the snapshot in force reads tokens from (the snapshot itself); undefined before the first one */
+  sources(): CredentialSources | undefined;
+  /** `requestOf` builds the request, for a decision log that samples allows */
+  cached(key: AnswerKey, requestOf: () => AuthRequest): CachedAnswer | undefined;
 }
 
 export interface RunningAuthzHttpServer {
@@ -79,6 +91,12 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
     }
   };
 
+  const sendRemembered = (res: ServerResponse, hit: CachedAnswer): void => {
+    if (draining) res.shouldKeepAlive = false;
+    res.writeHead(200, (hit.encoded ??= okHeaders(hit.plan)));
+    res.end();
+  };
+
   const server: Server = createServer(
     { maxHeaderSize: HTTP_LIMITS.parserMaxHeaderBytes, requestTimeout: HTTP_LIMITS.requestTimeoutMs, keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs },
     (req, res) => {
@@ -89,10 +107,17 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
         const tooLarge = headersTooLarge(req.rawHeaders);
         if (tooLarge) return refuse(res, 'headers_too_large');
         if (!acceptBody(req, () => refuse(res, 'body_too_large', true))) return;
-        const read = readAuthzRequest({ method: req.method ?? 'GET', url, rawHeaders: req.rawHeaders }, convention);
+        const raw: RawHttpRequest = { method: req.method ?? 'GET', url, rawHeaders: req.rawHeaders };
+        const sources = convention && opts.answers?.sources();
+        const key = sources ? answerKey(raw.method, url, raw.rawHeaders, sources) : undefined;
+        if (key !== undefined) {
+          const hit = opts.answers!.cached(key, () => requestOf(raw, convention));
+          if (hit) return sendRemembered(res, hit);
+        }
+        const read = readAuthzRequest(raw, convention);
         if (!read.ok) return refuse(res, read.reason);
         if (read.convention === 'forward-auth' && opts.hasIdentityAlias?.(read.request.headers)) return refuse(res, 'identity_header_alias');
-        const plan = opts.check(read.request);
+        const plan = opts.check(read.request, key);
         if (!isPromise(plan)) return send(res, plan, fiveXx);
         plan.then((p) => send(res, p, fiveXx), (err: unknown) => internal(res, err, fiveXx));
       } catch (err) {
@@ -142,6 +167,13 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
   };
 }
 
+/** A remembered answer's request: read as it was when the answer was decided, so it reads the same way. */
+function requestOf(raw: RawHttpRequest, convention: Convention | undefined): AuthRequest {
+  const read = readAuthzRequest(raw, convention);
+  if (!read.ok) throw new Error(`a remembered answer's request no longer reads: ${read.reason}`);
+  return read.request;
+}
+
 function headersTooLarge(raw: readonly string[]): boolean {
   if (raw.length > HTTP_LIMITS.maxHeaderLines * 2) return true;
   let bytes = 0;
@@ -156,6 +188,8 @@ function headersTooLarge(raw: readonly string[]): boolean {
  */
 function acceptBody(req: IncomingMessage, tooLarge: () => void): boolean {
   const declared = req.headers['content-length'];
+  // RFC 9112 §6.3: a request with neither header has no body, and nothing to read
+  if (declared === undefined && req.headers['transfer-encoding'] === undefined) return true;
   if (declared !== undefined && Number(declared) > HTTP_LIMITS.maxBodyBytes) {
     tooLarge();
     return false;

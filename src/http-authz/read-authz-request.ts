@@ -100,7 +100,7 @@ function parseUrl(url: string): { scheme: string; host: string; path: string } |
   return m ? { scheme: m[1]!, host: m[2]!, path: m[3] === '' ? '/' : m[3]! } : undefined;
 }
 
-const STEERING = ['x-forwarded-method', 'x-forwarded-uri', 'x-forwarded-host', 'x-forwarded-proto', 'x-original-method', 'x-original-uri', 'x-original-url'];
+export const STEERING = ['x-forwarded-method', 'x-forwarded-uri', 'x-forwarded-host', 'x-forwarded-proto', 'x-original-method', 'x-original-uri', 'x-original-url'];
 
 /**
  * Proxies that pass the client's headers on to the check (ingress-nginx, Traefik, Caddy)

@@ -25,12 +25,17 @@ export function writeAnswer(res: ServerResponse, plan: ResponsePlan, fiveXx: Fiv
 }
 
 function writeOk(res: ServerResponse, plan: OkPlan): void {
+  res.writeHead(200, okHeaders(plan));
+  res.end();
+}
+
+/** The headers of an OK answer, flat: [name, value, …] as ServerResponse#writeHead takes them. */
+export function okHeaders(plan: OkPlan): string[] {
   const flat: string[] = [];
   for (const h of plan.headersToSet) flat.push(h.name, h.value);
   if (plan.headersToRemove.length > 0) flat.push(HEADERS_TO_REMOVE, plan.headersToRemove.join(', '));
   flat.push('content-length', '0');
-  res.writeHead(200, flat);
-  res.end();
+  return flat;
 }
 
 export function writeDenied(res: ServerResponse, plan: DeniedPlan, close = false, fiveXx: FiveXx = 'as-is'): void {

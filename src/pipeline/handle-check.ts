@@ -15,6 +15,7 @@ import { internalErrorPlan } from '../respond/request-refusals.js';
 import { normalizeHost } from '../authz/normalize-host.js';
 import { createDecisionLog, type DecisionLog } from '../telemetry/decision-log.js';
 import { isPromise, type MaybePromise } from '../maybe-async.js';
+import type { AnswerCache, AnswerKey, CachedAnswer } from './answer-cache.js';
 
 export interface CheckHandlerDeps {
   getSnapshot(): Snapshot | undefined;
@@ -28,9 +29,18 @@ export interface CheckHandlerDeps {
   now?: () => number;
   /** the listener this handler answers for, as the metrics' `protocol` label; default grpc */
   protocol?: Protocol;
+  /** whole answers by a key the listener computes (the HTTP listener: http-authz/answer-key.ts) */
+  answerCache?: AnswerCache;
 }
 
-export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) => MaybePromise<ResponsePlan> {
+export interface CheckHandler {
+  /** `cacheKey`: remember the answer under it, when it may be (pipeline/answer-cache.ts) */
+  (req: AuthRequest, cacheKey?: AnswerKey): MaybePromise<ResponsePlan>;
+  /** The answer remembered under `key`, counted and logged as the Check it answers; `requestOf` only for the decision log. */
+  cached(key: AnswerKey, requestOf: () => AuthRequest): CachedAnswer | undefined;
+}
+
+export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
   const now = deps.now ?? Date.now;
   const decisionLog = deps.decisionLog ?? createDecisionLog(deps.logger);
   const protocol = deps.protocol ?? 'grpc';
@@ -46,7 +56,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
   };
 
   // The realm (normalised host) is computed only when denying.
-  const answer = (req: AuthRequest, started: bigint, snapshot: Snapshot, decision: Decision): ResponsePlan => {
+  const answer = (req: AuthRequest, started: bigint, snapshot: Snapshot, decision: Decision, cacheKey?: AnswerKey): ResponsePlan => {
     let plan: ResponsePlan;
     try {
       plan = decision.allow
@@ -61,10 +71,25 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
     deps.metrics.countCheck(label, reason, decision.policy?.key ?? '', protocol);
     deps.metrics.checkDuration.observe(durationKey[label], Number(process.hrtime.bigint() - started) / 1e9);
     decisionLog.record(req, { label, reason, decision, ...(plan.kind === 'denied' ? { status: plan.httpStatus } : {}) });
+    if (cacheKey !== undefined && plan.kind === 'ok') deps.answerCache?.remember(cacheKey, snapshot, deps.keys, decision, plan);
     return plan;
   };
 
-  return (req) => {
+  const cached = (key: AnswerKey, requestOf: () => AuthRequest): CachedAnswer | undefined => {
+    const started = process.hrtime.bigint();
+    const snapshot = deps.getSnapshot();
+    if (!deps.answerCache || !snapshot) return undefined;
+    const entry = deps.answerCache.get(key, snapshot, deps.keys, now() / 1000);
+    deps.metrics.countAnswerCacheLookup(entry ? 'hit' : 'miss');
+    if (!entry) return undefined;
+    const d = entry.decision;
+    deps.metrics.countCheck('allow', d.reason, d.policy?.key ?? '', protocol);
+    deps.metrics.checkDuration.observe(durationKey.allow, Number(process.hrtime.bigint() - started) / 1e9);
+    if (decisionLog.logsAllows) decisionLog.record(requestOf(), { label: 'allow', reason: d.reason, decision: d });
+    return entry;
+  };
+
+  const check = (req: AuthRequest, cacheKey?: AnswerKey): MaybePromise<ResponsePlan> => {
     const started = process.hrtime.bigint();
     try {
       const snapshot = deps.getSnapshot();
@@ -75,7 +100,8 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
         return plan;
       }
       const decision = decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options });
-      if (!isPromise(decision)) return answer(req, started, snapshot, decision);
+      // only a decision made in this tick is remembered: one that waited may have seen keys change
+      if (!isPromise(decision)) return answer(req, started, snapshot, decision, cacheKey);
       return decision.then(
         (d) => answer(req, started, snapshot, d),
         (err: unknown) => failed(req, err, undefined),
@@ -84,6 +110,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): (req: AuthRequest) =
       return failed(req, err, undefined);
     }
   };
+  return Object.assign(check, { cached });
 }
 
 function errSummary(err: unknown): { type: string; message: string; code?: string } {

@@ -37,6 +37,8 @@ export interface DecisionOutcome {
 
 export interface DecisionLog {
   record(req: AuthRequest, outcome: DecisionOutcome): void;
+  /** whether any allow may be logged: the answer cache builds the request for record() only then */
+  logsAllows: boolean;
 }
 
 const MAX_PATH = 256;
@@ -54,9 +56,10 @@ const MESSAGES = {
 } as const;
 
 export function createDecisionLog(logger: Logger, opts: Readonly<DecisionLogOptions> = DEFAULT_DECISION_LOG, random: () => number = Math.random): DecisionLog {
-  if (!opts.enabled) return { record: () => undefined };
+  if (!opts.enabled) return { record: () => undefined, logsAllows: false };
   const log = logger.child({ log: 'decision' });
   return {
+    logsAllows: opts.allowSample > 0,
     record(req, { label, reason, status, decision }) {
       if (label === 'allow' && !(opts.allowSample > 0 && random() < opts.allowSample)) return;
       if (!log.isLevelEnabled('info')) return;

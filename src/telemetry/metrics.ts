@@ -92,18 +92,9 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly pendingLookups = { hit: 0, miss: 0, rejected_hit: 0 };
-  readonly tokenCacheLookups = new Counter({
-    name: 'claimcheck_token_cache_lookups_total',
-    help: 'Verified-token cache lookups: hit, miss, or rejected_hit (a cached bad signature or malformed token)',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-    collect: () => {
-      for (const [result, n] of Object.entries(this.pendingLookups)) {
-        if (n > 0) this.tokenCacheLookups.inc({ result }, n);
-        this.pendingLookups[result as keyof typeof this.pendingLookups] = 0;
-      }
-    },
-  });
+  readonly tokenCacheLookups = this.batchedResults('claimcheck_token_cache_lookups_total', 'Verified-token cache lookups: hit, miss, or rejected_hit (a cached bad signature or malformed token)', this.pendingLookups);
+  private readonly pendingAnswers = { hit: 0, miss: 0 };
+  readonly answerCacheLookups = this.batchedResults('claimcheck_answer_cache_lookups_total', 'HTTP authorization listener: remembered-answer lookups, hit or miss', this.pendingAnswers);
   readonly ready = new Gauge({
     name: 'claimcheck_ready',
     help: '1 when this process reports ready (--workers: when every worker does)',
@@ -160,6 +151,23 @@ export class Metrics {
   }
 
   /** claimcheck_checks_total{decision, reason, policy, protocol} += 1 */
+  /** A counter by `result` whose counts are kept in `pending` on the request path and added when scraped. */
+  private batchedResults(name: string, help: string, pending: Record<string, number>): Counter<'result'> {
+    const counter: Counter<'result'> = new Counter({
+      name,
+      help,
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect: () => {
+        for (const [result, n] of Object.entries(pending)) {
+          if (n > 0) counter.inc({ result }, n);
+          pending[result] = 0;
+        }
+      },
+    });
+    return counter;
+  }
+
   countCheck(decision: string, reason: string, policy: string, protocol: Protocol = 'grpc'): void {
     const key = `${decision}\0${reason}\0${policy}\0${protocol}`;
     const entry = this.pendingChecks.get(key);
@@ -170,6 +178,10 @@ export class Metrics {
   /** claimcheck_token_cache_lookups_total{result} += 1 */
   countTokenCacheLookup(result: 'hit' | 'miss' | 'rejected_hit'): void {
     this.pendingLookups[result]++;
+  }
+
+  countAnswerCacheLookup(result: 'hit' | 'miss'): void {
+    this.pendingAnswers[result]++;
   }
 
   private flushChecks(): void {

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFixture, type Fixture } from '../helpers/fixture-config.js';
-import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { openHttp1, type Http1Connection, type Http1Response } from '../helpers/http1-connection.js';
 
 const host = 'payments.example.com';
@@ -157,6 +157,44 @@ describe('HTTP authorization listener (--authz-http-addr)', () => {
 
   test('never logs the token', () => {
     assert.ok(!cc.rawLog().includes(token.split('.')[2]!));
+  });
+});
+
+describe('the answer cache (--answer-cache-size)', () => {
+  test('a repeated request gets the answer it got decided; a new alias, path or revocation is decided afresh', async () => {
+    const fx = await createFixture();
+    const cc = await startClaimcheck({ configDir: fx.dir, args: ['--authz-http-addr', '127.0.0.1:0', '--workers', '1'] });
+    try {
+      const c = await openHttp1({ port: cc.authzHttpPort });
+      const req = forward('/v1/accounts', [['authorization', `Bearer ${await fx.sign({ sub: 'carol', jti: 'j-1' })}`], ['x-request-id', 'r-1']]);
+      const withId = (id: string) => req.map(([n, v]): [string, string] => [n, n === 'x-request-id' ? id : v]);
+      // decided; decided again (the token's second use: now remembered); answered from the cache
+      const answers = [await c.request('GET', '/forward-auth', req), await c.request('GET', '/forward-auth', withId('r-2')), await c.request('GET', '/forward-auth', withId('r-3'))];
+      for (const r of answers) assert.equal(r.status, 200, r.body);
+      const headers = (r: Http1Response) => [...r.headers].filter(([n]) => n !== 'date');
+      assert.deepEqual(headers(answers[2]!), headers(answers[0]!));
+      assert.equal(one(answers[2]!, 'x-user-id'), 'carol');
+      const hits = /claimcheck_answer_cache_lookups_total\{result="hit"\} (\d+)/.exec((await cc.http('/metrics')).body);
+      assert.equal(hits?.[1], '1', 'the third request was a hit');
+      const metrics = (await cc.http('/metrics')).body;
+      assert.match(metrics, /claimcheck_checks_total\{decision="allow",reason="allowed",policy="default\/payments",protocol="http"\} 3/, 'a hit counts as the Check it answers');
+
+      const alias = await c.request('GET', '/forward-auth', [...req, ['x_user_id', 'admin']]);
+      assert.equal(alias.status, 400, 'an added alias of an identity header is refused, not answered from the cache');
+      const legacy = await c.request('GET', '/forward-auth', req.map(([n, v]): [string, string] => [n, n === 'x-forwarded-uri' ? '/v0/accounts' : v]));
+      assert.equal(legacy.status, 403);
+
+      await fx.write('revoked.yaml', [{ apiVersion: 'claimcheck.io/v1alpha1', kind: 'TokenRevocation', metadata: { name: 'incident' }, spec: { issuer: 'corp-idp', jtis: ['j-1'] } }]);
+      const revoked = await eventually(async () => {
+        const r = await c.request('GET', '/forward-auth', req);
+        return r.status === 401 ? r : undefined;
+      }, 5_000, 50);
+      assert.equal(JSON.parse(revoked!.body).error_description, 'token revoked');
+      c.close();
+    } finally {
+      await cc.stop();
+      await fx.cleanup();
+    }
   });
 });
 

@@ -17,6 +17,7 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   'host-port': [],
   'listen-address': ['errors', 'host-port'],
   'maybe-async': [],
+  digest: [],
   request: [],
   // google.rpc.Code values: the one table of gRPC status codes
   'grpc-code': [],
@@ -26,13 +27,13 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   authz: ['compile', 'decision', 'errors', 'model', 'request'],
   compile: ['authz', 'errors', 'model'],
   decision: ['compile', 'authn', 'reasons'],
-  authn: ['compile', 'decision', 'errors', 'maybe-async', 'reasons'],
+  authn: ['compile', 'decision', 'digest', 'errors', 'maybe-async', 'reasons'],
   keys: ['authn', 'compile', 'errors', 'maybe-async', 'model', 'telemetry'],
   respond: ['authz', 'compile', 'decision', 'errors', 'grpc-code', 'reasons'],
   pipeline: ['authn', 'authz', 'compile', 'decision', 'errors', 'maybe-async', 'reasons', 'request', 'respond', 'telemetry'],
   grpc: ['errors', 'grpc-code', 'host-port', 'listen-address', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry'],
   // the HTTP authorization listener: Envoy's http_service and forward-auth proxies
-  'http-authz': ['errors', 'listen-address', 'maybe-async', 'pipeline', 'reasons', 'request', 'respond', 'telemetry'],
+  'http-authz': ['digest', 'errors', 'listen-address', 'maybe-async', 'pipeline', 'reasons', 'request', 'respond', 'telemetry'],
   http: ['host-port', 'telemetry'],
   config: ['compile', 'errors', 'keys', 'model', 'telemetry'],
   telemetry: ['authz', 'decision', 'errors', 'request'],

@@ -7,7 +7,7 @@ import type { Allow } from '../../src/decision.js';
 import type { CompiledPolicy, CompiledRule, Snapshot } from '../../src/compile/snapshot.js';
 
 function snapshot(emitted: string[]): Snapshot {
-  return { generation: 1, policies: new Map(), issuers: new Map(), policyForHost: () => undefined, emittedHeaders: new Set(emitted), revocations: { isRevoked: () => false } } as unknown as Snapshot;
+  return { generation: 1, policies: new Map(), issuers: new Map(), policyForHost: () => undefined, emittedHeaders: new Set(emitted), credentialHeaders: new Set(['authorization']), queryTokens: false, revocations: { isRevoked: () => false } } as unknown as Snapshot;
 }
 const snap = snapshot(['x-user-id', 'x-tenant', 'X-Mixed_Case']);
 

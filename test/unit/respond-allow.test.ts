@@ -33,6 +33,7 @@ function snapshot(emitted: string[]): Snapshot {
   return {
     generation: 1, policies: new Map(), issuers: new Map(), policyForHost: () => undefined,
     emittedHeaders: new Set(emitted),
+    credentialHeaders: new Set(['authorization']), queryTokens: false,
     revocations: { isRevoked: () => false },
   };
 }
