@@ -23,6 +23,7 @@ import type { Allow, Decision } from '../decision.js';
 import type { CompiledIssuer, Snapshot } from '../compile/snapshot.js';
 import type { KeyLookup } from '../authn/types.js';
 import type { OkPlan } from '../respond/plan.js';
+import type { CheckLabels } from '../telemetry/metrics.js';
 
 export const DEFAULT_ANSWER_CACHE_SIZE = 10_000;
 /** answers kept for one credential (one token on several paths or hosts); the oldest makes room */
@@ -50,6 +51,8 @@ export interface CachedAnswer {
   validUntilSec: number;
   /** the listener's encoding of `plan`, made on the first hit */
   encoded?: string[];
+  /** its labels of claimcheck_checks_total, made on the first hit */
+  counted?: CheckLabels;
 }
 
 export class AnswerCache {

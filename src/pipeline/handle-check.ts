@@ -4,7 +4,7 @@ import type { Snapshot } from '../compile/snapshot.js';
 import type { KeyLookup } from '../authn/types.js';
 import type { TokenCache } from '../authn/token-cache.js';
 import type { ResponsePlan } from '../respond/plan.js';
-import type { Metrics, Protocol } from '../telemetry/metrics.js';
+import { Metrics, type Protocol } from '../telemetry/metrics.js';
 import { BatchedHistogram } from '../telemetry/batched-histogram.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Decision } from '../decision.js';
@@ -83,7 +83,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
     deps.metrics.countAnswerCacheLookup(entry ? 'hit' : 'miss');
     if (!entry) return undefined;
     const d = entry.decision;
-    deps.metrics.countCheck('allow', d.reason, d.policy?.key ?? '', protocol);
+    deps.metrics.countCheckAs((entry.counted ??= Metrics.checkLabels('allow', d.reason, d.policy?.key ?? '', protocol)));
     deps.metrics.checkDuration.observe(durationKey.allow, Number(process.hrtime.bigint() - started) / 1e9);
     if (decisionLog.logsAllows) decisionLog.record(requestOf(), { label: 'allow', reason: d.reason, decision: d });
     return entry;

@@ -13,6 +13,11 @@ export interface IssuerKeySample {
   staleSeconds: number;
 }
 
+export interface CheckLabels {
+  readonly key: string;
+  readonly labels: { decision: string; reason: string; policy: string; protocol: Protocol };
+}
+
 /** All claimcheck metrics, on a registry of their own. Labels stay bounded: no path, no subject. */
 export class Metrics {
   readonly registry = new Registry();
@@ -169,10 +174,18 @@ export class Metrics {
   }
 
   countCheck(decision: string, reason: string, policy: string, protocol: Protocol = 'grpc'): void {
-    const key = `${decision}\0${reason}\0${policy}\0${protocol}`;
-    const entry = this.pendingChecks.get(key);
+    this.countCheckAs(Metrics.checkLabels(decision, reason, policy, protocol));
+  }
+
+  /** The labels of countCheck, made once by a caller that counts the same ones again and again. */
+  static checkLabels(decision: string, reason: string, policy: string, protocol: Protocol): CheckLabels {
+    return { key: `${decision}\0${reason}\0${policy}\0${protocol}`, labels: { decision, reason, policy, protocol } };
+  }
+
+  countCheckAs(l: CheckLabels): void {
+    const entry = this.pendingChecks.get(l.key);
     if (entry) entry.n++;
-    else this.pendingChecks.set(key, { labels: { decision, reason, policy, protocol }, n: 1 });
+    else this.pendingChecks.set(l.key, { labels: l.labels, n: 1 });
   }
 
   /** claimcheck_token_cache_lookups_total{result} += 1 */
