@@ -7,9 +7,18 @@ export type DenyKind =
   | 'invalid_request' // 400
   | 'unauthorized' // 401, no token
   | 'invalid_token' // 401
+  | 'invalid_dpop_proof' // 401, DPoP challenge (RFC 9449 §7.1)
+  | 'use_dpop_nonce' // 401, DPoP challenge and a DPoP-Nonce header (RFC 9449 §8)
   | 'insufficient_scope' // 403 with challenge
   | 'access_denied' // 403
   | 'temporarily_unavailable'; // 503
+
+export interface DpopChallenge {
+  /** the proof algorithms accepted, for the challenge's `algs` */
+  algorithms: readonly string[];
+  /** use_dpop_nonce: the nonce to send back in `DPoP-Nonce` */
+  nonce?: string;
+}
 
 /** One step of the explanation `claimcheck check` prints. No claim values, no key material. */
 export interface Step {
@@ -52,6 +61,8 @@ export interface Deny {
   description: string;
   /** insufficient_scope: the scopes the rule names */
   scope?: readonly string[];
+  /** a DPoP-bound token or proof was involved: the challenge uses the DPoP scheme (RFC 9449 §7.1) */
+  dpop?: DpopChallenge;
   /** the request's host, normalised once */
   host?: string;
   /** the credential the policy's token sources found, when the denial came after extracting it */

@@ -28,6 +28,22 @@ const TABLE = {
   audience_mismatch: ['invalid_token', 'audience not allowed'],
   token_type_not_allowed: ['invalid_token', 'token type not allowed'],
   token_revoked: ['invalid_token', 'token revoked'],
+  // a DPoP proof (RFC 9449 §4.3) that does not hold: 401 invalid_dpop_proof
+  dpop_proof_malformed: ['invalid_dpop_proof', 'malformed DPoP proof'],
+  dpop_proof_type: ['invalid_dpop_proof', 'DPoP proof type is not dpop+jwt'],
+  dpop_proof_alg: ['invalid_dpop_proof', 'DPoP proof algorithm not allowed'],
+  dpop_proof_key: ['invalid_dpop_proof', 'DPoP proof key invalid'],
+  dpop_proof_signature: ['invalid_dpop_proof', 'DPoP proof signature invalid'],
+  dpop_proof_jti: ['invalid_dpop_proof', 'DPoP proof jti invalid'],
+  dpop_proof_htm: ['invalid_dpop_proof', 'DPoP proof method mismatch'],
+  dpop_proof_htu: ['invalid_dpop_proof', 'DPoP proof URI mismatch'],
+  dpop_proof_iat: ['invalid_dpop_proof', 'DPoP proof too old or from the future'],
+  dpop_proof_ath: ['invalid_dpop_proof', 'DPoP proof is for another token'],
+  dpop_proof_key_mismatch: ['invalid_dpop_proof', 'DPoP proof key is not the token key'],
+  dpop_proof_replayed: ['invalid_dpop_proof', 'DPoP proof replayed'],
+  // RFC 9449 §8: the proof must carry a nonce claimcheck issued
+  dpop_nonce_missing: ['use_dpop_nonce', 'DPoP nonce required'],
+  dpop_nonce_stale: ['use_dpop_nonce', 'DPoP nonce stale'],
   // no token where one is required: 401 without an error code (RFC 6750 §3.1)
   missing_token: ['unauthorized', 'token required'],
   // the token is good, the rule says no: 403
@@ -72,6 +88,9 @@ export type DenyReason = keyof typeof TABLE;
 /** A request path refused by normalisation is a denial reason of its own. */
 const _pathReasonsAreDenyReasons: readonly DenyReason[] = [] as NormalizeReason[];
 void _pathReasonsAreDenyReasons;
+
+/** What a DPoP proof check can fail with (authn/dpop-proof.ts). */
+export type DpopProofReason = Extract<DenyReason, `dpop_proof_${string}`>;
 
 export type AllowReason = 'allowed' | 'anonymous' | 'unmatched_host' | 'audit_deny';
 

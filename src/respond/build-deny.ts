@@ -9,6 +9,8 @@ const STATUS: Record<DenyKind, { grpc: DenialCode; http: number; fallback: strin
   invalid_request: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, fallback: 'malformed request' },
   unauthorized: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, fallback: 'authentication required' },
   invalid_token: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, fallback: 'invalid token' },
+  invalid_dpop_proof: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, fallback: 'invalid DPoP proof' },
+  use_dpop_nonce: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, fallback: 'DPoP nonce required' },
   insufficient_scope: { grpc: GrpcCode.PERMISSION_DENIED, http: 403, fallback: 'insufficient scope' },
   access_denied: { grpc: GrpcCode.PERMISSION_DENIED, http: 403, fallback: 'access denied' },
   temporarily_unavailable: { grpc: GrpcCode.UNAVAILABLE, http: 503, fallback: 'temporarily unavailable' },
@@ -22,9 +24,29 @@ export interface DenyContext {
   httpStatus?: 404 | 413 | 431;
 }
 
+/** RFC 9449 §7.1: the DPoP scheme, with the accepted proof algorithms. */
+function dpopChallenge(d: Deny, desc: string): string | undefined {
+  const algs = `algs="${d.dpop!.algorithms.map(scopeTokenSafe).join(' ')}"`;
+  switch (d.kind) {
+    case 'invalid_token':
+    case 'invalid_dpop_proof':
+      return `DPoP error="${d.kind}", ${desc}, ${algs}`;
+    case 'use_dpop_nonce':
+      return `DPoP error="use_dpop_nonce", ${desc}`;
+    case 'unauthorized':
+      return `DPoP ${algs}`;
+    default:
+      return undefined;
+  }
+}
+
 function challenge(d: Deny, host: string, description: string): string | undefined {
   const realm = `realm="${quotedSafe(host)}"`;
   const desc = `error_description="${quotedSafe(description)}"`;
+  if (d.dpop) {
+    const dpop = dpopChallenge(d, desc);
+    if (dpop !== undefined) return dpop;
+  }
   switch (d.kind) {
     case 'invalid_request':
       return `Bearer error="invalid_request", ${desc}`;
@@ -32,6 +54,9 @@ function challenge(d: Deny, host: string, description: string): string | undefin
       // RFC 6750 §3.1: no error code when the request carried no credentials.
       return `Bearer ${realm}`;
     case 'invalid_token':
+    // without the token's binding known, a proof problem is still a token problem
+    case 'invalid_dpop_proof':
+    case 'use_dpop_nonce':
       return `Bearer ${realm}, error="invalid_token", ${desc}`;
     case 'insufficient_scope': {
       const scope = (d.scope ?? []).map(scopeTokenSafe).filter((s) => s !== '').join(' ');
@@ -53,6 +78,7 @@ export function buildDenyPlan(d: Deny, ctx: DenyContext): DeniedPlan {
   ];
   const www = challenge({ ...d, kind }, ctx.host, description);
   if (www !== undefined) headers.push({ name: 'www-authenticate', value: www });
+  if (kind === 'use_dpop_nonce' && d.dpop?.nonce !== undefined) headers.push({ name: 'dpop-nonce', value: d.dpop.nonce });
   const body = JSON.stringify({ error: kind, error_description: description, request_id: ctx.requestId });
   const httpStatus = kind === 'invalid_request' && ctx.httpStatus ? ctx.httpStatus : s.http;
   return { kind: 'denied', grpcCode: s.grpc, httpStatus, headers, body };

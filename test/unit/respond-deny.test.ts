@@ -5,7 +5,7 @@ import type { Deny, DenyKind } from '../../src/decision.js';
 import type { DenyReason } from '../../src/reasons.js';
 
 /** A reason of the kind under test: the plan depends on the kind, never on the reason. */
-const REASON_OF: Record<DenyKind, DenyReason> = { invalid_request: 'path_traversal', unauthorized: 'missing_token', invalid_token: 'token_expired', insufficient_scope: 'insufficient_scope', access_denied: 'no_rule', temporarily_unavailable: 'keys_unavailable' };
+const REASON_OF: Record<DenyKind, DenyReason> = { invalid_request: 'path_traversal', unauthorized: 'missing_token', invalid_token: 'token_expired', insufficient_scope: 'insufficient_scope', access_denied: 'no_rule', temporarily_unavailable: 'keys_unavailable', invalid_dpop_proof: 'dpop_proof_signature', use_dpop_nonce: 'dpop_nonce_missing' };
 import { internalErrorPlan, REQUEST_REFUSALS, requestRefusalPlan, type RequestRefusal } from '../../src/respond/request-refusals.js';
 
 function deny(kind: DenyKind, description: string, scope?: string[]): Deny {
@@ -41,6 +41,22 @@ describe('buildDenyPlan', () => {
       assert.deepEqual(JSON.parse(plan.body), { error: kind, error_description: description, request_id: 'req-1' });
     });
   }
+
+  test('DPoP (RFC 9449 §7.1, §8): the DPoP scheme with algs, use_dpop_nonce with the DPoP-Nonce header', () => {
+    const dpop = { algorithms: ['ES256', 'PS256', 'EdDSA'] };
+    const proof = buildDenyPlan({ ...deny('invalid_dpop_proof', 'DPoP proof replayed'), dpop }, ctx);
+    assert.equal(proof.httpStatus, 401);
+    assert.equal(proof.grpcCode, 16);
+    assert.equal(header(proof, 'www-authenticate'), 'DPoP error="invalid_dpop_proof", error_description="DPoP proof replayed", algs="ES256 PS256 EdDSA"');
+    assert.equal(JSON.parse(proof.body).error, 'invalid_dpop_proof');
+    const token = buildDenyPlan({ ...deny('invalid_token', 'token is DPoP-bound'), dpop }, ctx);
+    assert.equal(header(token, 'www-authenticate'), 'DPoP error="invalid_token", error_description="token is DPoP-bound", algs="ES256 PS256 EdDSA"');
+    const nonce = buildDenyPlan({ ...deny('use_dpop_nonce', 'DPoP nonce required'), dpop: { ...dpop, nonce: 'n-1' } }, ctx);
+    assert.equal(nonce.httpStatus, 401);
+    assert.equal(header(nonce, 'www-authenticate'), 'DPoP error="use_dpop_nonce", error_description="DPoP nonce required"');
+    assert.equal(header(nonce, 'dpop-nonce'), 'n-1');
+    assert.equal(header(proof, 'dpop-nonce'), undefined, 'only use_dpop_nonce names a nonce');
+  });
 
   test('strips quotes, backslashes, control characters and non-ASCII from challenge values', () => {
     const plan = buildDenyPlan(deny('invalid_token', 'bad "x"\\\r\nSet-Cookie: a=b é'), { host: 'h"o\\st\r\n', requestId: 'r' });
