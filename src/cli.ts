@@ -40,6 +40,9 @@ export interface ServeOptions {
   tokenCacheSize: number;
   /** allowed answers kept by the HTTP listener (src/pipeline/answer-cache.ts); 0 disables it */
   answerCacheSize: number;
+  /** DPoP nonce secret (src/authn/dpop-nonce.ts); absent: a random one per process */
+  dpopNonceSecretFile?: string;
+  replayStore: 'memory';
   /** src/telemetry/decision-log.ts */
   decisionLog: Readonly<DecisionLogOptions>;
 }
@@ -101,6 +104,8 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     workers: workerCount(v.workers, grpcAddr, v['authz-http-addr']),
     tokenCacheSize: v['token-cache-size'],
     answerCacheSize: v['answer-cache-size'],
+    ...(v['dpop-nonce-secret-file'] !== undefined ? { dpopNonceSecretFile: v['dpop-nonce-secret-file'] } : {}),
+    replayStore: v['replay-store'],
     decisionLog: Object.freeze({
       enabled: v['decision-log'],
       allowSample: v['decision-log-allow-sample'],

@@ -18,6 +18,8 @@ export interface DpopChallenge {
   algorithms: readonly string[];
   /** use_dpop_nonce: the nonce to send back in `DPoP-Nonce` */
   nonce?: string;
+  /** the Bearer challenge first, the DPoP one beside it (a token bound to nothing where binding is required) */
+  alsoBearer?: true;
 }
 
 /** One step of the explanation `claimcheck check` prints. No claim values, no key material. */

@@ -17,6 +17,11 @@ import { startAuthzHttpServer, type AnswerLookup, type AuthzHttpServerOptions, t
 import { identityAliases } from './respond/header-alias.js';
 import { createCheckHandler } from './pipeline/handle-check.js';
 import { AnswerCache } from './pipeline/answer-cache.js';
+import type { SenderContext } from './pipeline/check-sender.js';
+import { DpopNonces, nonceSecretFrom } from './authn/dpop-nonce.js';
+import { MemoryReplayStore } from './authn/replay-store.js';
+import { readFileSync } from 'node:fs';
+import { ClaimcheckError } from './errors.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
 import { TokenCache } from './authn/token-cache.js';
 import { workerBridge } from './workers.js';
@@ -60,6 +65,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       rejectedHit: () => metrics.countTokenCacheLookup('rejected_hit'),
     },
   });
+  const sender = senderContext(opts);
   // kubernetes source: secretRef Secrets come from its watches (called only after the source exists)
   const keys = new KeyRegistry({ logger, metrics, readSecret: (issuer) => source.readSecret?.(issuer) });
   const health = new HealthState();
@@ -107,6 +113,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     metrics,
     logger,
     decisionLog: createDecisionLog(logger, opts.decisionLog),
+    sender,
     options: { unmatchedHost: opts.unmatchedHost, maxTokenBytes: opts.maxTokenBytes, reservedHeaderPrefix: opts.reservedHeaderPrefix },
   };
   const check = createCheckHandler({ ...handlerDeps, protocol: 'grpc' });
@@ -185,6 +192,17 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     })());
 
   return { grpcAddress: grpc.address, ...(authzHttp ? { authzHttpAddress: authzHttp.address } : {}), httpPort: http?.port ?? 0, stop };
+}
+
+function senderContext(opts: Readonly<ServeOptions>): SenderContext {
+  if (opts.dpopNonceSecretFile !== undefined) {
+    try {
+      return { nonces: new DpopNonces(nonceSecretFrom(readFileSync(opts.dpopNonceSecretFile))), replay: new MemoryReplayStore() };
+    } catch (err) {
+      throw new ClaimcheckError('bad_flag', `--dpop-nonce-secret-file ${opts.dpopNonceSecretFile}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return { nonces: new DpopNonces(undefined), replay: new MemoryReplayStore() };
 }
 
 function startAuthzListener(addr: string, parts: Pick<AuthzHttpServerOptions, 'check' | 'answers' | 'hasIdentityAlias'>, logger: Logger, metrics: Metrics): Promise<RunningAuthzHttpServer> {

@@ -28,9 +28,15 @@ const TABLE = {
   audience_mismatch: ['invalid_token', 'audience not allowed'],
   token_type_not_allowed: ['invalid_token', 'token type not allowed'],
   token_revoked: ['invalid_token', 'token revoked'],
+  // sender-constrained tokens (RFC 9449 §7, RFC 8705 §3): the token is bad as presented
+  dpop_token_as_bearer: ['invalid_token', 'bound token sent as a bearer token'],
+  dpop_proof_missing: ['invalid_token', 'DPoP proof required'],
+  dpop_token_not_bound: ['invalid_token', 'token is not bound to a DPoP key'],
+  token_not_sender_constrained: ['invalid_token', 'token is not sender-constrained'],
+  token_certificate_bound: ['invalid_token', 'certificate bound tokens are not accepted here'],
   // a DPoP proof (RFC 9449 §4.3) that does not hold: 401 invalid_dpop_proof
   dpop_proof_malformed: ['invalid_dpop_proof', 'malformed DPoP proof'],
-  dpop_proof_type: ['invalid_dpop_proof', 'DPoP proof type is not dpop+jwt'],
+  dpop_proof_type: ['invalid_dpop_proof', 'DPoP proof has the wrong type'],
   dpop_proof_alg: ['invalid_dpop_proof', 'DPoP proof algorithm not allowed'],
   dpop_proof_key: ['invalid_dpop_proof', 'DPoP proof key invalid'],
   dpop_proof_signature: ['invalid_dpop_proof', 'DPoP proof signature invalid'],
@@ -58,6 +64,7 @@ const TABLE = {
   // the request is malformed: 400 invalid_request
   invalid_host: ['invalid_request', 'invalid host'],
   multiple_credentials: ['invalid_request', 'more than one credential'],
+  dpop_proof_multiple: ['invalid_request', 'more than one DPoP proof'],
   not_origin_form: ['invalid_request', 'malformed request path'],
   path_traversal: ['invalid_request', 'malformed request path'],
   encoded_slash: ['invalid_request', 'malformed request path'],
@@ -80,6 +87,7 @@ const TABLE = {
   keys_unavailable: ['temporarily_unavailable', 'keys unavailable'],
   internal_error: ['temporarily_unavailable', 'internal error'],
   not_ready: ['temporarily_unavailable', 'not ready'],
+  replay_store_unavailable: ['temporarily_unavailable', 'DPoP replay store unavailable'],
   connection_busy: ['temporarily_unavailable', 'too many request bytes in flight on this connection'],
 } as const satisfies Record<string, readonly [DenyKind, string]>;
 
@@ -90,7 +98,7 @@ const _pathReasonsAreDenyReasons: readonly DenyReason[] = [] as NormalizeReason[
 void _pathReasonsAreDenyReasons;
 
 /** What a DPoP proof check can fail with (authn/dpop-proof.ts). */
-export type DpopProofReason = Extract<DenyReason, `dpop_proof_${string}`>;
+export type DpopProofReason = Exclude<Extract<DenyReason, `dpop_proof_${string}`>, 'dpop_proof_missing' | 'dpop_proof_multiple' | 'dpop_proof_replayed'>;
 
 export type AllowReason = 'allowed' | 'anonymous' | 'unmatched_host' | 'audit_deny';
 

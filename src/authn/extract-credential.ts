@@ -2,7 +2,7 @@
 import type { TokenSource } from '../compile/snapshot.js';
 import type { Credential, CredentialSourceRef } from './types.js';
 
-type Found = { kind: 'none' } | { kind: 'token'; token: string } | { kind: 'conflict'; description: string };
+type Found = { kind: 'none' } | { kind: 'token'; token: string; dpop?: true } | { kind: 'conflict'; description: string };
 
 const NONE: Found = { kind: 'none' };
 
@@ -15,13 +15,13 @@ export function extractCredential(
   rawPath: string,
   sources: readonly TokenSource[],
 ): Credential {
-  let chosen: { kind: 'token'; token: string; source: CredentialSourceRef } | undefined;
+  let chosen: { kind: 'token'; token: string; source: CredentialSourceRef; dpop?: true } | undefined;
   for (const source of sources) {
     const found = fromSource(headers, rawPath, source);
     if (found.kind === 'conflict') return found;
     if (found.kind === 'none') continue;
-    if (!chosen) chosen = { kind: 'token', token: found.token, source: sourceRef(source) };
-    else if (chosen.token !== found.token) return { kind: 'conflict', description: 'credentials in several places' };
+    if (!chosen) chosen = found.dpop ? { kind: 'token', token: found.token, source: sourceRef(source), dpop: true } : { kind: 'token', token: found.token, source: sourceRef(source) };
+    else if (chosen.token !== found.token || chosen.dpop !== found.dpop) return { kind: 'conflict', description: 'credentials in several places' };
   }
   return chosen ?? { kind: 'none' };
 }
@@ -36,7 +36,10 @@ function sourceRef(source: TokenSource): CredentialSourceRef {
 
 function fromSource(headers: ReadonlyMap<string, readonly string[]>, rawPath: string, source: TokenSource): Found {
   switch (source.type) {
-    case 'header': return fromHeader(headers.get(source.header.toLowerCase()) ?? [], source.prefix.toLowerCase());
+    case 'header': {
+      const name = source.header.toLowerCase();
+      return fromHeader(headers.get(name) ?? [], source.prefix.toLowerCase(), name === 'authorization');
+    }
     case 'cookie': return fromCookie(headers.get('cookie') ?? [], source.cookie);
     case 'query': return fromQuery(rawPath, source.query);
   }
@@ -46,22 +49,33 @@ function fromSource(headers: ReadonlyMap<string, readonly string[]>, rawPath: st
  * Envoy joins repeated headers with "," (and `header_map` gives one value per occurrence), so each
  * comma-separated element is one credential attempt. A token68 (RFC 7235 §2.1) never holds a comma.
  */
-function fromHeader(values: readonly string[], prefix: string): Found {
+function fromHeader(values: readonly string[], prefix: string, dpop: boolean): Found {
   // The usual request: one value, one credential; no split and no list.
-  if (values.length === 1 && !values[0]!.includes(',')) {
-    const token = credentialIn(values[0]!, prefix);
-    return token === undefined ? NONE : { kind: 'token', token };
-  }
-  const tokens: string[] = [];
+  if (values.length === 1 && !values[0]!.includes(',')) return foundIn(values[0]!, prefix, dpop);
+  let found: Found = NONE;
   for (const value of values) {
     for (const element of value.split(',')) {
-      const token = credentialIn(element, prefix);
-      if (token !== undefined) tokens.push(token);
+      const f = foundIn(element, prefix, dpop);
+      if (f.kind === 'none') continue;
+      if (found.kind !== 'none') return { kind: 'conflict', description: 'several credentials in one header' };
+      found = f;
     }
   }
-  if (tokens.length > 1) return { kind: 'conflict', description: 'several credentials in one header' };
-  return tokens.length === 1 ? { kind: 'token', token: tokens[0]! } : NONE;
+  return found;
 }
+
+/**
+ * RFC 9449 §7.1: `Authorization: DPoP <token>` beside the source's own scheme; only on
+ * `authorization` (contract: cookie and query sources never carry DPoP tokens).
+ */
+function foundIn(element: string, prefix: string, dpop: boolean): Found {
+  const token = credentialIn(element, prefix);
+  if (token !== undefined) return { kind: 'token', token };
+  const bound = dpop ? credentialIn(element, DPOP_PREFIX) : undefined;
+  return bound !== undefined ? { kind: 'token', token: bound, dpop: true } : NONE;
+}
+
+const DPOP_PREFIX = 'dpop ';
 
 /** The token of one comma-separated element, when it has the scheme (`prefix`, lowercase; '' for a bare token). */
 function credentialIn(element: string, prefix: string): string | undefined {

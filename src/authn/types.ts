@@ -7,7 +7,8 @@ export type CredentialSourceRef = { type: 'header' | 'cookie' | 'query'; name: s
 
 export type Credential =
   | { kind: 'none' }
-  | { kind: 'token'; token: string; source: CredentialSourceRef }
+  /** dpop: sent with the DPoP scheme (RFC 9449 §7.1), so it must come with a proof */
+  | { kind: 'token'; token: string; source: CredentialSourceRef; dpop?: true }
   /** several credentials (RFC 6750 §2: one method only) -> 400 */
   | { kind: 'conflict'; description: string };
 

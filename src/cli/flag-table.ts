@@ -92,6 +92,17 @@ export const FLAGS = {
     help: 'HTTP authorization listener: allowed answers remembered for requests that repeat them; 0 turns it off',
     doc: 'HTTP authorization listener: allowed answers remembered for requests that repeat them (keyed by what the answer depends on, the credential by its SHA-256; never past `exp`, dropped on any configuration or key change; not for rules with a CEL `condition`); `0` turns it off ([http-authz.md](http-authz.md#answer-cache))',
   }),
+  'dpop-nonce-secret-file': optional(['serve'], text, {
+    value: 'FILE',
+    defaultText: 'a random secret per process',
+    help: 'DPoP nonces: a file of at least 32 bytes shared by every replica',
+    doc: 'DPoP nonces (`senderConstraint.dpop.nonce: true`) are derived from this file\'s bytes (at least 32; a trailing newline is not part of them), so every replica that reads the same file accepts every replica\'s nonce ([sender-constrained.md](sender-constrained.md#nonces))',
+  }),
+  'replay-store': withDefault(['serve'], 'memory', oneOf(['memory'] as const), {
+    value: 'memory',
+    help: 'where DPoP proof ids are remembered to refuse a replay',
+    doc: '`memory`: each replica remembers the proofs it saw (up to 200,000, ~24 MB; past that a new proof is a 503 until old ones expire), so a proof can be replayed once on each other replica within `proofMaxAge` ([sender-constrained.md](sender-constrained.md#replay))',
+  }),
   'decision-log': withDefault(['serve'], 'true', bool, {
     value: 'true|false',
     group: 'decision-log',

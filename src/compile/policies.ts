@@ -5,6 +5,7 @@ import type { CompileContext } from './context.js';
 import { compileIdentity, compileTokenSources } from './identity.js';
 import type { IssuerScope } from './issuer-scope.js';
 import { compileRule, resolveIssuers } from './rules.js';
+import { checkSenderConstraint } from './sender-constraint.js';
 import type { CompiledPolicy, CompiledRule } from './snapshot.js';
 
 /**
@@ -42,6 +43,7 @@ export function compilePolicy(r: AuthPolicy, scope: IssuerScope, ctx: CompileCon
   });
 
   const issuers = resolveIssuers(r.spec.issuers ?? [], r, '/spec/issuers', scope, ctx);
+  checkSenderConstraint(r, r.spec.senderConstraint, '/spec/senderConstraint', ctx);
   const names = new Set<string>();
   const rules: CompiledRule[] = [];
   r.spec.rules.forEach((rule, i) => {

@@ -6,6 +6,7 @@ import type { CompiledCondition } from '../authz/cel/types.js';
 import { ClaimcheckError } from '../errors.js';
 import type { AuthPolicy, RuleSpec } from '../model/types.js';
 import type { CompileContext } from './context.js';
+import { checkSenderConstraint, compileSenderConstraint } from './sender-constraint.js';
 import type { IssuerScope } from './issuer-scope.js';
 import type { CompiledClaimCheck, CompiledIssuer, CompiledRule, CompiledScopes } from './snapshot.js';
 
@@ -85,6 +86,8 @@ export function compileRule(
     scopes = ctx.share('scopes', spec, () => Object.freeze({ allOf: Object.freeze([...(spec.allOf ?? [])]), anyOf: Object.freeze([...(spec.anyOf ?? [])]) }));
   }
 
+  checkSenderConstraint(r, req?.senderConstraint, `${base}/require/senderConstraint`, ctx);
+
   if (ctx.problems.length > before) return undefined;
   const matches = ctx.share('match', rule.match ?? null, () => compileRuleMatcher(rule.match));
   const compiled: CompiledRule = {
@@ -96,6 +99,7 @@ export function compileRule(
     claims: ctx.share('claims', req?.claims ?? [], () => Object.freeze(claims)),
     ...(scopes ? { scopes } : {}),
     ...(condition ? { when: condition.expression, condition } : {}),
+    senderConstraint: compileSenderConstraint(r.spec.senderConstraint, req?.senderConstraint, ctx),
   };
   return Object.freeze(compiled);
 }

@@ -69,6 +69,20 @@ export interface CompiledRule {
   readonly when?: string;
   /** `require.when`, compiled; evaluated after scopes and claims */
   readonly condition?: CompiledCondition;
+  /** the policy's senderConstraint with this rule's fields over it */
+  readonly senderConstraint: CompiledSenderConstraint;
+}
+
+export interface CompiledSenderConstraint {
+  /** a token without cnf is refused */
+  readonly required: boolean;
+  readonly dpop: {
+    readonly algorithms: readonly string[];
+    readonly proofMaxAgeSec: number;
+    readonly nonce: boolean;
+    /** scheme://host[:port] for htu; '' = the request's */
+    readonly origin: string;
+  };
 }
 
 export interface IdentityHeader {

@@ -72,11 +72,17 @@ export interface ScopeRequirementSpec {
   anyOf?: string[];
 }
 
+export interface SenderConstraintSpec {
+  required?: boolean;
+  dpop?: { algorithms?: string[]; proofMaxAge?: string; nonce?: boolean; origin?: string };
+}
+
 export interface RequireSpec {
   issuers?: string[];
   scopes?: ScopeRequirementSpec;
   claims?: ClaimRequirementSpec[];
   when?: string;
+  senderConstraint?: SenderConstraintSpec;
 }
 
 export interface RuleSpec {
@@ -99,6 +105,7 @@ export interface AuthPolicySpec {
   tokenSources?: TokenSourceSpec[];
   rules: RuleSpec[];
   identity?: IdentitySpec;
+  senderConstraint?: SenderConstraintSpec;
 }
 
 export interface TokenRevocationSpec {

@@ -17,7 +17,8 @@
  * Only allows with a verified token are kept, from the token's second use on. Not denials
  * (their bodies carry the request id), not audit mode, not a rule with a CEL condition (it
  * reads any header, the peer and the clock), not an answer that rewrites the cookie header
- * (it would hold the client's other cookies), and not a decision that waited for keys.
+ * (it would hold the client's other cookies), not a sender-constrained token (a new DPoP
+ * proof every request), and not a decision that waited for keys.
  */
 import type { Allow, Decision } from '../decision.js';
 import type { CompiledIssuer, Snapshot } from '../compile/snapshot.js';
@@ -102,6 +103,8 @@ export class AnswerCache {
     // A token's first use is never remembered: a stream of new tokens would only fill the
     // cache (and its garbage collection) with answers nobody asks for again.
     if (!v?.reused || typeof exp !== 'number') return;
+    // a sender-constrained token comes with a new proof (or a peer certificate) every time
+    if (v.claims.cnf !== undefined) return;
     if (plan.headersToSet.some((h) => h.name === 'cookie')) return;
     const keysVersion = keys.keysVersion?.(v.issuer);
     if (keysVersion === undefined) return;

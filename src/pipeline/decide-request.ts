@@ -3,8 +3,8 @@
  * Pure over its inputs; every outcome is a Decision value.
  */
 import type { AuthRequest } from '../request.js';
-import type { CompiledIssuer, CompiledPolicy, Snapshot } from '../compile/snapshot.js';
-import type { Allow, Decision, Deny, Step } from '../decision.js';
+import type { CompiledIssuer, CompiledPolicy, CompiledRule, Snapshot } from '../compile/snapshot.js';
+import type { Allow, Decision, Deny, DpopChallenge, Step, Verified } from '../decision.js';
 import { descriptionOf, kindOf, type DenyReason } from '../reasons.js';
 import type { KeyLookup } from '../authn/types.js';
 import { normalizePath } from '../authz/normalize-path.js';
@@ -18,6 +18,7 @@ import { checkRevocation, type VerifyOutcome } from '../authn/check-revocation.j
 import { selectPolicy, POLICY_EXTENSION } from '../authz/select-policy.js';
 import type { Credential } from '../authn/types.js';
 import { then, type MaybePromise } from '../maybe-async.js';
+import { checkSender, defaultSenderContext, type SenderContext } from './check-sender.js';
 
 export { POLICY_EXTENSION };
 
@@ -38,6 +39,8 @@ export interface DecideContext {
    * serving path: the steps are template strings built per request that nothing there reads.
    */
   explain?: boolean;
+  /** DPoP nonces and the replay store; default: this process's own (a random nonce secret, memory) */
+  sender?: SenderContext;
 }
 
 /** undefined when not explaining: `steps?.push(...)` then skips building the step. */
@@ -119,15 +122,15 @@ function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, host: string
 
   if (rule.action === 'allowAnonymous') {
     if (cred.kind !== 'token' || rule.issuers.length === 0) return { allow: true, reason: 'anonymous', ...withRule, steps: steps ?? NO_STEPS };
-    return then(verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps), (v): Decision =>
+    return then(authenticate(req, cred, rule, np.path, ctx, steps), (v): Decision =>
       // Like Envoy's allow_missing_or_failed: an invalid token on an anonymous rule is ignored.
       v.ok ? { allow: true, reason: 'allowed', ...withRule, verified: v.verified, credentialSource, steps: steps ?? NO_STEPS } : { allow: true, reason: 'anonymous', ...withRule, steps: steps ?? NO_STEPS },
     );
   }
 
   if (cred.kind !== 'token') return deny('missing_token', steps, withCredential);
-  return then(verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps), (v): Decision => {
-    if (!v.ok) return deny(v.reason, steps, withCredential);
+  return then(authenticate(req, cred, rule, np.path, ctx, steps), (v): Decision => {
+    if (!v.ok) return deny(v.reason, steps, v.dpop ? { ...withCredential, dpop: v.dpop } : withCredential);
     const verified = v.verified;
     if (rule.scopes) {
       const s = checkScopes(verified.claims, rule.scopes);
@@ -146,6 +149,20 @@ function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, host: string
       if (!c.ok) return deny(c.reason, steps, { ...withCredential, verified });
     }
     return { allow: true, reason: 'allowed', policy, rule, host, verified, credentialSource, steps: steps ?? NO_STEPS };
+  });
+}
+
+type Authenticated = { ok: true; verified: Verified } | { ok: false; reason: DenyReason; dpop?: DpopChallenge };
+
+/** The token verified, not revoked, and presented as its binding says (check-sender.ts). */
+function authenticate(req: AuthRequest, cred: Extract<Credential, { kind: 'token' }>, rule: CompiledRule, path: string, ctx: DecideContext, steps: Steps): MaybePromise<Authenticated> {
+  return then(verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps), (v): MaybePromise<Authenticated> => {
+    if (!v.ok) return v;
+    const presented = { token: cred.token, dpop: cred.dpop === true };
+    return then(checkSender(req, presented, v.verified, rule.senderConstraint, path, ctx.nowSec, ctx.sender ?? defaultSenderContext()), (s): Authenticated => {
+      steps?.push({ step: 'sender', ok: s.ok, detail: s.ok ? 'sender constraint met' : `refused: ${s.reason}` });
+      return s.ok ? v : s;
+    });
   });
 }
 

@@ -16,6 +16,7 @@ import { normalizeHost } from '../authz/normalize-host.js';
 import { createDecisionLog, type DecisionLog } from '../telemetry/decision-log.js';
 import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { AnswerCache, AnswerKey, CachedAnswer } from './answer-cache.js';
+import type { SenderContext } from './check-sender.js';
 
 export interface CheckHandlerDeps {
   getSnapshot(): Snapshot | undefined;
@@ -31,6 +32,8 @@ export interface CheckHandlerDeps {
   protocol?: Protocol;
   /** whole answers by a key the listener computes (the HTTP listener: http-authz/answer-key.ts) */
   answerCache?: AnswerCache;
+  /** DPoP nonces and replay store; default: this process's own */
+  sender?: SenderContext;
 }
 
 export interface CheckHandler {
@@ -99,7 +102,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
         decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
         return plan;
       }
-      const decision = decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options });
+      const decision = decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options, ...(deps.sender ? { sender: deps.sender } : {}) });
       // only a decision made in this tick is remembered: one that waited may have seen keys change
       if (!isPromise(decision)) return answer(req, started, snapshot, decision, cacheKey);
       return decision.then(

@@ -27,6 +27,8 @@ export interface DenyContext {
 /** RFC 9449 §7.1: the DPoP scheme, with the accepted proof algorithms. */
 function dpopChallenge(d: Deny, desc: string): string | undefined {
   const algs = `algs="${d.dpop!.algorithms.map(scopeTokenSafe).join(' ')}"`;
+  // beside a Bearer challenge: only what DPoP would take
+  if (d.dpop!.alsoBearer) return `DPoP ${algs}`;
   switch (d.kind) {
     case 'invalid_token':
     case 'invalid_dpop_proof':
@@ -76,6 +78,10 @@ export function buildDenyPlan(d: Deny, ctx: DenyContext): DeniedPlan {
     { name: 'content-type', value: 'application/json' },
     { name: 'cache-control', value: 'no-store' },
   ];
+  if (d.dpop?.alsoBearer) {
+    const { dpop: _, ...bearer } = d;
+    headers.push({ name: 'www-authenticate', value: challenge({ ...bearer, kind }, ctx.host, description)! });
+  }
   const www = challenge({ ...d, kind }, ctx.host, description);
   if (www !== undefined) headers.push({ name: 'www-authenticate', value: www });
   if (kind === 'use_dpop_nonce' && d.dpop?.nonce !== undefined) headers.push({ name: 'dpop-nonce', value: d.dpop.nonce });

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { compileRuleMatcher, findRule } from '../../src/authz/match-rule.js';
 import type { CompiledPolicy, CompiledRule } from '../../src/compile/snapshot.js';
 import { ClaimcheckError } from '../../src/errors.js';
+import { DEFAULT_SENDER_CONSTRAINT } from '../../src/compile/sender-constraint.js';
 
 function rule(name: string, index: number, match?: { paths?: string[]; methods?: string[] }): CompiledRule {
-  return { name, index, action: 'require', matches: compileRuleMatcher(match), issuers: [], claims: [] };
+  return { name, index, action: 'require', matches: compileRuleMatcher(match), issuers: [], claims: [], senderConstraint: DEFAULT_SENDER_CONSTRAINT };
 }
 
 function policy(rules: CompiledRule[]): CompiledPolicy {

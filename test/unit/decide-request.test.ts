@@ -104,8 +104,8 @@ describe('the one table of reasons', () => {
   test('every reason has a kind and a coarse description, and decideRequest takes both from it', async () => {
     const { DENY_REASONS, kindOf, descriptionOf } = await import('../../src/reasons.js');
     for (const r of DENY_REASONS) {
-      assert.ok(['invalid_request', 'unauthorized', 'invalid_token', 'insufficient_scope', 'access_denied', 'temporarily_unavailable'].includes(kindOf(r)), r);
-      assert.match(descriptionOf(r), /^[A-Za-z ]{3,60}$/, r);
+      assert.ok(['invalid_request', 'unauthorized', 'invalid_token', 'invalid_dpop_proof', 'use_dpop_nonce', 'insufficient_scope', 'access_denied', 'temporarily_unavailable'].includes(kindOf(r)), r);
+      assert.match(descriptionOf(r), /^[A-Za-z -]{3,60}$/, r);
     }
     const d = await decide('app.example', '/api/x', await bearer({ jti: 'revoked' }));
     assert.ok(!d.allow);

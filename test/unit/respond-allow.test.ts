@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAllowPlan } from '../../src/respond/build-allow.js';
+import { DEFAULT_SENDER_CONSTRAINT } from '../../src/compile/sender-constraint.js';
 import type { Allow } from '../../src/decision.js';
 import type { CompiledIssuer, CompiledPolicy, CompiledRule, Snapshot } from '../../src/compile/snapshot.js';
 import type { OkPlan } from '../../src/respond/plan.js';
@@ -27,7 +28,7 @@ function policy(opts: { forwardToken?: boolean; payloadHeader?: string } = {}): 
   };
 }
 
-const rule = { name: 'read', index: 0, action: 'require', matches: () => true, issuers: [], claims: [] } as CompiledRule;
+const rule = { name: 'read', index: 0, action: 'require', matches: () => true, issuers: [], claims: [], senderConstraint: DEFAULT_SENDER_CONSTRAINT } as CompiledRule;
 
 function snapshot(emitted: string[]): Snapshot {
   return {

@@ -49,8 +49,8 @@ describe('buildDenyPlan', () => {
     assert.equal(proof.grpcCode, 16);
     assert.equal(header(proof, 'www-authenticate'), 'DPoP error="invalid_dpop_proof", error_description="DPoP proof replayed", algs="ES256 PS256 EdDSA"');
     assert.equal(JSON.parse(proof.body).error, 'invalid_dpop_proof');
-    const token = buildDenyPlan({ ...deny('invalid_token', 'token is DPoP-bound'), dpop }, ctx);
-    assert.equal(header(token, 'www-authenticate'), 'DPoP error="invalid_token", error_description="token is DPoP-bound", algs="ES256 PS256 EdDSA"');
+    const token = buildDenyPlan({ ...deny('invalid_token', 'bound token sent as a bearer token'), dpop }, ctx);
+    assert.equal(header(token, 'www-authenticate'), 'DPoP error="invalid_token", error_description="bound token sent as a bearer token", algs="ES256 PS256 EdDSA"');
     const nonce = buildDenyPlan({ ...deny('use_dpop_nonce', 'DPoP nonce required'), dpop: { ...dpop, nonce: 'n-1' } }, ctx);
     assert.equal(nonce.httpStatus, 401);
     assert.equal(header(nonce, 'www-authenticate'), 'DPoP error="use_dpop_nonce", error_description="DPoP nonce required"');

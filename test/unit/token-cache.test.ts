@@ -321,7 +321,7 @@ describe('token cache in the request path', () => {
       assert.deepEqual(served.steps, [], 'the serving path builds no explanation');
       assert.equal(cache.size.verified, 1);
       const explained = await decideRequest(request(token), { ...ctx(first), explain: true });
-      assert.deepEqual(explained.steps.map((s) => s.step), ['policy', 'rule', 'credential', 'verify', 'scopes']);
+      assert.deepEqual(explained.steps.map((s) => s.step), ['policy', 'rule', 'credential', 'verify', 'sender', 'scopes']);
       const revoked = compileSnapshot(resources('j-1'), { namespace: 'default', generation: 2 }).snapshot!;
       keys.sync(revoked.issuers.values());
       const d = await decideRequest(request(token), ctx(revoked));

@@ -1,5 +1,6 @@
 import { claimPathSchema, doc, nonEmptyString, resourceSchema, stringList, type JsonSchema } from './common.js';
 import { ruleSchema } from './policy-rule.js';
+import { senderConstraintSchema } from './sender-constraint.js';
 
 export { CLAIM_OPERATORS, claimRequirementSchema, ruleSchema } from './policy-rule.js';
 
@@ -139,6 +140,7 @@ export const authPolicySpecSchema: JsonSchema = {
       ),
     },
     identity: identitySchema,
+    senderConstraint: senderConstraintSchema,
   },
   additionalProperties: false,
 };

@@ -1,3 +1,4 @@
+import { senderConstraintSchema } from './sender-constraint.js';
 import { anyValue, claimPathSchema, doc, nonEmptyString, stringList, type JsonSchema } from './common.js';
 
 export const CLAIM_OPERATORS = ['equals', 'in', 'contains', 'matches', 'exists'] as const;
@@ -157,6 +158,10 @@ export const ruleSchema: JsonSchema = {
             'the position inside the expression.',
           ),
           examples: ["claims.tenant == request.headers['x-tenant']"],
+        },
+        senderConstraint: {
+          ...senderConstraintSchema,
+          description: 'The policy\'s `senderConstraint` for this rule: each field given here replaces the policy\'s.',
         },
       },
       additionalProperties: false,

@@ -1,0 +1,138 @@
+/** DPoP-bound tokens (RFC 9449) through real claimcheck processes over gRPC, with Envoy's protos. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SignJWT, type JWK } from 'jose';
+import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
+import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
+import { jwkThumbprint } from '../../src/authn/jwk-thumbprint.js';
+
+const HOST = 'payments.example.com';
+const client = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const jwkOf = (k: KeyObject) => k.export({ format: 'jwk' }) as JWK;
+const JKT = jwkThumbprint(jwkOf(client.publicKey) as Record<string, unknown>)!;
+
+async function proof(token: string, o: { host?: string; path?: string; method?: string; nonce?: string; key?: typeof client } = {}): Promise<string> {
+  const key = o.key ?? client;
+  const claims: Record<string, unknown> = {
+    jti: randomBytes(12).toString('base64url'),
+    htm: o.method ?? 'GET',
+    htu: `https://${o.host ?? HOST}${o.path ?? '/v1/accounts'}`,
+    iat: Math.floor(Date.now() / 1000),
+    ath: createHash('sha256').update(token).digest('base64url'),
+  };
+  if (o.nonce !== undefined) claims.nonce = o.nonce;
+  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: jwkOf(key.publicKey) }).sign(key.privateKey);
+}
+
+const wwwAuthenticate = (r: CheckOutcome): string[] =>
+  r.rawHeaders.filter((h) => String(h?.header?.key).toLowerCase() === 'www-authenticate').map((h) => String(h.header.value ?? Buffer.from(h.header.raw_value ?? '').toString()));
+const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
+
+describe('DPoP-bound tokens (RFC 9449) over gRPC', () => {
+  let fx: Fixture;
+  let a: ClaimcheckProcess;
+  let b: ClaimcheckProcess;
+  let ca: EnvoyClient;
+  let cb: EnvoyClient;
+  let bound: string;
+  before(async () => {
+    fx = await createFixture();
+    const secret = join(fx.dir, 'nonce-secret');
+    await writeFile(secret, `${randomBytes(32).toString('hex')}\n`);
+    await fx.write('policy.yaml', [
+      paymentsPolicy(),
+      paymentsPolicy({ hosts: ['nonce.example.com'], senderConstraint: { dpop: { nonce: true } } }),
+      paymentsPolicy({ hosts: ['strict.example.com'], senderConstraint: { required: true } }),
+    ].map((p, i) => ({ ...p, metadata: { name: ['payments', 'nonce', 'strict'][i] } })));
+    const args = ['--dpop-nonce-secret-file', secret, '--workers', '1'];
+    [a, b] = await Promise.all([startClaimcheck({ configDir: fx.dir, args }), startClaimcheck({ configDir: fx.dir, args })]);
+    ca = createEnvoyClient(a.grpcAddress);
+    cb = createEnvoyClient(b.grpcAddress);
+    bound = await fx.sign({ sub: 'dora', cnf: { jkt: JKT } });
+  });
+  after(async () => {
+    ca?.close();
+    cb?.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    await fx?.cleanup();
+  });
+
+  const check = (c: EnvoyClient, headers: Record<string, string>, o: { host?: string; path?: string; headerMap?: [string, string][] } = {}) =>
+    c.check({ host: o.host ?? HOST, path: o.path ?? '/v1/accounts', headers, ...(o.headerMap ? { headerMap: o.headerMap } : {}) });
+
+  test('a bound token with a proof of its key is allowed, with the identity headers', async () => {
+    const r = await check(ca, { authorization: `DPoP ${bound}`, dpop: await proof(bound) });
+    assert.equal(r.code, 0, r.body);
+    assert.equal(r.headers['x-user-id'], 'dora');
+  });
+
+  test('the same proof again is a replay: 401 invalid_dpop_proof with the DPoP challenge', async () => {
+    const p = await proof(bound);
+    assert.equal((await check(ca, { authorization: `DPoP ${bound}`, dpop: p })).code, 0);
+    const again = await check(ca, { authorization: `DPoP ${bound}`, dpop: p });
+    assert.equal(again.httpStatus, 401);
+    assert.deepEqual(wwwAuthenticate(again), ['DPoP error="invalid_dpop_proof", error_description="DPoP proof replayed", algs="ES256 PS256 EdDSA"']);
+    assert.equal(errorOf(again).error, 'invalid_dpop_proof');
+  });
+
+  test('never a bearer token: as Bearer, or as DPoP without a proof, it is 401 invalid_token with a DPoP challenge', async () => {
+    const asBearer = await check(ca, { authorization: `Bearer ${bound}` });
+    assert.equal(asBearer.httpStatus, 401);
+    assert.deepEqual(wwwAuthenticate(asBearer), ['DPoP error="invalid_token", error_description="bound token sent as a bearer token", algs="ES256 PS256 EdDSA"']);
+    const noProof = await check(ca, { authorization: `DPoP ${bound}` });
+    assert.equal(noProof.httpStatus, 401);
+    assert.equal(errorOf(noProof).error_description, 'DPoP proof required');
+  });
+
+  test('a proof for another path, by another key, or two proofs are refused', async () => {
+    const otherPath = await check(ca, { authorization: `DPoP ${bound}`, dpop: await proof(bound, { path: '/v1/payments' }) });
+    assert.equal(errorOf(otherPath).error_description, 'DPoP proof URI mismatch');
+    const otherKey = await check(ca, { authorization: `DPoP ${bound}`, dpop: await proof(bound, { key: stranger }) });
+    assert.equal(errorOf(otherKey).error_description, 'DPoP proof key is not the token key');
+    const two = await check(ca, {}, { headerMap: [['authorization', `DPoP ${bound}`], ['dpop', await proof(bound)], ['dpop', await proof(bound)]] });
+    assert.equal(two.httpStatus, 400);
+    assert.equal(errorOf(two).error, 'invalid_request');
+    const both = await check(ca, {}, { headerMap: [['authorization', `DPoP ${bound}`], ['authorization', `Bearer ${bound}`], ['dpop', await proof(bound)]] });
+    assert.equal(both.httpStatus, 400, 'DPoP and Bearer credentials together');
+  });
+
+  test('nonces: 401 use_dpop_nonce with DPoP-Nonce from one replica, accepted by the other', async () => {
+    const host = 'nonce.example.com';
+    const first = await check(ca, { authorization: `DPoP ${bound}`, dpop: await proof(bound, { host }) }, { host });
+    assert.equal(first.httpStatus, 401);
+    assert.equal(errorOf(first).error, 'use_dpop_nonce');
+    assert.deepEqual(wwwAuthenticate(first), ['DPoP error="use_dpop_nonce", error_description="DPoP nonce required"']);
+    const nonce = first.headers['dpop-nonce'];
+    assert.ok(nonce, 'a DPoP-Nonce header');
+    const onB = await check(cb, { authorization: `DPoP ${bound}`, dpop: await proof(bound, { host, nonce }) }, { host });
+    assert.equal(onB.code, 0, onB.body);
+    const forged = await check(cb, { authorization: `DPoP ${bound}`, dpop: await proof(bound, { host, nonce: `${nonce!.slice(0, -2)}AA` }) }, { host });
+    assert.equal(errorOf(forged).error_description, 'DPoP nonce stale');
+  });
+
+  test('required: a token bound to nothing is 401 with the Bearer challenge and a DPoP one', async () => {
+    const host = 'strict.example.com';
+    const r = await check(ca, { authorization: `Bearer ${await fx.sign({ sub: 'eve' })}` }, { host });
+    assert.equal(r.httpStatus, 401);
+    assert.deepEqual(wwwAuthenticate(r), [`Bearer realm="${host}", error="invalid_token", error_description="token is not sender-constrained"`, 'DPoP algs="ES256 PS256 EdDSA"']);
+    const ok = await check(ca, { authorization: `DPoP ${bound}`, dpop: await proof(bound, { host }) }, { host });
+    assert.equal(ok.code, 0, ok.body);
+  });
+
+  test('a certificate-bound token is refused, with or without a proof', async () => {
+    const x5t = await fx.sign({ sub: 'cert', cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } });
+    const r = await check(ca, { authorization: `Bearer ${x5t}` });
+    assert.equal(r.httpStatus, 401);
+    assert.equal(errorOf(r).error_description, 'certificate bound tokens are not accepted here');
+  });
+
+  test('a plain token on a policy without senderConstraint is still a bearer token', async () => {
+    const r = await check(ca, { authorization: `Bearer ${await fx.sign({ sub: 'frank' })}` });
+    assert.equal(r.code, 0, r.body);
+  });
+});
