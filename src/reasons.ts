@@ -33,7 +33,9 @@ const TABLE = {
   dpop_proof_missing: ['invalid_token', 'DPoP proof required'],
   dpop_token_not_bound: ['invalid_token', 'token is not bound to a DPoP key'],
   token_not_sender_constrained: ['invalid_token', 'token is not sender-constrained'],
-  token_certificate_bound: ['invalid_token', 'certificate bound tokens are not accepted here'],
+  unsupported_binding: ['invalid_token', 'unsupported token binding'],
+  certificate_missing: ['invalid_token', 'client certificate required'],
+  certificate_mismatch: ['invalid_token', 'client certificate does not match the token'],
   // a DPoP proof (RFC 9449 §4.3) that does not hold: 401 invalid_dpop_proof
   dpop_proof_malformed: ['invalid_dpop_proof', 'malformed DPoP proof'],
   dpop_proof_type: ['invalid_dpop_proof', 'DPoP proof has the wrong type'],

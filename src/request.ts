@@ -2,6 +2,11 @@
 export interface Peer {
   principal: string;
   address: string;
+  /**
+   * The peer's certificate as PEM (Envoy's attributes.source.certificate, sent URL-encoded
+   * with include_peer_certificate: true); absent when none came or it did not decode.
+   */
+  certificate?: string;
 }
 
 export interface AuthRequest {

@@ -12,6 +12,7 @@ const DEFAULTS = { algorithms: ['ES256', 'PS256', 'EdDSA'], proofMaxAge: '60s' }
 export const DEFAULT_SENDER_CONSTRAINT: CompiledSenderConstraint = Object.freeze({
   required: false,
   dpop: Object.freeze({ algorithms: Object.freeze([...DEFAULTS.algorithms]), proofMaxAgeSec: 60, nonce: false, origin: '' }),
+  mtlsCertificate: 'envoy',
 });
 
 /** Problems of one spec, at its own path: the policy's or the rule's. */
@@ -37,11 +38,13 @@ export function compileSenderConstraint(policy: SenderConstraintSpec | undefined
     proofMaxAgeSec: (tryParseDuration(dpop.proofMaxAge ?? DEFAULTS.proofMaxAge) ?? 60_000) / 1000,
     nonce: dpop.nonce ?? false,
     origin: dpop.origin ? (originOf(dpop.origin) ?? '') : '',
+    mtlsCertificate: rule?.mtls?.certificate ?? policy?.mtls?.certificate ?? 'envoy',
   };
   return ctx.share('senderConstraint', merged, () =>
     Object.freeze({
       required: merged.required,
       dpop: Object.freeze({ algorithms: Object.freeze([...merged.algorithms]), proofMaxAgeSec: merged.proofMaxAgeSec, nonce: merged.nonce, origin: merged.origin }),
+      mtlsCertificate: merged.mtlsCertificate,
     }),
   );
 }

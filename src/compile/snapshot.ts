@@ -83,6 +83,8 @@ export interface CompiledSenderConstraint {
     /** scheme://host[:port] for htu; '' = the request's */
     readonly origin: string;
   };
+  /** where the client certificate comes from: Envoy's peer certificate, or x-forwarded-client-cert */
+  readonly mtlsCertificate: 'envoy' | 'xfcc';
 }
 
 export interface IdentityHeader {

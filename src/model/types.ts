@@ -75,6 +75,7 @@ export interface ScopeRequirementSpec {
 export interface SenderConstraintSpec {
   required?: boolean;
   dpop?: { algorithms?: string[]; proofMaxAge?: string; nonce?: boolean; origin?: string };
+  mtls?: { certificate?: 'envoy' | 'xfcc' };
 }
 
 export interface RequireSpec {

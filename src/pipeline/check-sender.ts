@@ -1,7 +1,8 @@
 /**
  * Sender-constrained tokens, after the token verified (docs/sender-constrained.md):
  * a token bound to a key (`cnf.jkt`) needs the DPoP scheme and a valid proof of that key
- * (RFC 9449 §7.1); one bound to a certificate (`cnf["x5t#S256"]`) is refused for now;
+ * (RFC 9449 §7.1); one bound to a certificate (`cnf["x5t#S256"]`) the client's certificate
+ * (RFC 8705 §3), from Envoy or x-forwarded-client-cert; a token bound both ways, both;
  * `required: true` refuses tokens bound to nothing. Never a bound token as a bearer token.
  */
 import type { AuthRequest } from '../request.js';
@@ -12,6 +13,7 @@ import { checkDpopProof, PROOF_FUTURE_SEC } from '../authn/dpop-proof.js';
 import { DpopNonces } from '../authn/dpop-nonce.js';
 import { MemoryReplayStore, proofId, type ReplayStore } from '../authn/replay-store.js';
 import { then, type MaybePromise } from '../maybe-async.js';
+import { thumbprintOfPem, thumbprintOfXfcc } from '../authn/certificate-thumbprint.js';
 
 export interface SenderContext {
   nonces: DpopNonces;
@@ -47,8 +49,14 @@ export function checkSender(
   const cnf = verified.claims.cnf;
   const challenge: DpopChallenge = { algorithms: sc.dpop.algorithms };
   const bound = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? (cnf as Record<string, unknown>) : undefined;
-  if (bound && Object.hasOwn(bound, 'x5t#S256')) return { ok: false, reason: 'token_certificate_bound' };
+  // RFC 7800 §3: a confirmation claimcheck cannot check (cnf.jwk, cnf.kid, ...) is never ignored
+  if (cnf !== undefined && !(bound && (Object.hasOwn(bound, 'jkt') || Object.hasOwn(bound, 'x5t#S256')))) return { ok: false, reason: 'unsupported_binding' };
+  if (bound && Object.hasOwn(bound, 'x5t#S256')) {
+    const refused = checkCertificate(req, bound['x5t#S256'], sc);
+    if (refused) return refused;
+  }
   const jkt = bound?.jkt;
+  if (jkt !== undefined && typeof jkt !== 'string') return { ok: false, reason: 'unsupported_binding' };
   if (typeof jkt !== 'string') {
     if (presented.dpop) return { ok: false, reason: 'dpop_token_not_bound', dpop: challenge };
     if (bound === undefined && sc.required) return { ok: false, reason: 'token_not_sender_constrained', dpop: { ...challenge, alsoBearer: true } };
@@ -81,6 +89,14 @@ export function checkSender(
     if (v === 'replayed') return { ok: false, reason: 'dpop_proof_replayed', dpop: challenge };
     return { ok: false, reason: 'replay_store_unavailable' };
   });
+}
+
+/** RFC 8705 §3: the client certificate's thumbprint equals the token's `cnf["x5t#S256"]`. */
+function checkCertificate(req: AuthRequest, x5t: unknown, sc: CompiledSenderConstraint): SenderOutcome | undefined {
+  const xfcc = req.headers.get('x-forwarded-client-cert');
+  const presented = sc.mtlsCertificate === 'xfcc' ? (xfcc ? thumbprintOfXfcc(xfcc) : undefined) : req.source.certificate !== undefined ? thumbprintOfPem(req.source.certificate) : undefined;
+  if (presented === undefined) return { ok: false, reason: 'certificate_missing' };
+  return typeof x5t === 'string' && presented === x5t ? undefined : { ok: false, reason: 'certificate_mismatch' };
 }
 
 /** The request's scheme://host as its client addressed it: Envoy's scheme and :authority, or forward auth's X-Forwarded-*. */

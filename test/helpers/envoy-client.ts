@@ -32,6 +32,8 @@ export interface CheckInput {
   contextExtensions?: Record<string, string>;
   requestId?: string;
   sourcePrincipal?: string;
+  /** attributes.source.certificate as Envoy sends it with include_peer_certificate: URL-encoded PEM */
+  sourceCertificate?: string;
 }
 
 export interface CheckOutcome {
@@ -72,6 +74,7 @@ export function buildCheckRequest(input: CheckInput): any {
       source: {
         address: { socket_address: { address: '10.1.2.3', port_value: 40000 } },
         principal: input.sourcePrincipal ?? '',
+        ...(input.sourceCertificate !== undefined ? { certificate: input.sourceCertificate } : {}),
       },
       destination: {
         address: { socket_address: { address: '10.4.5.6', port_value: 8080 } },

@@ -58,6 +58,8 @@ export function httpMessage(g: Rng): Buffer {
   return message(g, [...parts, ...unknownFields(g, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13])]);
 }
 
+const TEST_PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUE1ZK\n-----END CERTIFICATE-----\n';
+
 function peerMessage(g: Rng): Buffer {
   const parts: Buffer[] = [];
   for (let i = times(g, 0.2, 0.15); i > 0; i--) {
@@ -72,9 +74,11 @@ function peerMessage(g: Rng): Buffer {
     parts.push(lenField(1, message(g, [...address, ...unknownFields(g, [1])])));
   }
   for (let i = times(g, 0.3, 0.1); i > 0; i--) parts.push(strField(4, g.pick(['spiffe://cluster.local/ns/a/sa/b', '', randomString(g)])));
+  // include_peer_certificate: URL-encoded PEM, an empty value, bad escapes, an encoded invalid UTF-8 byte
+  for (let i = times(g, 0.25, 0.1); i > 0; i--) parts.push(strField(5, g.pick([encodeURIComponent(TEST_PEM), '', '%zz', '%C3', randomString(g)])));
   if (g.chance(0.3)) parts.push(strField(2, 'frontend'));
-  if (g.chance(0.2)) parts.push(mapEntry(3, 'app', 'web'), strField(5, 'pem')); // upstream labels, certificate
-  return message(g, [...parts, ...unknownFields(g, [1, 2, 4])]);
+  if (g.chance(0.2)) parts.push(mapEntry(3, 'app', 'web')); // upstream labels
+  return message(g, [...parts, ...unknownFields(g, [1, 2, 4, 5])]);
 }
 
 const EXTENSION_KEYS = ['claimcheck.io/policy', 'k', 'K', '', '__proto__', '1', '0', 'toString', 'ünï'];

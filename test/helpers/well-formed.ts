@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 
 type Kind = 'string' | 'bytes' | 'uint32' | 'int64' | { [field: number]: Kind };
 const SOCKET_ADDRESS: Kind = { 1: 'uint32', 2: 'string', 3: 'uint32', 4: 'string' };
-const PEER: Kind = { 1: { 1: SOCKET_ADDRESS }, 2: 'string', 4: 'string' };
+const PEER: Kind = { 1: { 1: SOCKET_ADDRESS }, 2: 'string', 4: 'string', 5: 'string' };
 const STRING_MAP_ENTRY: Kind = { 1: 'string', 2: 'string' };
 const HEADER_MAP: Kind = { 1: { 1: 'string', 2: 'string', 3: 'bytes' } };
 const HTTP: Kind = { 1: 'string', 2: 'string', 3: STRING_MAP_ENTRY, 4: 'string', 5: 'string', 6: 'string', 7: 'string', 8: 'string', 9: 'int64', 10: 'string', 11: 'string', 13: HEADER_MAP };

@@ -124,11 +124,11 @@ describe('DPoP-bound tokens (RFC 9449) over gRPC', () => {
     assert.equal(ok.code, 0, ok.body);
   });
 
-  test('a certificate-bound token is refused, with or without a proof', async () => {
-    const x5t = await fx.sign({ sub: 'cert', cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } });
-    const r = await check(ca, { authorization: `Bearer ${x5t}` });
+  test('a token bound to a certificate and a key needs both: the proof alone is not enough', async () => {
+    const both = await fx.sign({ sub: 'cert', cnf: { jkt: JKT, 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } });
+    const r = await check(ca, { authorization: `DPoP ${both}`, dpop: await proof(both) });
     assert.equal(r.httpStatus, 401);
-    assert.equal(errorOf(r).error_description, 'certificate bound tokens are not accepted here');
+    assert.equal(errorOf(r).error_description, 'client certificate required');
   });
 
   test('a plain token on a policy without senderConstraint is still a bearer token', async () => {

@@ -41,7 +41,38 @@ function octets(raw: Uint8Array): string {
 
 function peer(p: Decoded | undefined): Peer {
   const address = p?.address?.address;
-  return { principal: p?.principal ?? '', address: address?.case === 'socketAddress' ? address.value.address : '' };
+  const out: Peer = { principal: p?.principal ?? '', address: address?.case === 'socketAddress' ? address.value.address : '' };
+  const certificate = urlDecoded(p?.certificate ?? '');
+  if (certificate !== undefined) out.certificate = certificate;
+  return out;
+}
+
+/**
+ * Envoy's encoding of Peer.certificate undone as RFC 3986 §2.1 says: each run of %XX
+ * escapes is the UTF-8 of its characters, everything else stands for itself.
+ */
+function urlDecoded(text: string): string | undefined {
+  if (text === '') return undefined;
+  let out = '';
+  for (let i = 0; i < text.length; ) {
+    if (text[i] !== '%') {
+      out += text[i++];
+      continue;
+    }
+    const bytes: number[] = [];
+    while (text[i] === '%') {
+      const hex = text.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 3;
+    }
+    try {
+      out += new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(bytes));
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
 }
 
 /** CheckRequest bytes -> AuthRequest by the reference; throws where the reference refuses the bytes. */

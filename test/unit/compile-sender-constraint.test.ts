@@ -18,19 +18,19 @@ const rulesOf = (p: AnyResource) => [...compile(p).snapshot!.policies.values()][
 
 describe('senderConstraint', () => {
   test('defaults: not required; ES256, PS256 and EdDSA proofs of at most 60 s; no nonce; the request\'s origin', () => {
-    assert.deepEqual(rulesOf(policy({}))[0]!.senderConstraint, { required: false, dpop: { algorithms: ['ES256', 'PS256', 'EdDSA'], proofMaxAgeSec: 60, nonce: false, origin: '' } });
+    assert.deepEqual(rulesOf(policy({}))[0]!.senderConstraint, { required: false, dpop: { algorithms: ['ES256', 'PS256', 'EdDSA'], proofMaxAgeSec: 60, nonce: false, origin: '' }, mtlsCertificate: 'envoy' });
   });
 
   test('a rule\'s fields replace the policy\'s one by one; the origin is normalised', () => {
     const rules = rulesOf(policy({
       senderConstraint: { required: true, dpop: { proofMaxAge: '30s', origin: 'HTTPS://API.Example.com:443' } },
       rules: [
-        { name: 'pay', match: { paths: ['/pay/**'] }, require: { senderConstraint: { dpop: { nonce: true, algorithms: ['ES256'] } } } },
+        { name: 'pay', match: { paths: ['/pay/**'] }, require: { senderConstraint: { dpop: { nonce: true, algorithms: ['ES256'] }, mtls: { certificate: 'xfcc' } } } },
         { name: 'rest', match: { paths: ['/**'] } },
       ],
     }));
-    assert.deepEqual(rules[0]!.senderConstraint, { required: true, dpop: { algorithms: ['ES256'], proofMaxAgeSec: 30, nonce: true, origin: 'https://api.example.com' } });
-    assert.deepEqual(rules[1]!.senderConstraint, { required: true, dpop: { algorithms: ['ES256', 'PS256', 'EdDSA'], proofMaxAgeSec: 30, nonce: false, origin: 'https://api.example.com' } });
+    assert.deepEqual(rules[0]!.senderConstraint, { required: true, dpop: { algorithms: ['ES256'], proofMaxAgeSec: 30, nonce: true, origin: 'https://api.example.com' }, mtlsCertificate: 'xfcc' });
+    assert.deepEqual(rules[1]!.senderConstraint, { required: true, dpop: { algorithms: ['ES256', 'PS256', 'EdDSA'], proofMaxAgeSec: 30, nonce: false, origin: 'https://api.example.com' }, mtlsCertificate: 'envoy' });
   });
 
   test('a proofMaxAge above 5m or not positive, and an origin with a path, are problems at their field', () => {

@@ -52,7 +52,7 @@ const checkRequestFromEnvoy = {
       service: 'frontend',
       labels: { app: 'frontend' },
       principal: 'spiffe://cluster.local/ns/web/sa/frontend',
-      certificate: 'pem',
+      certificate: encodeURIComponent('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'),
     },
     destination: {
       address: { socket_address: { address: '10.4.5.6', port_value: 8080 } },
@@ -143,7 +143,8 @@ describe('wire compatibility with Envoy upstream protos', () => {
     // header_map wins over the headers map when both are present
     assert.deepEqual([...req.headers], [['x-multi', ['one', 'two']], ['x-legacy', ['v']]]);
     assert.equal(req.requestId, '17263');
-    assert.deepEqual(req.source, { principal: 'spiffe://cluster.local/ns/web/sa/frontend', address: '10.1.2.3' });
+    // Envoy sends the peer certificate URL-encoded (include_peer_certificate: true): decoded to PEM
+    assert.deepEqual(req.source, { principal: 'spiffe://cluster.local/ns/web/sa/frontend', address: '10.1.2.3', certificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' });
   });
 
   test('a CheckResponse encoded by claimcheck decodes with upstream protos field by field', () => {

@@ -70,15 +70,16 @@ describe('decodeCheckRequest on hostile bytes', () => {
       } else if (!ours.ok && !theirs.ok) tally.bothReject++;
       else tally[ours.ok ? 'onlyTheirsRejects' : 'onlyOursRejects']++;
     }
-    // With these seeds: ~3,000 well-formed; of the malformed ~15,000 rejected by both, ~350 only
-    // by us, ~130 only by the reference, ~1,300 accepted by both alike and ~10 differently.
+    // With these seeds: ~2,200 well-formed (the peers' certificates are strings a mutant often
+    // breaks); of the malformed ~15,000 rejected by both, ~380 only by us, ~200 only by the
+    // reference, ~1,900 accepted by both alike and ~15 differently.
     // Only the reference rejects: invalid UTF-8 in a string field claimcheck does not read
     // (query, body, service...), which the codec skips unvalidated like an unknown field, and
     // a known field number with another wire type, which the reference misreads. Only the
     // codec rejects where the reference is laxer than the spec (pinned down below): it skips
     // varints of any length and truncates lengths to 32 bits.
     t.diagnostic(JSON.stringify(tally));
-    assert.ok(tally.wellFormed > 2500 && tally.bothReject > 10_000, JSON.stringify(tally));
+    assert.ok(tally.wellFormed > 1800 && tally.bothReject > 10_000, JSON.stringify(tally));
   });
 
   const attributes = (payload: Buffer) => lenField(1, payload);

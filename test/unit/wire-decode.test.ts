@@ -36,7 +36,7 @@ function assertSame(bytes: Buffer, label: string): Outcome {
 describe('decodeCheckRequest', () => {
   test('decodes 3,000 seeded random CheckRequests exactly as the protobuf reference', () => {
     const g = rng(0xc0ffee);
-    const seen = { refused: 0, nonAscii: 0, latin1: 0, protoKey: 0, duplicateNames: 0, extensions: 0, peers: 0 };
+    const seen = { refused: 0, nonAscii: 0, latin1: 0, protoKey: 0, duplicateNames: 0, extensions: 0, peers: 0, certificates: 0 };
     for (let i = 0; i < 3000; i++) {
       const bytes = randomCheckRequest(g);
       const out = assertSame(bytes, `case ${i}`);
@@ -52,6 +52,7 @@ describe('decodeCheckRequest', () => {
       if (values.length > req.headers.size) seen.duplicateNames++;
       if (Object.keys(req.contextExtensions).length > 0) seen.extensions++;
       if (req.source.address !== '' && req.destination.principal !== '') seen.peers++;
+      if (req.source.certificate !== undefined) seen.certificates++;
     }
     // the generator must reach the cases the comparison is for
     for (const [name, count] of Object.entries(seen)) assert.ok(count >= 50, `${name}: ${count}`);

@@ -24,6 +24,7 @@ const ATTRS_REQUEST = tag(4, LEN);
 const ATTRS_CONTEXT_EXTENSIONS = tag(10, LEN);
 const PEER_ADDRESS = tag(1, LEN);
 const PEER_PRINCIPAL = tag(4, LEN);
+const PEER_CERTIFICATE = tag(5, LEN);
 const ADDRESS_SOCKET_ADDRESS = tag(1, LEN);
 const SOCKET_ADDRESS_ADDRESS = tag(2, LEN);
 const REQUEST_HTTP = tag(2, LEN);
@@ -69,9 +70,22 @@ function readPeer(r: WireReader, end: number, peer: Peer): void {
   while (r.pos < end) {
     const t = r.tag(end);
     if (t === PEER_PRINCIPAL) peer.principal = r.string(end);
+    else if (t === PEER_CERTIFICATE) setCertificate(peer, r.string(end));
     else if (t === PEER_ADDRESS) readAddress(r, r.lengthEnd(end), peer);
     else r.skip(t, end);
   }
+}
+
+/** Envoy URL-encodes the PEM (AttributeContext.Peer.certificate); the last value on the wire wins, an empty one too. */
+export function setCertificate(peer: Peer, urlEncoded: string): void {
+  let pem: string | undefined;
+  try {
+    pem = urlEncoded === '' ? undefined : decodeURIComponent(urlEncoded);
+  } catch {
+    pem = undefined;
+  }
+  if (pem === undefined) delete peer.certificate;
+  else peer.certificate = pem;
 }
 
 /** Address.socket_address.address; both levels merge like any embedded message. */

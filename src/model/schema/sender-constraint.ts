@@ -7,9 +7,9 @@ export const senderConstraintSchema: JsonSchema = {
   type: 'object',
   description: doc(
     'Sender-constrained tokens (docs/sender-constrained.md). Whatever is set here, a token whose payload binds it to a key',
-    '(`cnf.jkt`, RFC 9449) is accepted only with a valid DPoP proof of that key, and never as a plain bearer token; one bound',
-    'to a client certificate (`cnf["x5t#S256"]`, RFC 8705) is refused until certificate binding is configurable. A rule\'s',
-    '`require.senderConstraint` overrides these fields one by one.',
+    '(`cnf.jkt`, RFC 9449) is accepted only with a valid DPoP proof of that key, one bound to a client certificate',
+    '(`cnf["x5t#S256"]`, RFC 8705) only from a client presenting that certificate, and neither as a plain bearer token. A',
+    'rule\'s `require.senderConstraint` overrides these fields one by one.',
   ),
   properties: {
     required: {
@@ -58,6 +58,26 @@ export const senderConstraintSchema: JsonSchema = {
             '(as Envoy or the proxy reports them) are not what the client addressed. Empty: the request\'s scheme and host.',
           ),
           examples: ['https://api.example.com'],
+        },
+      },
+      additionalProperties: false,
+    },
+    mtls: {
+      type: 'object',
+      description: 'Where the client certificate a `cnf["x5t#S256"]` token is compared with comes from (RFC 8705 §3).',
+      properties: {
+        certificate: {
+          type: 'string',
+          enum: ['envoy', 'xfcc'],
+          default: 'envoy',
+          description: doc(
+            '`envoy`: the certificate Envoy saw, `attributes.source.certificate` (the ext_authz filter needs',
+            '`include_peer_certificate: true`); an `x-forwarded-client-cert` header is then ignored, whoever sent it. `xfcc`: the',
+            '`Hash=` (or `Cert=`) of the last element of `x-forwarded-client-cert`, for a claimcheck behind a proxy that',
+            'terminates the client\'s TLS and sets that header itself (Istio, Envoy with `forward_client_cert_details:',
+            'SANITIZE_SET`); never where a client can send the header.',
+          ),
+          examples: ['xfcc'],
         },
       },
       additionalProperties: false,
