@@ -8,6 +8,7 @@ import { SignJWT, type JWK } from 'jose';
 import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
 import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
+import { openHttp1 } from '../helpers/http1-connection.js';
 import { jwkThumbprint } from '../../src/authn/jwk-thumbprint.js';
 
 const HOST = 'payments.example.com';
@@ -50,7 +51,7 @@ describe('DPoP-bound tokens (RFC 9449) over gRPC', () => {
       paymentsPolicy({ hosts: ['strict.example.com'], senderConstraint: { required: true } }),
     ].map((p, i) => ({ ...p, metadata: { name: ['payments', 'nonce', 'strict'][i] } })));
     const args = ['--dpop-nonce-secret-file', secret, '--workers', '1'];
-    [a, b] = await Promise.all([startClaimcheck({ configDir: fx.dir, args }), startClaimcheck({ configDir: fx.dir, args })]);
+    [a, b] = await Promise.all([startClaimcheck({ configDir: fx.dir, args: [...args, '--authz-http-addr', '127.0.0.1:0'] }), startClaimcheck({ configDir: fx.dir, args })]);
     ca = createEnvoyClient(a.grpcAddress);
     cb = createEnvoyClient(b.grpcAddress);
     bound = await fx.sign({ sub: 'dora', cnf: { jkt: JKT } });
@@ -129,6 +130,24 @@ describe('DPoP-bound tokens (RFC 9449) over gRPC', () => {
     const r = await check(ca, { authorization: `DPoP ${both}`, dpop: await proof(both) });
     assert.equal(r.httpStatus, 401);
     assert.equal(errorOf(r).error_description, 'client certificate required');
+  });
+
+  test('forward auth: the same checks, htu rebuilt from X-Forwarded-Proto, -Host and -Uri', async () => {
+    const conn = await openHttp1({ port: a.authzHttpPort });
+    try {
+      const forwarded = (uri: string, p: string): [string, string][] => [
+        ['host', '127.0.0.1'], ['x-forwarded-proto', 'https'], ['x-forwarded-host', HOST], ['x-forwarded-uri', uri], ['x-forwarded-method', 'GET'],
+        ['authorization', `DPoP ${bound}`], ['dpop', p],
+      ];
+      const ok = await conn.request('GET', '/forward-auth', forwarded('/v1/accounts?page=2', await proof(bound)));
+      assert.equal(ok.status, 200, ok.body);
+      assert.equal(ok.headers.get('x-user-id')?.[0], 'dora');
+      const wrong = await conn.request('GET', '/forward-auth', forwarded('/v1/payments', await proof(bound)));
+      assert.equal(wrong.status, 401);
+      assert.match(wrong.headers.get('www-authenticate')?.[0] ?? '', /^DPoP error="invalid_dpop_proof", error_description="DPoP proof URI mismatch"/);
+    } finally {
+      conn.close();
+    }
   });
 
   test('a plain token on a policy without senderConstraint is still a bearer token', async () => {
