@@ -81,7 +81,8 @@ async function auditAllow(req: AuthRequest, policy: CompiledPolicy, denied: Deny
   // extracted already unless the denial came before the credential (path, rule)
   const cred = denied.credential ?? extractCredential(req.headers, req.path, policy.tokenSources);
   let verified = denied.verified;
-  const attempted = denied.kind === 'invalid_token' || denied.kind === 'temporarily_unavailable';
+  // verified and refused (a sender-constrained token without its proof among them): no identity
+  const attempted = denied.kind === 'invalid_token' || denied.kind === 'invalid_dpop_proof' || denied.kind === 'use_dpop_nonce' || denied.kind === 'temporarily_unavailable' || denied.reason === 'dpop_proof_multiple';
   if (!verified && !attempted && cred.kind === 'token') {
     const issuers = denied.rule?.issuers.length ? denied.rule.issuers : (policy.issuers ?? []);
     if (issuers.length > 0) {

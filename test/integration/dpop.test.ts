@@ -49,7 +49,8 @@ describe('DPoP-bound tokens (RFC 9449) over gRPC', () => {
       paymentsPolicy(),
       paymentsPolicy({ hosts: ['nonce.example.com'], senderConstraint: { dpop: { nonce: true } } }),
       paymentsPolicy({ hosts: ['strict.example.com'], senderConstraint: { required: true } }),
-    ].map((p, i) => ({ ...p, metadata: { name: ['payments', 'nonce', 'strict'][i] } })));
+      paymentsPolicy({ hosts: ['audit.example.com'], mode: 'audit' }),
+    ].map((p, i) => ({ ...p, metadata: { name: ['payments', 'nonce', 'strict', 'audit'][i] } })));
     const args = ['--dpop-nonce-secret-file', secret, '--workers', '1'];
     [a, b] = await Promise.all([startClaimcheck({ configDir: fx.dir, args: [...args, '--authz-http-addr', '127.0.0.1:0'] }), startClaimcheck({ configDir: fx.dir, args })]);
     ca = createEnvoyClient(a.grpcAddress);
@@ -148,6 +149,16 @@ describe('DPoP-bound tokens (RFC 9449) over gRPC', () => {
     } finally {
       conn.close();
     }
+  });
+
+  test('audit mode lets a bound token without its proof through, but vouches for no identity', async () => {
+    const host = 'audit.example.com';
+    const r = await check(ca, { authorization: `Bearer ${bound}`, 'x-user-id': 'admin' }, { host });
+    assert.equal(r.code, 0, r.body);
+    assert.equal(r.headers['x-user-id'], undefined);
+    assert.ok(r.headersToRemove.includes('x-user-id'), 'the spoofed copy is still removed');
+    const proven = await check(ca, { authorization: `DPoP ${bound}`, dpop: await proof(bound, { host }) }, { host });
+    assert.equal(proven.headers['x-user-id'], 'dora');
   });
 
   test('a plain token on a policy without senderConstraint is still a bearer token', async () => {
