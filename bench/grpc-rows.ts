@@ -6,6 +6,7 @@ import { cpuSeconds, peakRssMiB } from './proc-stats.js';
 import { measuredRow, perSec, type Row } from './report.js';
 import { fixedRateFor, type Phases, type RunLength, type Scenario } from './scenarios.js';
 import type { ServerUnderTest } from './servers.js';
+import type { DpopSet } from './dpop-fixtures.js';
 
 export interface GrpcCtx {
   ghz: string;
@@ -19,6 +20,11 @@ export interface GrpcCtx {
   forged: string;
   fixedNeed(rate: number): number;
   request(token: string, path: string): object;
+  /** the DPoP row: a bound token and `count` fresh proofs, signed now */
+  dpopSet(count: number, path: string): Promise<DpopSet>;
+  /** requests sending `token` with the DPoP scheme and one proof each */
+  dpopFile(name: string, token: string, proofs: readonly string[], path: string): string;
+  dpopRequest(token: string, proof: string, path: string): object;
 }
 
 /** Max-throughput segments of the row and of its baseline, loaded in turn: each loaded alone, drift shared. */
@@ -45,13 +51,15 @@ export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx
   const target = server.address;
   const loadFor: LoadSettings = { ...load, connections: s.connections ?? load.connections };
   const r = s.requests;
-  const firstToken = r.tokens === 'forged' ? ctx.forged : r.tokens === 'repeated' ? ctx.repeated.get(r.alg)! : ctx.pools.get(r.alg)![0]!;
+  // every proof is signed before the row starts: warm-up, max phase, fixed rate, and one for the check below
+  const dpop = r.tokens === 'dpop' ? await ctx.dpopSet(1 + P.poolWarm + P.poolMax + ctx.fixedNeed(ctx.rate || 1000), r.path) : undefined;
+  const firstToken = r.tokens === 'forged' ? ctx.forged : r.tokens === 'repeated' ? ctx.repeated.get(r.alg)! : r.tokens === 'dpop' ? dpop!.token : ctx.pools.get(r.alg)![0]!;
 
   // The row means nothing if the server answers differently than the scenario says.
   if (s.server.kind !== 'noop') {
     const client = createEnvoyClient(target);
     try {
-      const out = await client.checkRaw(ctx.request(firstToken, r.path));
+      const out = await client.checkRaw(dpop ? ctx.dpopRequest(dpop.token, dpop.proofs.shift()!, r.path) : ctx.request(firstToken, r.path));
       const got = out.code === 0 ? 'allow' : 'deny';
       if (got !== s.expect) throw new Error(`${s.id}: expected ${s.expect}, got ${got} (${out.httpStatus ?? ''} ${out.body ?? ''})`);
     } finally {
@@ -67,27 +75,29 @@ export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx
   let maxHow: RunLength[];
   let warmHow: RunLength;
   let fixedHow: RunLength = { durationSec: P.fixedSec };
+  // a pool row's requests differ by token; the DPoP row's by proof
+  const file = (name: string, items: readonly string[]) => (dpop ? ctx.dpopFile(name, dpop.token, items, r.path) : ctx.dataFile(name, items, r.path));
   const split = (tokens: readonly string[], name: string) => {
     const files: string[] = [];
     const hows: { total: number }[] = [];
     for (let i = 0; i < parts; i++) {
       const slice = tokens.slice(Math.floor((i * tokens.length) / parts), Math.floor(((i + 1) * tokens.length) / parts));
-      files.push(ctx.dataFile(`${name}-${i}`, slice, r.path));
+      files.push(file(`${name}-${i}`, slice));
       hows.push({ total: slice.length });
     }
     return { files, hows };
   };
-  if (r.tokens === 'pool') {
-    const pool = ctx.pools.get(r.alg)!;
+  if (r.tokens === 'pool' || r.tokens === 'dpop') {
+    const pool = dpop ? dpop.proofs : ctx.pools.get(r.tokens === 'pool' ? r.alg : 'RS256')!;
     if (s.memoryOnly) {
-      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, 1), r.path);
+      warm = file(`${s.id}-warm`, pool.slice(0, 1));
       warmHow = { total: 1 };
       ({ files: max, hows: maxHow } = split(pool, `${s.id}-max`));
     } else {
       const a = P.poolWarm, b = a + P.poolMax, c = b + ctx.fixedNeed(ctx.rate);
-      warm = ctx.dataFile(`${s.id}-warm`, pool.slice(0, a), r.path);
+      warm = file(`${s.id}-warm`, pool.slice(0, a));
       ({ files: max, hows: maxHow } = split(pool.slice(a, b), `${s.id}-max`));
-      fixed = ctx.dataFile(`${s.id}-fixed`, pool.slice(b, c), r.path);
+      fixed = file(`${s.id}-fixed`, pool.slice(b, c));
       warmHow = { total: a };
       fixedHow = { total: c - b };
     }

@@ -86,7 +86,7 @@ async function segment(server: ServerUnderTest, files: Http1Files, connections: 
 
 async function measureHttp(s: Scenario, server: ServerUnderTest, ctx: HttpRowsCtx, fixedRate: number, pairServer?: ServerUnderTest): Promise<Row> {
   const r = s.requests;
-  if (r.tokens === 'forged') throw new Error(`${s.id}: the HTTP rows send valid tokens only`);
+  if (r.tokens === 'forged' || r.tokens === 'dpop') throw new Error(`${s.id}: the HTTP rows send valid bearer tokens only`);
   const P = ctx.phases;
   const pool = r.tokens === 'pool' ? ctx.pools.get(r.alg)! : undefined;
   const firstToken = pool ? pool[0]! : ctx.repeated.get(r.alg)!;

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildCheckRequest } from '../test/helpers/envoy-client.js';
 import { DATA_DIR, HOST, forgedToken, peerData, tokenPool, writeConfig, type Alg } from './fixtures.js';
+import { dpopSet } from './dpop-fixtures.js';
 import { writeRequests, type LoadSettings } from './ghz.js';
 import { measure, type GrpcCtx } from './grpc-rows.js';
 import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, type Scenario } from './scenarios.js';
@@ -98,6 +99,12 @@ async function main(): Promise<number> {
       writeRequests(f, tokens.map((t) => request(t, path)));
       return f;
     };
+    const dpopRequest = (token: string, proof: string, path: string) => buildCheckRequest({ host: HOST, path, method: 'GET', headers: { authorization: `DPoP ${token}`, dpop: proof, 'user-agent': 'bench/1.0', accept: 'application/json' }, requestId: 'b1d6e2a4-7f55-4c3a-9a39-3f1c2f8e0c11' });
+    const dpopFile = (name: string, token: string, proofs: readonly string[], path: string) => {
+      const f = join(work, `${name}.bin`);
+      writeRequests(f, proofs.map((p) => dpopRequest(token, p, path)));
+      return f;
+    };
 
     log(`machine: ${MACHINE_CPUS} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     log(`load: ghz ${GHZ_VERSION}, ${load.concurrency} concurrent calls on ${load.connections} connection(s); HTTP/1.1: ${httpConnections} keep-alive connections; ${quick ? 'QUICK (numbers are not meaningful)' : 'full'} run`);
@@ -106,7 +113,7 @@ async function main(): Promise<number> {
     const rows: Row[] = [];
     let rate = 0;
     for (const s of scenarios) {
-      const ctx: GrpcCtx = { ghz: ghz!, load, phases: P, rate, dataFile, pools, repeated, forged, fixedNeed, request };
+      const ctx: GrpcCtx = { ghz: ghz!, load, phases: P, rate, dataFile, pools, repeated, forged, fixedNeed, request, dpopSet, dpopFile, dpopRequest };
       // The machine's speed drifts by tens of percent within a minute: every row runs beside
       // its own no-op baseline, the two loaded in turn (measure()), and its ratios are against that.
       unpinServer(false);

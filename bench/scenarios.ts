@@ -19,7 +19,9 @@ export type Requests =
   /** a distinct valid token per request: every request is a cache miss */
   | { tokens: 'pool'; alg: Alg; path: string }
   /** one token signed by a key nobody trusts */
-  | { tokens: 'forged'; path: string };
+  | { tokens: 'forged'; path: string }
+  /** one RS256 token bound to an ES256 key (cnf.jkt), a new DPoP proof every request (bench/dpop-fixtures.ts) */
+  | { tokens: 'dpop'; path: string };
 
 export interface Scenario {
   id: string;
@@ -52,6 +54,7 @@ export const SCENARIOS: Scenario[] = [
   { id: 'distinct', title: 'RS256, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'es256', title: 'ES256, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'ES256', path: '/api/orders' }, expect: 'allow' },
   { id: 'eddsa', title: 'EdDSA, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'EdDSA', path: '/api/orders' }, expect: 'allow' },
+  { id: 'dpop', title: 'DPoP: one bound RS256 token, a new ES256 proof every request (memory replay store)', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'dpop', path: '/api/orders' }, expect: 'allow' },
   { id: 'claims', title: 'rule with scopes + 3 claim checks', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/claims/orders' }, expect: 'allow' },
   { id: 'cel-rule', title: 'rule with scopes + a CEL condition (the 3 claim checks, a path and a header test)', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/cel/orders' }, expect: 'allow' },
   { id: 'policies10k', title: '10,000 policies, one token repeated', server: { kind: 'claimcheck', policies: 10000 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },

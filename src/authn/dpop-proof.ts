@@ -51,13 +51,9 @@ export function checkDpopProof(proof: string, want: ProofExpectations): ProofRes
   const { header, payload, alg } = parsed;
   if (typeof header.typ !== 'string' || normaliseTyp(header.typ) !== 'dpop+jwt') return fail('dpop_proof_type');
   if (SYMMETRIC.test(alg) || !want.algorithms.includes(alg)) return fail('dpop_proof_alg');
-  const jwk = header.jwk;
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return fail('dpop_proof_key');
-  const members = jwk as Record<string, unknown>;
-  if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(members, m))) return fail('dpop_proof_key');
-  const thumbprint = jwkThumbprint(members);
-  if (thumbprint === undefined) return fail('dpop_proof_key');
-  const key = publicKeyOf(thumbprint, members);
+  const client = clientKeyOf(header);
+  if (client === undefined) return fail('dpop_proof_key');
+  const { thumbprint, key } = client;
   if (!key || !verifySignature(proof, key, alg)) return fail('dpop_proof_signature');
 
   const { jti, htm, htu, iat, ath, nonce } = payload;
@@ -71,6 +67,32 @@ export function checkDpopProof(proof: string, want: ProofExpectations): ProofRes
   if (thumbprint !== want.jkt) return fail('dpop_proof_key_mismatch');
   if (nonce !== undefined && typeof nonce !== 'string') return fail('dpop_proof_malformed');
   return nonce === undefined ? { ok: true, jti, iat } : { ok: true, jti, iat, nonce };
+}
+
+interface ClientKey {
+  thumbprint: string;
+  /** undefined: the jwk is well-formed but no key node can import */
+  key: KeyObject | undefined;
+}
+
+/**
+ * parseCompactJws hands out one frozen header object per encoded header it has seen, and a
+ * client's proofs share their header (typ, alg, jwk): the key is read from it once.
+ */
+const keysByHeader = new WeakMap<object, ClientKey>();
+
+function clientKeyOf(header: Readonly<Record<string, unknown>>): ClientKey | undefined {
+  const known = keysByHeader.get(header);
+  if (known) return known;
+  const jwk = header.jwk;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
+  const members = jwk as Record<string, unknown>;
+  if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(members, m))) return undefined;
+  const thumbprint = jwkThumbprint(members);
+  if (thumbprint === undefined) return undefined;
+  const client = { thumbprint, key: publicKeyOf(thumbprint, members) };
+  if (Object.isFrozen(header)) keysByHeader.set(header, client);
+  return client;
 }
 
 function publicKeyOf(thumbprint: string, jwk: Record<string, unknown>): KeyObject | undefined {
@@ -91,9 +113,14 @@ function publicKeyOf(thumbprint: string, jwk: Record<string, unknown>): KeyObjec
  * and §6.2.3 normalisation: scheme and host in any case, a default port or none, dot segments.
  */
 export function sameUri(claimed: string, expected: string): boolean {
+  // the usual proof names the URI exactly as claimcheck rebuilt it: no URL parsing then
+  if (claimed === expected && PLAIN_URI.test(claimed)) return true;
   const a = normalisedUri(claimed);
   return a !== undefined && a === normalisedUri(expected);
 }
+
+/** scheme://host[:port]/path without user info, query, fragment or dot segments */
+const PLAIN_URI = /^https?:\/\/[A-Za-z0-9.:[\]-]+(\/(?!\.\.?(\/|$))[^/?#\s]*)*$/;
 
 function normalisedUri(uri: string): string | undefined {
   let url: URL;
