@@ -43,6 +43,8 @@ export interface ServeOptions {
   /** DPoP nonce secret (src/authn/dpop-nonce.ts); absent: a random one per process */
   dpopNonceSecretFile?: string;
   replayStore: 'memory';
+  /** proofs the memory replay store holds */
+  replayStoreSize: number;
   /** src/telemetry/decision-log.ts */
   decisionLog: Readonly<DecisionLogOptions>;
 }
@@ -106,6 +108,7 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     answerCacheSize: v['answer-cache-size'],
     ...(v['dpop-nonce-secret-file'] !== undefined ? { dpopNonceSecretFile: v['dpop-nonce-secret-file'] } : {}),
     replayStore: v['replay-store'],
+    replayStoreSize: v['replay-store-size'],
     decisionLog: Object.freeze({
       enabled: v['decision-log'],
       allowSample: v['decision-log-allow-sample'],

@@ -197,12 +197,12 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
 function senderContext(opts: Readonly<ServeOptions>): SenderContext {
   if (opts.dpopNonceSecretFile !== undefined) {
     try {
-      return { nonces: new DpopNonces(nonceSecretFrom(readFileSync(opts.dpopNonceSecretFile))), replay: new MemoryReplayStore() };
+      return { nonces: new DpopNonces(nonceSecretFrom(readFileSync(opts.dpopNonceSecretFile))), replay: new MemoryReplayStore(opts.replayStoreSize) };
     } catch (err) {
       throw new ClaimcheckError('bad_flag', `--dpop-nonce-secret-file ${opts.dpopNonceSecretFile}: ${(err as Error).message}`, { cause: err });
     }
   }
-  return { nonces: new DpopNonces(undefined), replay: new MemoryReplayStore() };
+  return { nonces: new DpopNonces(undefined), replay: new MemoryReplayStore(opts.replayStoreSize) };
 }
 
 function startAuthzListener(addr: string, parts: Pick<AuthzHttpServerOptions, 'check' | 'answers' | 'hasIdentityAlias'>, logger: Logger, metrics: Metrics): Promise<RunningAuthzHttpServer> {

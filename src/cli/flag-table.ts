@@ -101,7 +101,12 @@ export const FLAGS = {
   'replay-store': withDefault(['serve'], 'memory', oneOf(['memory'] as const), {
     value: 'memory',
     help: 'where DPoP proof ids are remembered to refuse a replay',
-    doc: '`memory`: each replica remembers the proofs it saw (up to 200,000, ~24 MB; past that a new proof is a 503 until old ones expire), so a proof can be replayed once on each other replica within `proofMaxAge` ([sender-constrained.md](sender-constrained.md#replay))',
+    doc: '`memory`: each replica remembers the proofs it saw (`--replay-store-size`; past that a new proof is a 503 until old ones expire), so a proof can be replayed once on each other replica within `proofMaxAge` ([sender-constrained.md](sender-constrained.md#replay))',
+  }),
+  'replay-store-size': withDefault(['serve'], '200000', positiveInt, {
+    value: 'N',
+    help: 'DPoP proofs the memory replay store holds (~120 bytes each)',
+    doc: 'DPoP proofs the memory replay store holds at once, ~120 bytes each (200,000: ~24 MB). A proof stays `proofMaxAge` + 5 s, so the default covers ~3,000 new proofs a second per replica at the default 60 s; past it new proofs are 503s',
   }),
   'decision-log': withDefault(['serve'], 'true', bool, {
     value: 'true|false',
