@@ -91,6 +91,29 @@ describe('DPoP-bound tokens (RFC 9449) over gRPC', () => {
     assert.equal(errorOf(noProof).error_description, 'DPoP proof required');
   });
 
+  test('hostile proofs: each a 401 with the invalid_dpop_proof challenge naming what failed', async () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const claims = () => ({ jti: randomBytes(9).toString('base64url'), htm: 'GET', htu: `https://${HOST}/v1/accounts`, iat: Math.floor(Date.now() / 1000), ath: createHash('sha256').update(bound).digest('base64url') });
+    const signed = (header: Record<string, unknown>, body: Record<string, unknown> = claims()) =>
+      new SignJWT(body).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: jwkOf(client.publicKey), ...header }).sign(client.privateKey);
+    const cases: [string, string, string][] = [
+      ['alg none', `${b64({ alg: 'none', typ: 'dpop+jwt', jwk: jwkOf(client.publicKey) })}.${b64(claims())}.`, 'malformed DPoP proof'],
+      ['HS256', await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } as JWK }).sign(Buffer.alloc(32, 1)), 'DPoP proof algorithm not allowed'],
+      ['a jwk with d', await signed({ jwk: client.privateKey.export({ format: 'jwk' }) }), 'DPoP proof key invalid'],
+      ['typ JWT', await signed({ typ: 'JWT' }), 'DPoP proof has the wrong type'],
+      ['a 1 KiB jti', await signed({}, { ...claims(), jti: 'j'.repeat(1024) }), 'DPoP proof jti invalid'],
+      ['iat 2 minutes old', await signed({}, { ...claims(), iat: Math.floor(Date.now() / 1000) - 120 }), 'DPoP proof too old or from the future'],
+      ['htm POST', await signed({}, { ...claims(), htm: 'POST' }), 'DPoP proof method mismatch'],
+      ['ath of another token', await signed({}, { ...claims(), ath: createHash('sha256').update(`${bound}x`).digest('base64url') }), 'DPoP proof is for another token'],
+    ];
+    for (const [what, p, description] of cases) {
+      const r = await check(ca, { authorization: `DPoP ${bound}`, dpop: p });
+      assert.equal(r.httpStatus, 401, what);
+      assert.deepEqual(wwwAuthenticate(r), [`DPoP error="invalid_dpop_proof", error_description="${description}", algs="ES256 PS256 EdDSA"`], what);
+      assert.equal(errorOf(r).error, 'invalid_dpop_proof', what);
+    }
+  });
+
   test('a proof for another path, by another key, or two proofs are refused', async () => {
     const otherPath = await check(ca, { authorization: `DPoP ${bound}`, dpop: await proof(bound, { path: '/v1/payments' }) });
     assert.equal(errorOf(otherPath).error_description, 'DPoP proof URI mismatch');
