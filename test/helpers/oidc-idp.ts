@@ -33,6 +33,8 @@ export interface OidcIdpOptions {
    * node; `trustProxy` sets provider.proxy, i.e. whether X-Forwarded-Proto is believed.
    */
   tlsOffload?: { trustProxy: boolean };
+  /** oidc-provider's dPoP feature: a token request with a DPoP proof gets a DPoP-bound token (cnf.jkt) */
+  dpop?: boolean;
 }
 
 export interface HttpsResult {
@@ -46,8 +48,8 @@ export interface OidcIdp {
   readonly issuer: string;
   /** the discovery document as served to a client that reaches the issuer URL */
   discovery(): Promise<Record<string, unknown>>;
-  /** POST grant_type=client_credentials with client_secret_basic to the discovered token endpoint */
-  requestToken(req: { client: IdpClient; resource: string; scope: string; tokenEndpoint?: string }): Promise<HttpsResult>;
+  /** POST grant_type=client_credentials with client_secret_basic to the discovered token endpoint; `dpop(tokenEndpoint)` makes the proof to send */
+  requestToken(req: { client: IdpClient; resource: string; scope: string; tokenEndpoint?: string; dpop?: (tokenEndpoint: string) => Promise<string> }): Promise<HttpsResult>;
   /** requests the provider received for a path (query ignored), e.g. '/jwks' */
   requests(path: string): number;
   /** a new Provider (same issuer, port and clients) signing with keys[0]; the old one stops answering */
@@ -91,6 +93,7 @@ function createProvider(issuer: string, opts: OidcIdpOptions, keys: TestKey[]): 
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      ...(opts.dpop ? { dPoP: { enabled: true } } : {}),
       resourceIndicators: {
         enabled: true,
         // An unregistered resource is invalid_target, as a production policy would have it.
@@ -164,14 +167,15 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
     discovery,
     requests: (path) => counts.get(path) ?? 0,
     setKeys,
-    requestToken: async ({ client, resource, scope, tokenEndpoint }) => {
+    requestToken: async ({ client, resource, scope, tokenEndpoint, dpop }) => {
       tokenEndpoint ??= String((await discovery()).token_endpoint);
+      const proof: Record<string, string> = dpop ? { dpop: await dpop(tokenEndpoint) } : {};
       // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64'd.
       const form = (v: string) => new URLSearchParams({ v }).toString().slice(2);
       const basic = Buffer.from(`${form(client.id)}:${form(client.secret)}`).toString('base64');
       return httpsRequest(tokenEndpoint, opts.tls.caCert, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}`, ...proof },
         body: new URLSearchParams({ grant_type: 'client_credentials', resource, scope }).toString(),
       });
     },
