@@ -42,7 +42,8 @@ export interface ServeOptions {
   answerCacheSize: number;
   /** DPoP nonce secret (src/authn/dpop-nonce.ts); absent: a random one per process */
   dpopNonceSecretFile?: string;
-  replayStore: 'memory';
+  /** `memory` or a redis:// URL */
+  replayStore: string;
   /** proofs the memory replay store holds */
   replayStoreSize: number;
   /** src/telemetry/decision-log.ts */

@@ -20,6 +20,7 @@ import { AnswerCache } from './pipeline/answer-cache.js';
 import type { SenderContext } from './pipeline/check-sender.js';
 import { DpopNonces, nonceSecretFrom } from './authn/dpop-nonce.js';
 import { MemoryReplayStore } from './authn/replay-store.js';
+import { RedisReplayStore } from './authn/redis-replay-store.js';
 import { readFileSync } from 'node:fs';
 import { ClaimcheckError } from './errors.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
@@ -186,6 +187,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       await sourceStopped;
       await http?.close();
       keys.close();
+      await sender.replay.close();
       logger.info('stopped');
       logger.flush();
       bridge?.done();
@@ -195,14 +197,14 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
 }
 
 function senderContext(opts: Readonly<ServeOptions>): SenderContext {
-  if (opts.dpopNonceSecretFile !== undefined) {
-    try {
-      return { nonces: new DpopNonces(nonceSecretFrom(readFileSync(opts.dpopNonceSecretFile))), replay: new MemoryReplayStore(opts.replayStoreSize) };
-    } catch (err) {
-      throw new ClaimcheckError('bad_flag', `--dpop-nonce-secret-file ${opts.dpopNonceSecretFile}: ${(err as Error).message}`, { cause: err });
-    }
+  const replay = opts.replayStore === 'memory' ? new MemoryReplayStore(opts.replayStoreSize) : new RedisReplayStore(opts.replayStore);
+  if (opts.dpopNonceSecretFile === undefined) return { nonces: new DpopNonces(undefined), replay };
+  try {
+    return { nonces: new DpopNonces(nonceSecretFrom(readFileSync(opts.dpopNonceSecretFile))), replay };
+  } catch (err) {
+    void replay.close();
+    throw new ClaimcheckError('bad_flag', `--dpop-nonce-secret-file ${opts.dpopNonceSecretFile}: ${(err as Error).message}`, { cause: err });
   }
-  return { nonces: new DpopNonces(undefined), replay: new MemoryReplayStore(opts.replayStoreSize) };
 }
 
 function startAuthzListener(addr: string, parts: Pick<AuthzHttpServerOptions, 'check' | 'answers' | 'hasIdentityAlias'>, logger: Logger, metrics: Metrics): Promise<RunningAuthzHttpServer> {

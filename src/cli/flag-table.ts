@@ -4,7 +4,7 @@
  * (scripts/gen-flag-docs.ts) are generated from this table.
  */
 import { listFlag, oneOf, optional, switchFlag, text, withDefault, bool } from './flag.js';
-import { durationMs, fraction, headerPair, headerPrefix, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt } from './flag-values.js';
+import { durationMs, fraction, headerPair, headerPrefix, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt, replayStore } from './flag-values.js';
 import { GRPC_FLAGS } from './grpc-flags.js';
 import { KUBERNETES_FLAGS } from './kubernetes-flags.js';
 
@@ -98,10 +98,10 @@ export const FLAGS = {
     help: 'DPoP nonces: a file of at least 32 bytes shared by every replica',
     doc: 'DPoP nonces (`senderConstraint.dpop.nonce: true`) are derived from this file\'s bytes (at least 32; a trailing newline is not part of them), so every replica that reads the same file accepts every replica\'s nonce ([sender-constrained.md](sender-constrained.md#nonces))',
   }),
-  'replay-store': withDefault(['serve'], 'memory', oneOf(['memory'] as const), {
-    value: 'memory',
+  'replay-store': withDefault(['serve'], 'memory', replayStore, {
+    value: 'memory|redis://HOST:PORT[/DB]',
     help: 'where DPoP proof ids are remembered to refuse a replay',
-    doc: '`memory`: each replica remembers the proofs it saw (`--replay-store-size`; past that a new proof is a 503 until old ones expire), so a proof can be replayed once on each other replica within `proofMaxAge` ([sender-constrained.md](sender-constrained.md#replay))',
+    doc: '`memory`: each replica remembers the proofs it saw (`--replay-store-size`; past that a new proof is a 503 until old ones expire), so a proof can be replayed once on each other replica within `proofMaxAge`. `redis://HOST:PORT[/DB]`: one store for every replica (`SET NX PX`); while Redis cannot answer within 100 ms every DPoP request is a 503 ([sender-constrained.md](sender-constrained.md#replay))',
   }),
   'replay-store-size': withDefault(['serve'], '200000', positiveInt, {
     value: 'N',

@@ -67,3 +67,9 @@ export const headerPair: Parse<[string, string]> = (raw, name) => {
   if (i <= 0) badFlag(`--${name} must be NAME=VALUE (got "${raw}")`);
   return [raw.slice(0, i).trim().toLowerCase(), raw.slice(i + 1)];
 };
+
+/** `memory`, or `redis://HOST:PORT[/DB]` (the DPoP replay store) */
+export const replayStore: Parse<string> = (raw, name) => {
+  if (raw !== 'memory' && !/^redis:\/\/[^/\s:@]+(:\d{1,5})?(\/\d{1,2})?$/.test(raw)) badFlag(`--${name} must be memory or redis://HOST:PORT[/DB] (got "${raw}")`);
+  return raw;
+};

@@ -54,6 +54,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   '@grpc/proto-loader': ['grpc/'],
   protobufjs: ['grpc/'],
   jose: ['keys/prepared-key.ts', 'commands/'],
+  ioredis: ['authn/redis-replay-store.ts'],
   'prom-client': ['telemetry/'],
   pino: ['telemetry/'],
   '@marcbachmann/cel-js': ['authz/cel/'],
