@@ -4,7 +4,8 @@
  * itself fails is not claimcheck's to fix, so the listener must add no failure of its own.
  * Some cases pass or fail by timing (whether the server has answered a stream before h2spec's
  * next frame on it arrives), so each server is run twice: a case is claimcheck's own only if
- * it fails on claimcheck both times and on the bare server neither time.
+ * it fails on claimcheck both times and on the bare server neither time, and keeps doing so
+ * when its section is run again up to five times.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,11 +25,11 @@ const H2SPEC = join(process.env.CLAIMCHECK_CACHE ?? join(homedir(), '.cache', 'c
 const skip = skipFor('h2spec', existsSync(H2SPEC) ? undefined : 'h2spec is not built (scripts/h2spec-tool.sh builds it; .ci/run runs that script)');
 
 /** The cases h2spec reports as failed: "package: description", from its JUnit report. */
-async function h2specFailures(port: number, dir: string, name: string): Promise<{ failed: Set<string>; summary: string }> {
+async function h2specFailures(port: number, dir: string, name: string, sections: readonly string[] = []): Promise<{ failed: Set<string>; summary: string }> {
   const report = join(dir, `${name}.xml`);
   const summary = await new Promise<string>((resolve) => {
     // exits 1 when a case fails; the report says which
-    execFile(H2SPEC, ['-h', '127.0.0.1', '-p', String(port), '-P', CHECK_PATH, '-o', '2', '-j', report], { maxBuffer: 16 * 1024 * 1024 }, (_err, stdout) => {
+    execFile(H2SPEC, ['-h', '127.0.0.1', '-p', String(port), '-P', CHECK_PATH, '-o', '2', '-j', report, ...sections], { maxBuffer: 16 * 1024 * 1024 }, (_err, stdout) => {
       resolve(/\d+ tests, .*/.exec(stdout)?.[0] ?? stdout.slice(-300));
     });
   });
@@ -60,7 +61,19 @@ test("claimcheck's gRPC listener fails no h2spec case that a bare node:http2 ser
     }
     const bareFails = new Set(runs.flatMap((r) => [...r.bare.failed]));
     for (const f of bareFails) t.diagnostic(`node:http2 itself fails ${f}`);
-    const ownFails = [...runs[0]!.ours.failed].filter((f) => runs[1]!.ours.failed.has(f) && !bareFails.has(f));
+    let ownFails = [...runs[0]!.ours.failed].filter((f) => runs[1]!.ours.failed.has(f) && !bareFails.has(f));
+    // A timing case fails now and then on either server (in one CI run, 5.1 "half closed
+    // (remote): Sends a DATA frame" failed on claimcheck twice and on the bare server in
+    // neither run; locally the bare server fails it too). Such a case is run again, alone
+    // with its section, up to five times: it stays claimcheck's only while claimcheck fails
+    // it every time and the bare server never does.
+    for (let i = 0; i < 5 && ownFails.length > 0; i++) {
+      const sections = [...new Set(ownFails.map((f) => f.slice(0, f.indexOf(':'))))];
+      const bareAgain = await h2specFailures((bare.address() as AddressInfo).port, dir, `bare-again-${i}`, sections);
+      const oursAgain = await h2specFailures(listener.port!, dir, `claimcheck-again-${i}`, sections);
+      t.diagnostic(`again ${sections.join(' ')}: bare fails ${[...bareAgain.failed].join('; ') || 'nothing'}, claimcheck fails ${[...oursAgain.failed].join('; ') || 'nothing'}`);
+      ownFails = ownFails.filter((f) => oursAgain.failed.has(f) && !bareAgain.failed.has(f));
+    }
     assert.deepEqual(ownFails, [], 'failures the bare server does not have');
   } finally {
     await listener.drain(2000);
