@@ -1,11 +1,13 @@
+import { FifoQueue } from './fifo-queue.js';
+
 /** What the cache stamps on each value: when it last moved to the recent end. */
 export interface LruStamped {
   lruTick: number;
 }
 
 /**
- * A bounded, nearly least-recently-used map. Map keeps insertion order, so re-inserting a
- * key moves it to the recent end and the first key is the one to evict.
+ * A bounded, nearly least-recently-used map. Inserts and moves are queued in order with
+ * their tick, so the oldest entry whose tick still matches its value is the one to evict.
  *
  * A hit re-inserts only when its key has drifted out of the most recent quarter (measured
  * in inserts and moves since it last moved): a delete plus a set on every hit cost more
@@ -17,14 +19,8 @@ export class Lru<K, V extends LruStamped> {
   private readonly map = new Map<K, V>();
   private tick = 0;
   private readonly window: number;
-  /**
-   * Every insert and move as (key, tick), oldest at `head`; an entry whose tick is no longer
-   * the value's is stale. The map's own first key is not used: a fresh iterator walks every
-   * slot deleted since V8 last rebuilt the table (~9 µs per eviction at 10,000 entries).
-   */
-  private queueKeys: K[] = [];
-  private queueTicks: number[] = [];
-  private head = 0;
+  /** every insert and move as [key, tick], oldest first; one whose tick is no longer the value's is stale */
+  private readonly order = new FifoQueue<readonly [K, number]>();
 
   constructor(readonly capacity: number) {
     this.window = Math.floor(capacity / 4);
@@ -61,28 +57,18 @@ export class Lru<K, V extends LruStamped> {
   }
 
   private enqueue(key: K, tick: number): void {
-    this.queueKeys.push(key);
-    this.queueTicks.push(tick);
-    const pending = this.queueKeys.length - this.head;
-    if (pending > 2 * this.capacity + 1024) {
+    this.order.push([key, tick]);
+    if (this.order.size > 2 * this.capacity + 1024) {
       // moves without evictions: start again from the map, whose order is the same
-      this.queueKeys = [...this.map.keys()];
-      this.queueTicks = [...this.map.values()].map((v) => v.lruTick);
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queueKeys.length) {
-      this.queueKeys = this.queueKeys.slice(this.head);
-      this.queueTicks = this.queueTicks.slice(this.head);
-      this.head = 0;
+      this.order.clear();
+      for (const [k, v] of this.map) this.order.push([k, v.lruTick]);
     }
   }
 
   private evictOldest(): void {
-    while (this.head < this.queueKeys.length) {
-      const key = this.queueKeys[this.head]!;
-      const tick = this.queueTicks[this.head]!;
-      this.head++;
-      if (this.map.get(key)?.lruTick === tick) {
-        this.map.delete(key);
+    for (let e = this.order.shift(); e !== undefined; e = this.order.shift()) {
+      if (this.map.get(e[0])?.lruTick === e[1]) {
+        this.map.delete(e[0]);
         return;
       }
     }
@@ -94,8 +80,6 @@ export class Lru<K, V extends LruStamped> {
 
   clear(): void {
     this.map.clear();
-    this.queueKeys = [];
-    this.queueTicks = [];
-    this.head = 0;
+    this.order.clear();
   }
 }

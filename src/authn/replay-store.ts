@@ -9,6 +9,7 @@
  */
 import { sha256Binary } from '../digest.js';
 import type { MaybePromise } from '../maybe-async.js';
+import { FifoQueue } from './fifo-queue.js';
 
 /** first: never seen inside its window; replayed: seen; unavailable: cannot tell (fail closed) */
 export type ReplayVerdict = 'first' | 'replayed' | 'unavailable';
@@ -29,8 +30,7 @@ export function proofId(jkt: string, jti: string): string {
 export class MemoryReplayStore implements ReplayStore {
   private readonly expiry = new Map<string, number>();
   /** ids in the order they came: the policies' windows are alike, so nearly the order they expire in */
-  private ids: string[] = [];
-  private head = 0;
+  private readonly ids = new FifoQueue<string>();
 
   constructor(readonly capacity: number = DEFAULT_REPLAY_ENTRIES, private readonly nowMs: () => number = Date.now) {}
 
@@ -51,21 +51,15 @@ export class MemoryReplayStore implements ReplayStore {
 
   async close(): Promise<void> {
     this.expiry.clear();
-    this.ids = [];
-    this.head = 0;
+    this.ids.clear();
   }
 
   private dropExpired(now: number): void {
-    while (this.head < this.ids.length) {
-      const id = this.ids[this.head]!;
+    for (let id = this.ids.peek(); id !== undefined; id = this.ids.peek()) {
       const until = this.expiry.get(id);
-      if (until !== undefined && until > now) break;
+      if (until !== undefined && until > now) return;
       this.expiry.delete(id);
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.ids.length) {
-      this.ids = this.ids.slice(this.head);
-      this.head = 0;
+      this.ids.shift();
     }
   }
 }

@@ -31,11 +31,8 @@ export function defaultSenderContext(): SenderContext {
   return (processDefault ??= { nonces: new DpopNonces(undefined), replay: new MemoryReplayStore() });
 }
 
-export interface PresentedToken {
-  token: string;
-  /** sent as `Authorization: DPoP` */
-  dpop: boolean;
-}
+/** the credential as the request presented it: `dpop` when sent as `Authorization: DPoP` */
+export type PresentedToken = Readonly<{ token: string; dpop?: true }>;
 
 export function checkSender(
   req: AuthRequest,
@@ -47,6 +44,8 @@ export function checkSender(
   sender: SenderContext,
 ): MaybePromise<SenderOutcome> {
   const cnf = verified.claims.cnf;
+  // the usual bearer token: nothing to check, nothing to allocate
+  if (cnf === undefined && !presented.dpop && !sc.required) return OK;
   const challenge: DpopChallenge = { algorithms: sc.dpop.algorithms };
   const bound = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? (cnf as Record<string, unknown>) : undefined;
   // RFC 7800 §3: a confirmation claimcheck cannot check (cnf.jwk, cnf.kid, ...) is never ignored

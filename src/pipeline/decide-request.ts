@@ -159,8 +159,7 @@ type Authenticated = { ok: true; verified: Verified } | { ok: false; reason: Den
 function authenticate(req: AuthRequest, cred: Extract<Credential, { kind: 'token' }>, rule: CompiledRule, path: string, ctx: DecideContext, steps: Steps): MaybePromise<Authenticated> {
   return then(verifyAndCheckRevocation(cred.token, rule.issuers, ctx, steps), (v): MaybePromise<Authenticated> => {
     if (!v.ok) return v;
-    const presented = { token: cred.token, dpop: cred.dpop === true };
-    return then(checkSender(req, presented, v.verified, rule.senderConstraint, path, ctx.nowSec, ctx.sender ?? defaultSenderContext()), (s): Authenticated => {
+    return then(checkSender(req, cred, v.verified, rule.senderConstraint, path, ctx.nowSec, ctx.sender ?? defaultSenderContext()), (s): Authenticated => {
       steps?.push({ step: 'sender', ok: s.ok, detail: s.ok ? 'sender constraint met' : `refused: ${s.reason}` });
       return s.ok ? v : s;
     });

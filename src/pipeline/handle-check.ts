@@ -16,7 +16,7 @@ import { normalizeHost } from '../authz/normalize-host.js';
 import { createDecisionLog, type DecisionLog } from '../telemetry/decision-log.js';
 import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { AnswerCache, AnswerKey, CachedAnswer } from './answer-cache.js';
-import type { SenderContext } from './check-sender.js';
+import { defaultSenderContext, type SenderContext } from './check-sender.js';
 
 export interface CheckHandlerDeps {
   getSnapshot(): Snapshot | undefined;
@@ -47,6 +47,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
   const now = deps.now ?? Date.now;
   const decisionLog = deps.decisionLog ?? createDecisionLog(deps.logger);
   const protocol = deps.protocol ?? 'grpc';
+  const sender = deps.sender ?? defaultSenderContext();
   const durationKey = { allow: BatchedHistogram.key('allow', protocol), deny: BatchedHistogram.key('deny', protocol), audit_deny: BatchedHistogram.key('audit_deny', protocol) };
 
   // Any error is a 503 deny (fail closed), never a thrown gRPC error.
@@ -102,7 +103,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
         decisionLog.record(req, { label: 'deny', reason: 'not_ready', status: 503 });
         return plan;
       }
-      const decision = decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options, ...(deps.sender ? { sender: deps.sender } : {}) });
+      const decision = decideRequest(req, { snapshot, keys: deps.keys, tokenCache: deps.tokenCache, nowSec: now() / 1000, options: deps.options, sender });
       // only a decision made in this tick is remembered: one that waited may have seen keys change
       if (!isPromise(decision)) return answer(req, started, snapshot, decision, cacheKey);
       return decision.then(

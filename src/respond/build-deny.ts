@@ -35,8 +35,6 @@ function dpopChallenge(d: Deny, desc: string): string | undefined {
       return `DPoP error="${d.kind}", ${desc}, ${algs}`;
     case 'use_dpop_nonce':
       return `DPoP error="use_dpop_nonce", ${desc}`;
-    case 'unauthorized':
-      return `DPoP ${algs}`;
     default:
       return undefined;
   }
