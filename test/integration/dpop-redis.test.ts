@@ -6,14 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { SignJWT, type JWK } from 'jose';
 import { createFixture, type Fixture } from '../helpers/fixture-config.js';
 import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
 import { freePort } from '../helpers/free-port.js';
+import { dpopProof, publicJwk } from '../helpers/dpop-proofs.js';
 import { skipFor } from '../helpers/skip.js';
 import { jwkThumbprint } from '../../src/authn/jwk-thumbprint.js';
 
@@ -21,13 +21,10 @@ const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) 
 const skip = skipFor('DPoP replay store on Redis', REDIS ? undefined : 'redis-server is missing (.ci/run installs it from Debian)');
 const HOST = 'payments.example.com';
 const client = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const jwkOf = (k: KeyObject) => k.export({ format: 'jwk' }) as JWK;
+const jwkOf = publicJwk;
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 
-function proof(token: string): Promise<string> {
-  const claims = { jti: randomBytes(12).toString('base64url'), htm: 'GET', htu: `https://${HOST}/v1/accounts`, iat: Math.floor(Date.now() / 1000), ath: createHash('sha256').update(token).digest('base64url') };
-  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: jwkOf(client.publicKey) }).sign(client.privateKey);
-}
+const proof = (token: string): Promise<string> => dpopProof(client, token, { htu: `https://${HOST}/v1/accounts` });
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn(REDIS!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

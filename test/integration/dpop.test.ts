@@ -1,12 +1,13 @@
 /** DPoP-bound tokens (RFC 9449) through real claimcheck processes over gRPC, with Envoy's protos. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT, type JWK } from 'jose';
 import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
 import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { dpopProof, publicJwk } from '../helpers/dpop-proofs.js';
 import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
 import { openHttp1 } from '../helpers/http1-connection.js';
 import { jwkThumbprint } from '../../src/authn/jwk-thumbprint.js';
@@ -14,21 +15,11 @@ import { jwkThumbprint } from '../../src/authn/jwk-thumbprint.js';
 const HOST = 'payments.example.com';
 const client = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const jwkOf = (k: KeyObject) => k.export({ format: 'jwk' }) as JWK;
+const jwkOf = publicJwk;
 const JKT = jwkThumbprint(jwkOf(client.publicKey) as Record<string, unknown>)!;
 
-async function proof(token: string, o: { host?: string; path?: string; method?: string; nonce?: string; key?: typeof client } = {}): Promise<string> {
-  const key = o.key ?? client;
-  const claims: Record<string, unknown> = {
-    jti: randomBytes(12).toString('base64url'),
-    htm: o.method ?? 'GET',
-    htu: `https://${o.host ?? HOST}${o.path ?? '/v1/accounts'}`,
-    iat: Math.floor(Date.now() / 1000),
-    ath: createHash('sha256').update(token).digest('base64url'),
-  };
-  if (o.nonce !== undefined) claims.nonce = o.nonce;
-  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: jwkOf(key.publicKey) }).sign(key.privateKey);
-}
+const proof = (token: string, o: { host?: string; path?: string; method?: string; nonce?: string; key?: typeof client } = {}): Promise<string> =>
+  dpopProof(o.key ?? client, token, { htu: `https://${o.host ?? HOST}${o.path ?? '/v1/accounts'}`, ...(o.method ? { htm: o.method } : {}), ...(o.nonce !== undefined ? { nonce: o.nonce } : {}) });
 
 const wwwAuthenticate = (r: CheckOutcome): string[] =>
   r.rawHeaders.filter((h) => String(h?.header?.key).toLowerCase() === 'www-authenticate').map((h) => String(h.header.value ?? Buffer.from(h.header.raw_value ?? '').toString()));
