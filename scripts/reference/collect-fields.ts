@@ -34,7 +34,7 @@ const PATTERN_TEXT: Record<string, string> = {
   "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$": 'an HTTP method token (RFC 9110)',
 };
 
-const code = (v: unknown): string => `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``;
+const code = (v: unknown): string => `\`${typeof v === 'string' && v !== '' ? v : JSON.stringify(v)}\``;
 
 /** `oneOf` branches that only name a required property → those names. */
 function exactlyOneOf(s: JsonSchema): string[] | undefined {

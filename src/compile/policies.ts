@@ -5,6 +5,7 @@ import type { CompileContext } from './context.js';
 import { compileIdentity, compileTokenSources } from './identity.js';
 import type { IssuerScope } from './issuer-scope.js';
 import { compileRule, resolveIssuers } from './rules.js';
+import { checkFapi2Profile } from './fapi2-profile.js';
 import { checkSenderConstraint } from './sender-constraint.js';
 import type { CompiledPolicy, CompiledRule } from './snapshot.js';
 
@@ -44,6 +45,7 @@ export function compilePolicy(r: AuthPolicy, scope: IssuerScope, ctx: CompileCon
 
   const issuers = resolveIssuers(r.spec.issuers ?? [], r, '/spec/issuers', scope, ctx);
   checkSenderConstraint(r, r.spec.senderConstraint, '/spec/senderConstraint', ctx);
+  if (r.spec.profile === 'fapi2') checkFapi2Profile(r, scope, ctx);
   const names = new Set<string>();
   const rules: CompiledRule[] = [];
   r.spec.rules.forEach((rule, i) => {

@@ -6,6 +6,7 @@ import type { CompiledCondition } from '../authz/cel/types.js';
 import { ClaimcheckError } from '../errors.js';
 import type { AuthPolicy, RuleSpec } from '../model/types.js';
 import type { CompileContext } from './context.js';
+import { withFapi2Required } from './fapi2-profile.js';
 import { checkSenderConstraint, compileSenderConstraint } from './sender-constraint.js';
 import type { IssuerScope } from './issuer-scope.js';
 import type { CompiledClaimCheck, CompiledIssuer, CompiledRule, CompiledScopes } from './snapshot.js';
@@ -89,6 +90,7 @@ export function compileRule(
   checkSenderConstraint(r, req?.senderConstraint, `${base}/require/senderConstraint`, ctx);
 
   if (ctx.problems.length > before) return undefined;
+  const policyConstraint = r.spec.profile === 'fapi2' ? withFapi2Required(r.spec.senderConstraint) : r.spec.senderConstraint;
   const matches = ctx.share('match', rule.match ?? null, () => compileRuleMatcher(rule.match));
   const compiled: CompiledRule = {
     name: rule.name,
@@ -99,7 +101,7 @@ export function compileRule(
     claims: ctx.share('claims', req?.claims ?? [], () => Object.freeze(claims)),
     ...(scopes ? { scopes } : {}),
     ...(condition ? { when: condition.expression, condition } : {}),
-    senderConstraint: compileSenderConstraint(r.spec.senderConstraint, req?.senderConstraint, ctx),
+    senderConstraint: compileSenderConstraint(policyConstraint, req?.senderConstraint, ctx),
   };
   return Object.freeze(compiled);
 }

@@ -107,6 +107,7 @@ export interface AuthPolicySpec {
   rules: RuleSpec[];
   identity?: IdentitySpec;
   senderConstraint?: SenderConstraintSpec;
+  profile?: '' | 'fapi2';
 }
 
 export interface TokenRevocationSpec {

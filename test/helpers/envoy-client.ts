@@ -116,6 +116,11 @@ function fromValue(value: unknown): unknown {
   return null;
 }
 
+/** Every value of one response header, in order (`headers` keeps only the last). */
+export function headerValues(r: CheckOutcome, name: string): string[] {
+  return r.rawHeaders.filter((h) => String(h?.header?.key).toLowerCase() === name).map(headerValue);
+}
+
 /** Reads a decoded CheckResponse the way Envoy's ext_authz filter does. */
 export function toOutcome(raw: any): CheckOutcome {
   const denied = raw?.denied_response;

@@ -3,11 +3,13 @@
  * client credentials grant, resource indicators (RFC 8707: the token's aud is the resource) and
  * RFC 9068 JWT access tokens (typ at+jwt). Tokens come only from its real token endpoint.
  */
+import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import Provider, { errors } from 'oidc-provider';
-import type { TestCa } from './test-ca.js';
+import type { ClientCertificate, TestCa } from './test-ca.js';
 import type { TestKey } from './tokens.js';
 
 export interface IdpClient {
@@ -35,6 +37,12 @@ export interface OidcIdpOptions {
   tlsOffload?: { trustProxy: boolean };
   /** oidc-provider's dPoP feature: a token request with a DPoP proof gets a DPoP-bound token (cnf.jkt) */
   dpop?: boolean;
+  /**
+   * oidc-provider's mTLS feature with certificateBoundAccessTokens (RFC 8705 §3): every client is
+   * registered with tls_client_certificate_bound_access_tokens, so its tokens carry
+   * cnf["x5t#S256"] of the certificate it presented on the TLS connection (and it must present one).
+   */
+  mtls?: boolean;
 }
 
 export interface HttpsResult {
@@ -48,8 +56,11 @@ export interface OidcIdp {
   readonly issuer: string;
   /** the discovery document as served to a client that reaches the issuer URL */
   discovery(): Promise<Record<string, unknown>>;
-  /** POST grant_type=client_credentials with client_secret_basic to the discovered token endpoint; `dpop(tokenEndpoint)` makes the proof to send */
-  requestToken(req: { client: IdpClient; resource: string; scope: string; tokenEndpoint?: string; dpop?: (tokenEndpoint: string) => Promise<string> }): Promise<HttpsResult>;
+  /**
+   * POST grant_type=client_credentials with client_secret_basic to the discovered token endpoint;
+   * `dpop(tokenEndpoint)` makes the proof to send, `certificate` is presented in the TLS handshake
+   */
+  requestToken(req: { client: IdpClient; resource: string; scope: string; tokenEndpoint?: string; dpop?: (tokenEndpoint: string) => Promise<string>; certificate?: ClientCertificate }): Promise<HttpsResult>;
   /** requests the provider received for a path (query ignored), e.g. '/jwks' */
   requests(path: string): number;
   /** a new Provider (same issuer, port and clients) signing with keys[0]; the old one stops answering */
@@ -60,9 +71,9 @@ export interface OidcIdp {
 export const ACCESS_TOKEN_TTL_SEC = 300;
 
 /** GET or POST over HTTPS trusting only the test CA (undici's fetch takes no per-request CA). */
-export function httpsRequest(url: string, ca: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpsResult> {
+export function httpsRequest(url: string, ca: string, opts: { method?: string; headers?: Record<string, string>; body?: string; certificate?: ClientCertificate } = {}): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: opts.method ?? 'GET', headers: opts.headers, ca, agent: false }, (res) => {
+    const req = https.request(url, { method: opts.method ?? 'GET', headers: opts.headers, ca, agent: false, ...opts.certificate }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
@@ -87,6 +98,7 @@ function createProvider(issuer: string, opts: OidcIdpOptions, keys: TestKey[]): 
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
+      ...(opts.mtls ? { tls_client_certificate_bound_access_tokens: true } : {}),
     })),
     jwks: { keys: keys.map(privateJwk) },
     ttl: { ClientCredentials: ACCESS_TOKEN_TTL_SEC },
@@ -94,6 +106,7 @@ function createProvider(issuer: string, opts: OidcIdpOptions, keys: TestKey[]): 
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       ...(opts.dpop ? { dPoP: { enabled: true } } : {}),
+      ...(opts.mtls ? { mTLS: { enabled: true, certificateBoundAccessTokens: true, getCertificate: peerCertificate } } : {}),
       resourceIndicators: {
         enabled: true,
         // An unregistered resource is invalid_target, as a production policy would have it.
@@ -107,6 +120,16 @@ function createProvider(issuer: string, opts: OidcIdpOptions, keys: TestKey[]): 
   });
   provider.proxy = opts.tlsOffload?.trustProxy ?? false;
   return provider;
+}
+
+/**
+ * The certificate the client presented on this TLS connection, unverified: binding a token needs
+ * only its thumbprint (client authentication stays client_secret_basic). Koa's ctx.socket is the
+ * TLSSocket; with no certificate getPeerCertificate() is an empty object.
+ */
+function peerCertificate(ctx: { socket: TLSSocket }): X509Certificate | undefined {
+  const raw = ctx.socket.getPeerCertificate?.(false)?.raw;
+  return raw ? new X509Certificate(raw) : undefined;
 }
 
 async function listen(server: http.Server): Promise<number> {
@@ -139,6 +162,7 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
   };
   const servers: http.Server[] = [];
   let port: number;
+  if (opts.tlsOffload && opts.mtls) throw new Error('mtls needs the client\'s TLS connection: not with tlsOffload');
   if (opts.tlsOffload) {
     const backend = http.createServer(dispatch);
     servers.push(backend);
@@ -146,7 +170,9 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
     servers.push(front);
     port = await listen(front);
   } else {
-    const server = https.createServer({ cert: opts.tls.serverCert, key: opts.tls.serverKey }, dispatch);
+    // The client certificate is asked for, not verified: binding a token needs only its thumbprint.
+    const mtls = opts.mtls ? { requestCert: true, rejectUnauthorized: false } : {};
+    const server = https.createServer({ cert: opts.tls.serverCert, key: opts.tls.serverKey, ...mtls }, dispatch);
     servers.push(server);
     port = await listen(server);
   }
@@ -167,7 +193,7 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
     discovery,
     requests: (path) => counts.get(path) ?? 0,
     setKeys,
-    requestToken: async ({ client, resource, scope, tokenEndpoint, dpop }) => {
+    requestToken: async ({ client, resource, scope, tokenEndpoint, dpop, certificate }) => {
       tokenEndpoint ??= String((await discovery()).token_endpoint);
       const proof: Record<string, string> = dpop ? { dpop: await dpop(tokenEndpoint) } : {};
       // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64'd.
@@ -177,6 +203,7 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}`, ...proof },
         body: new URLSearchParams({ grant_type: 'client_credentials', resource, scope }).toString(),
+        certificate,
       });
     },
     close: async () => {

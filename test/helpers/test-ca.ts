@@ -1,4 +1,4 @@
-/** A throwaway CA and a 127.0.0.1/localhost server certificate, made with the openssl CLI. */
+/** A throwaway CA, a 127.0.0.1/localhost server certificate and client certificates, made with the openssl CLI. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,14 @@ export interface TestCa {
   /** PEM server certificate (SAN IP:127.0.0.1, DNS:localhost) signed by the CA */
   serverCert: string;
   serverKey: string;
+  /** PEM key of the CA, kept to issue client certificates */
+  caKey: string;
+}
+
+export interface ClientCertificate {
+  /** PEM client certificate (extendedKeyUsage clientAuth) signed by the CA */
+  cert: string;
+  key: string;
 }
 
 function openssl(cwd: string, args: string[]): void {
@@ -37,7 +45,24 @@ export function createTestCa(name = 'claimcheck test CA'): TestCa {
       caCert: readFileSync(join(dir, 'ca.crt'), 'utf8'),
       serverCert: readFileSync(join(dir, 'server.crt'), 'utf8'),
       serverKey: readFileSync(join(dir, 'server.key'), 'utf8'),
+      caKey: readFileSync(join(dir, 'ca.key'), 'utf8'),
     };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A fresh EC key and a certificate for it with subject CN=`cn`, signed by `ca`: what an mTLS client presents. */
+export function issueClientCertificate(ca: TestCa, cn: string): ClientCertificate {
+  const dir = mkdtempSync(join(tmpdir(), 'claimcheck-client-cert-'));
+  try {
+    writeFileSync(join(dir, 'ca.crt'), ca.caCert);
+    writeFileSync(join(dir, 'ca.key'), ca.caKey, { mode: 0o600 });
+    openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/CN=${cn}`]);
+    writeFileSync(join(dir, 'ext.cnf'), ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth', ''].join('\n'));
+    openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+      '-out', 'client.crt', '-days', '2', '-extfile', 'ext.cnf']);
+    return { cert: readFileSync(join(dir, 'client.crt'), 'utf8'), key: readFileSync(join(dir, 'client.key'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

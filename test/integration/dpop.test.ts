@@ -8,7 +8,7 @@ import { SignJWT, type JWK } from 'jose';
 import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
 import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { dpopProof, publicJwk } from '../helpers/dpop-proofs.js';
-import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
+import { createEnvoyClient, headerValues, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
 import { openHttp1 } from '../helpers/http1-connection.js';
 import { jwkThumbprint } from '../../src/authn/jwk-thumbprint.js';
 
@@ -21,8 +21,7 @@ const JKT = jwkThumbprint(jwkOf(client.publicKey) as Record<string, unknown>)!;
 const proof = (token: string, o: { host?: string; path?: string; method?: string; nonce?: string; key?: typeof client } = {}): Promise<string> =>
   dpopProof(o.key ?? client, token, { htu: `https://${o.host ?? HOST}${o.path ?? '/v1/accounts'}`, ...(o.method ? { htm: o.method } : {}), ...(o.nonce !== undefined ? { nonce: o.nonce } : {}) });
 
-const wwwAuthenticate = (r: CheckOutcome): string[] =>
-  r.rawHeaders.filter((h) => String(h?.header?.key).toLowerCase() === 'www-authenticate').map((h) => String(h.header.value ?? Buffer.from(h.header.raw_value ?? '').toString()));
+const wwwAuthenticate = (r: CheckOutcome): string[] => headerValues(r, 'www-authenticate');
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 
 describe('DPoP-bound tokens (RFC 9449) over gRPC', () => {

@@ -141,6 +141,19 @@ export const authPolicySpecSchema: JsonSchema = {
     },
     identity: identitySchema,
     senderConstraint: senderConstraintSchema,
+    profile: {
+      type: 'string',
+      enum: ['', 'fapi2'],
+      default: '',
+      description: doc(
+        '`fapi2`: the FAPI 2.0 Security Profile\'s resource-server rules (docs/fapi2.md), checked when the policy loads.',
+        '`senderConstraint.required` is on and cannot be turned off, tokens come only from the `Authorization` header (other',
+        'token sources are an error), every issuer the policy or a rule names must allow only `PS256`, `ES256` and `EdDSA`',
+        '(`Ed25519`) with a `clockSkew` of at most 10s and fetch its keys over TLS, and DPoP proofs may use only those algorithms',
+        'too.',
+      ),
+      examples: ['fapi2'],
+    },
   },
   additionalProperties: false,
 };
