@@ -19,7 +19,7 @@ import { dpopSet } from './dpop-fixtures.js';
 import { writeRequests, type LoadSettings } from './ghz.js';
 import { measure, type GrpcCtx } from './grpc-rows.js';
 import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, type Scenario } from './scenarios.js';
-import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startPeer, type ServerUnderTest } from './servers.js';
+import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startPeer, startRedis, type ServerUnderTest } from './servers.js';
 import { runHttpRows } from './http-rows.js';
 import { printHttpReport } from './http-report.js';
 import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
@@ -177,7 +177,13 @@ async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: 
   // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)
   if (values['node-args']) nodeArgs.push(...values['node-args'].split(' ').filter((a) => a !== ''));
   const extra = [...(s.server.grpcServer ? ['--grpc-server', s.server.grpcServer] : []), ...(s.server.authzHttp ? ['--authz-http-addr', '127.0.0.1:0'] : [])];
-  return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, extra, nodeArgs);
+  if (s.server.replayStore !== 'redis') return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, extra, nodeArgs);
+  const redis = await startRedis();
+  const cc = await startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [...extra, '--replay-store', redis.url], nodeArgs).catch(async (err: unknown) => {
+    await redis.stop();
+    throw err;
+  });
+  return { ...cc, stop: async () => { await cc.stop(); await redis.stop(); } };
 }
 
 main().then(

@@ -1,5 +1,7 @@
 /** Starts each server under test as its own process and finds its gRPC address. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pinned } from './pin.js';
@@ -93,5 +95,55 @@ export async function startClaimcheck(configDir: string, workers = 1, extra: str
 export async function startPeer(bin: string, policy: string, data: string, gomaxprocs: number): Promise<ServerUnderTest> {
   return launch(bin, ['--addr', '127.0.0.1:0', '--policy', policy, '--data', data, '--query', 'data.envoy.authz.result'], 'peer serving', {
     GOMAXPROCS: String(gomaxprocs),
+  });
+}
+
+const REDIS_BINS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
+
+/**
+ * A redis-server for the `--replay-store redis://` rows, on the client's CPU: in a deployment
+ * Redis runs elsewhere, so its work is not charged to the server under test.
+ */
+export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const bin = REDIS_BINS.find((p) => existsSync(p));
+  if (!bin) throw new Error('redis-server is missing (apt-get install redis-server; .ci/run installs it)');
+  const port = await freePort();
+  const [c, a] = pinned('client', bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const child = spawn(c, a, { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!(await pings(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('redis-server did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function pings(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
   });
 }

@@ -21,8 +21,8 @@ export interface ProofExpectations {
   method: string;
   /** the request's URI as the client addressed it: scheme://host[:port]/path (a query is ignored) */
   htu: string;
-  /** the access token the proof must be bound to (`ath`), as sent */
-  accessToken: string;
+  /** the `ath` the proof must carry: accessTokenHash() of the access token as sent */
+  ath: string;
   /** the token's `cnf.jkt` */
   jkt: string;
   /** allowed proof algorithms: asymmetric only, the policy's senderConstraint.dpop.algorithms */
@@ -62,11 +62,16 @@ export function checkDpopProof(proof: string, want: ProofExpectations): ProofRes
   if (typeof htu !== 'string' || !sameUri(htu, want.htu)) return fail('dpop_proof_htu');
   if (typeof iat !== 'number' || !Number.isFinite(iat)) return fail('dpop_proof_iat');
   if (iat > want.nowSec + PROOF_FUTURE_SEC || iat < want.nowSec - want.maxAgeSec) return fail('dpop_proof_iat');
-  if (typeof ath !== 'string' || ath !== createHash('sha256').update(want.accessToken).digest('base64url')) return fail('dpop_proof_ath');
+  if (typeof ath !== 'string' || ath !== want.ath) return fail('dpop_proof_ath');
   // RFC 9449 §6.1: the key that signed the proof is the one the token is bound to.
   if (thumbprint !== want.jkt) return fail('dpop_proof_key_mismatch');
   if (nonce !== undefined && typeof nonce !== 'string') return fail('dpop_proof_malformed');
   return nonce === undefined ? { ok: true, jti, iat } : { ok: true, jti, iat, nonce };
+}
+
+/** RFC 9449 §4.2: `ath` is the base64url SHA-256 of the access token's ASCII bytes. */
+export function accessTokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
 }
 
 interface ClientKey {

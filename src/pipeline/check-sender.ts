@@ -9,7 +9,7 @@ import type { AuthRequest } from '../request.js';
 import type { CompiledSenderConstraint } from '../compile/snapshot.js';
 import type { DpopChallenge, Verified } from '../decision.js';
 import type { DenyReason } from '../reasons.js';
-import { checkDpopProof, PROOF_FUTURE_SEC } from '../authn/dpop-proof.js';
+import { accessTokenHash, checkDpopProof, PROOF_FUTURE_SEC } from '../authn/dpop-proof.js';
 import { DpopNonces } from '../authn/dpop-nonce.js';
 import { MemoryReplayStore, proofId, type ReplayStore } from '../authn/replay-store.js';
 import { then, type MaybePromise } from '../maybe-async.js';
@@ -71,7 +71,7 @@ export function checkSender(
   const r = checkDpopProof(proofs[0]!.trim(), {
     method: req.method,
     htu: origin + path,
-    accessToken: presented.token,
+    ath: athOf(verified, presented.token),
     jkt,
     algorithms: sc.dpop.algorithms,
     maxAgeSec: sc.dpop.proofMaxAgeSec,
@@ -88,6 +88,20 @@ export function checkSender(
     if (v === 'replayed') return { ok: false, reason: 'dpop_proof_replayed', dpop: challenge };
     return { ok: false, reason: 'replay_store_unavailable' };
   });
+}
+
+/**
+ * A repeated token brings the claims object the token cache parsed it into; its `ath` is kept
+ * beside it, with the token it was computed from, so a proof costs no hash of the token.
+ */
+const athByClaims = new WeakMap<object, { token: string; ath: string }>();
+
+function athOf(verified: Verified, token: string): string {
+  const known = athByClaims.get(verified.claims);
+  if (known !== undefined && known.token === token) return known.ath;
+  const ath = accessTokenHash(token);
+  athByClaims.set(verified.claims, { token, ath });
+  return ath;
 }
 
 /** RFC 8705 §3: the client certificate's thumbprint equals the token's `cnf["x5t#S256"]`. */

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT, type JWK } from 'jose';
-import { checkDpopProof, sameUri, type ProofExpectations } from '../../src/authn/dpop-proof.js';
+import { accessTokenHash, checkDpopProof, sameUri, type ProofExpectations } from '../../src/authn/dpop-proof.js';
 import { jwkThumbprint } from '../../src/authn/jwk-thumbprint.js';
 
 const NOW = 1_800_000_000;
@@ -32,7 +32,7 @@ async function proof(o: ProofOpts = {}): Promise<string> {
 }
 
 const want = (over: Partial<ProofExpectations> = {}): ProofExpectations => ({
-  method: 'GET', htu: 'https://api.example.com/v1/accounts', accessToken: TOKEN, jkt: jwkThumbprint(publicJwk(ec.publicKey) as Record<string, unknown>)!,
+  method: 'GET', htu: 'https://api.example.com/v1/accounts', ath: accessTokenHash(TOKEN), jkt: jwkThumbprint(publicJwk(ec.publicKey) as Record<string, unknown>)!,
   algorithms: ['ES256', 'PS256', 'EdDSA'], maxAgeSec: 60, nowSec: NOW, ...over,
 });
 
