@@ -26,6 +26,8 @@ export class RedisReplayStore implements ReplayStore {
       // reconnect forever, at most every second: service comes back with Redis
       retryStrategy: (times) => Math.min(times * 100, 1_000),
       lazyConnect: false,
+      // the SETs of one event-loop turn go out in one write: 0.35x to 0.42x of the baseline (docs/performance.md)
+      enableAutoPipelining: true,
     });
     // connection errors are answered per proof (unavailable); nothing to throw at the process
     this.redis.on('error', () => undefined);
