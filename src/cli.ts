@@ -48,6 +48,8 @@ export interface ServeOptions {
   replayStoreSize: number;
   /** src/telemetry/decision-log.ts */
   decisionLog: Readonly<DecisionLogOptions>;
+  /** identity tokens (src/identity/); both set or neither */
+  identity?: Readonly<{ issuer: string; keyDir: string; signingKid?: string }>;
 }
 
 /** --config-source kubernetes (docs/kubernetes.md) */
@@ -110,6 +112,7 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ...(v['dpop-nonce-secret-file'] !== undefined ? { dpopNonceSecretFile: v['dpop-nonce-secret-file'] } : {}),
     replayStore: v['replay-store'],
     replayStoreSize: v['replay-store-size'],
+    ...identityOptions(v),
     decisionLog: Object.freeze({
       enabled: v['decision-log'],
       allowSample: v['decision-log-allow-sample'],
@@ -117,6 +120,18 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
       tokenId: v['decision-log-jti'],
     }),
   });
+}
+
+function identityOptions(v: FlagValues): { identity?: ServeOptions['identity'] } {
+  const issuer = v['identity-issuer'];
+  const keyDir = v['identity-key-dir'];
+  if (issuer === undefined && keyDir === undefined) {
+    if (v['identity-signing-key'] !== undefined) badFlag('--identity-signing-key needs --identity-issuer and --identity-key-dir');
+    return {};
+  }
+  if (issuer === undefined || keyDir === undefined) badFlag('--identity-issuer and --identity-key-dir go together');
+  const signingKid = v['identity-signing-key'];
+  return { identity: Object.freeze({ issuer, keyDir, ...(signingKid !== undefined ? { signingKid } : {}) }) };
 }
 
 /** Default: one per CPU; one on a unix socket (a sidecar serves one pod, and workers cannot share a socket path). */

@@ -13,6 +13,7 @@ import { KeyRegistry } from './keys/key-registry.js';
 import { HealthState } from './grpc/health.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startHttpServer } from './http/server.js';
+import { startIdentityService } from './identity/identity-service.js';
 import { startAuthzHttpServer, type AnswerLookup, type AuthzHttpServerOptions, type RunningAuthzHttpServer } from './http-authz/authz-http-server.js';
 import { identityAliases } from './respond/header-alias.js';
 import { createCheckHandler } from './pipeline/handle-check.js';
@@ -67,6 +68,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     },
   });
   const sender = senderContext(opts);
+  const identity = opts.identity ? await startIdentityService(opts.identity, logger) : undefined;
   // kubernetes source: secretRef Secrets come from its watches (called only after the source exists)
   const keys = new KeyRegistry({ logger, metrics, readSecret: (issuer) => source.readSecret?.(issuer) });
   const health = new HealthState();
@@ -79,7 +81,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   let referenced: ReadonlySet<string> = new Set();
   const shownRejected = () => rejected.slice(0, MAX_REJECTED_SHOWN).map(formatProblem);
   const applyConfig = ({ resources, refusedIssuers, rejected: refused, fatal, files }: ConfigDelivery): void => {
-    const r = fatal.length === 0 ? compileSnapshot(resources, { namespace: opts.namespace, generation: generation + 1, refusedIssuers }) : undefined;
+    const r = fatal.length === 0 ? compileSnapshot(resources, { namespace: opts.namespace, generation: generation + 1, refusedIssuers, identityIssuer: opts.identity?.issuer ?? null }) : undefined;
     const problems = r ? r.problems : fatal;
     if (!r?.snapshot || problems.length > 0) {
       metrics.configReloads.inc({ result: 'error' });
@@ -115,6 +117,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     logger,
     decisionLog: createDecisionLog(logger, opts.decisionLog),
     sender,
+    ...(identity ? { identityTokens: identity.minter } : {}),
     options: { unmatchedHost: opts.unmatchedHost, maxTokenBytes: opts.maxTokenBytes, reservedHeaderPrefix: opts.reservedHeaderPrefix },
   };
   const check = createCheckHandler({ ...handlerDeps, protocol: 'grpc' });
@@ -139,6 +142,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   const http = bridge ? undefined : await startHttpServer({
     addr: opts.httpAddr,
     registry: metrics.registry,
+    ...(identity ? { wellKnown: identity.documents } : {}),
     readiness: () => ({
       ready: isReady(),
       detail: {
@@ -187,6 +191,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       await sourceStopped;
       await http?.close();
       keys.close();
+      identity?.stop();
       await sender.replay.close();
       logger.info('stopped');
       logger.flush();

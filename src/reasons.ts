@@ -90,6 +90,7 @@ const TABLE = {
   internal_error: ['temporarily_unavailable', 'internal error'],
   not_ready: ['temporarily_unavailable', 'not ready'],
   replay_store_unavailable: ['temporarily_unavailable', 'DPoP replay store unavailable'],
+  identity_token_unavailable: ['temporarily_unavailable', 'identity token signing key unavailable'],
   connection_busy: ['temporarily_unavailable', 'too many request bytes in flight on this connection'],
 } as const satisfies Record<string, readonly [DenyKind, string]>;
 

@@ -22,6 +22,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { clusterRegistry, exposeToPrimary, type Registry } from './telemetry/cluster-metrics.js';
 import type { ServeOptions } from './cli.js';
 import { startHttpServer } from './http/server.js';
+import { startIdentityService } from './identity/identity-service.js';
 import type { Logger } from './telemetry/logger.js';
 
 const STATUS = 'claimcheck:status';
@@ -171,11 +172,15 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
     await Promise.all(exits);
     clearTimeout(limit);
     await http?.close();
+    identity?.stop();
   };
 
+  // the workers sign; the primary serves the JWKS of the same directory
+  const identity = opts.identity ? await startIdentityService(opts.identity, logger) : undefined;
   http = await startHttpServer({
     addr: opts.httpAddr,
     registry: aggregated,
+    ...(identity ? { wellKnown: identity.documents } : {}),
     readiness: () => ({
       ready: isReady(),
       detail: {

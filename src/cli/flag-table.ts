@@ -4,7 +4,7 @@
  * (scripts/gen-flag-docs.ts) are generated from this table.
  */
 import { listFlag, oneOf, optional, switchFlag, text, withDefault, bool } from './flag.js';
-import { durationMs, fraction, headerPair, headerPrefix, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt, replayStore } from './flag-values.js';
+import { durationMs, fraction, headerPair, headerPrefix, identityIssuer, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt, replayStore } from './flag-values.js';
 import { GRPC_FLAGS } from './grpc-flags.js';
 import { KUBERNETES_FLAGS } from './kubernetes-flags.js';
 
@@ -107,6 +107,23 @@ export const FLAGS = {
     value: 'N',
     help: 'DPoP proofs the memory replay store holds (~120 bytes each)',
     doc: 'DPoP proofs the memory replay store holds at once, ~120 bytes each (200,000: ~24 MB). A proof stays `proofMaxAge` + 5 s, so the default covers ~3,000 new proofs a second per replica at the default 60 s; past it new proofs are 503s',
+  }),
+  'identity-issuer': optional(['serve'], identityIssuer, {
+    value: 'URL',
+    defaultText: 'none: policies with identity.token are refused',
+    help: 'the iss of the identity tokens claimcheck signs; where its HTTP address is reached',
+    doc: 'The `iss` of every identity token (`identity.token`, [identity-tokens.md](identity-tokens.md)), an `http` or `https` URL without query or fragment. The HTTP address (`--http-addr`) serves `<path>/.well-known/openid-configuration` and `<path>/.well-known/jwks.json` of it, so it must be the URL other services reach that address at. Needs `--identity-key-dir`; without it a policy with `identity.token` is refused',
+  }),
+  'identity-key-dir': optional(['serve'], text, {
+    value: 'DIR',
+    help: 'private keys for identity tokens (*.pem or *.json), watched',
+    doc: 'Private keys of the identity tokens: `*.pem` files (PKCS#8, SEC1 or PKCS#1; the kid is the file name without `.pem`) and `*.json` private JWKs with a `kid`. ES256 (P-256), EdDSA (Ed25519), RS256 or PS256 (RSA of at least 2048 bits). Watched: a new or changed file is published in the JWKS within 2 s; a file that cannot be used is logged and its last good key stays. Every key is published; `--identity-signing-key` picks the one that signs',
+  }),
+  'identity-signing-key': optional(['serve'], text, {
+    value: 'KID',
+    defaultText: 'the only key in the directory',
+    help: 'the kid that signs identity tokens (needed with several keys)',
+    doc: 'The `kid` of the key that signs identity tokens; needed when `--identity-key-dir` holds more than one key. While it names no usable key, requests that need an identity token are 503s (`identity_token_unavailable`)',
   }),
   'decision-log': withDefault(['serve'], 'true', bool, {
     value: 'true|false',

@@ -68,6 +68,20 @@ export const headerPair: Parse<[string, string]> = (raw, name) => {
   return [raw.slice(0, i).trim().toLowerCase(), raw.slice(i + 1)];
 };
 
+/** An http(s) URL without credentials, query or fragment, kept without a trailing slash (the `iss` of identity tokens). */
+export const identityIssuer: Parse<string> = (raw, name) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash || raw.includes('?') || raw.includes('#')) {
+    badFlag(`--${name} must be an http or https URL without credentials, query or fragment (got "${raw}")`);
+  }
+  return raw.replace(/\/+$/, '');
+};
+
 /** `memory`, or `redis://HOST:PORT[/DB]` (the DPoP replay store) */
 export const replayStore: Parse<string> = (raw, name) => {
   if (raw !== 'memory' && !/^redis:\/\/[^/\s:@]+(:\d{1,5})?(\/\d{1,2})?$/.test(raw)) badFlag(`--${name} must be memory or redis://HOST:PORT[/DB] (got "${raw}")`);

@@ -19,6 +19,8 @@ export interface CompileOptions {
    * tokens are denied
    */
   refusedIssuers?: ReadonlySet<string>;
+  /** --identity-issuer; null: none, so policies with identity.token are refused; undefined: not checked */
+  identityIssuer?: string | null;
 }
 
 export interface CompileResult {
@@ -30,7 +32,7 @@ export interface CompileResult {
 
 /** Resources → immutable Snapshot. Pure: no I/O, no clock except `nowMs` (for expired revocations). */
 export function compileSnapshot(resources: readonly AnyResource[], opts: CompileOptions): CompileResult {
-  const ctx = new CompileContext(opts.namespace, opts.nowMs ?? Date.now());
+  const ctx = new CompileContext(opts.namespace, opts.nowMs ?? Date.now(), opts.identityIssuer);
   const issuers: TrustedIssuer[] = [];
   const policies: AuthPolicy[] = [];
   const revocations: TokenRevocation[] = [];
@@ -96,6 +98,7 @@ function collectEmittedHeaders(entries: readonly PolicyEntry[], ctx: CompileCont
   for (const { policy } of entries) {
     for (const h of policy.identity.headers) emitted.add(h.name);
     if (policy.identity.payloadHeader) emitted.add(policy.identity.payloadHeader);
+    if (policy.identity.token) emitted.add(policy.identity.token.header);
   }
   for (const { policy, resource } of entries) {
     policy.tokenSources.forEach((s, i) => {

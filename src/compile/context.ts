@@ -10,6 +10,8 @@ export class CompileContext {
     /** claimcheck's own namespace: default for resources without one, and mesh-wide issuers */
     readonly namespace: string,
     readonly nowMs: number,
+    /** --identity-issuer; null: the server has none (identity.token is refused); undefined: not checked (offline commands) */
+    readonly identityIssuer?: string | null,
   ) {}
 
   namespaceOf(r: AnyResource): string {

@@ -2,6 +2,7 @@ import { claimPath } from '../authz/claims.js';
 import type { AuthPolicy } from '../model/types.js';
 import type { CompileContext } from './context.js';
 import { identityHeaderNameProblem, isHeaderToken } from './http-names.js';
+import { compileIdentityToken } from './identity-token.js';
 import type { CompiledIdentity, IdentityHeader, TokenSource } from './snapshot.js';
 
 export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze([
@@ -56,9 +57,12 @@ export function compileIdentity(r: AuthPolicy, ctx: CompileContext): CompiledIde
     if (bad) ctx.problem(r, '/spec/identity/payloadHeader', bad);
     else if (seen.has(payloadHeader)) ctx.problem(r, '/spec/identity/payloadHeader', `${JSON.stringify(payloadHeader)} is also an identity header`);
   }
+  if (payloadHeader) seen.add(payloadHeader);
+  const token = spec.token ? compileIdentityToken(r, spec.token, seen, ctx) : undefined;
   return Object.freeze({
     headers: Object.freeze(headers),
     ...(payloadHeader ? { payloadHeader } : {}),
     forwardToken: spec.forwardToken ?? true,
+    ...(token ? { token } : {}),
   });
 }

@@ -93,11 +93,23 @@ export interface IdentityHeader {
   readonly claimPath: readonly string[];
 }
 
+export interface CompiledIdentityToken {
+  /** lowercase */
+  readonly header: string;
+  readonly prefix: string;
+  /** undefined: the request's normalised host */
+  readonly audiences?: readonly string[];
+  readonly ttlSec: number;
+  readonly claims: readonly IdentityHeader[];
+}
+
 export interface CompiledIdentity {
   readonly headers: readonly IdentityHeader[];
   /** lowercase header name */
   readonly payloadHeader?: string;
   readonly forwardToken: boolean;
+  /** identity.token: a JWT claimcheck signs for the upstream */
+  readonly token?: CompiledIdentityToken;
 }
 
 export interface CompiledPolicy {

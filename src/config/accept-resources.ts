@@ -25,6 +25,8 @@ export interface AcceptInput {
   existing: ReadonlySet<string>;
   namespace: string;
   nowMs?: number;
+  /** compile's identityIssuer: null refuses policies with identity.token */
+  identityIssuer?: string | null;
 }
 
 export interface Acceptance {
@@ -89,6 +91,7 @@ export function acceptResources(input: AcceptInput): Acceptance {
       generation: 0,
       refusedIssuers: refused,
       ...(input.nowMs !== undefined ? { nowMs: input.nowMs } : {}),
+      ...(input.identityIssuer !== undefined ? { identityIssuer: input.identityIssuer } : {}),
     });
     if (result.problems.length === 0) {
       for (const [key, r] of candidates) lastGood.set(key, r);

@@ -26,6 +26,8 @@ export interface ConfigSourceOptions {
   configDir: string;
   namespace: string;
   kubernetes: Readonly<KubernetesOptions>;
+  /** --identity-issuer: without it a policy with identity.token is refused */
+  identity?: Readonly<{ issuer: string }>;
 }
 
 export async function createConfigSource(opts: Readonly<ConfigSourceOptions>, logger: Logger, metrics?: Metrics): Promise<ConfigSource> {
@@ -35,7 +37,7 @@ export async function createConfigSource(opts: Readonly<ConfigSourceOptions>, lo
     return createKubernetesConfigSource(opts, logger, metrics);
   }
   const source = new FileConfigSource({ dir: opts.configDir, logger });
-  const acceptance = new FileAcceptance(opts.namespace, logger);
+  const acceptance = new FileAcceptance(opts.namespace, logger, opts.identity?.issuer ?? null);
   return {
     start: (cb) => source.start(async (loaded) => cb(await acceptance.accept(loaded))),
     stop: () => source.stop(),

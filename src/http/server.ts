@@ -12,7 +12,12 @@ export interface HttpServerOptions {
   /** a prom-client Registry, or the cluster primary's aggregation of its workers' registries */
   registry: { readonly contentType: string; metrics(): Promise<string> };
   readiness(): ReadinessReport;
+  /** identity tokens: the discovery document and JWKS, at `/.well-known/` and under the issuer URL's path */
+  wellKnown?: { readonly pathPrefix: string; discovery(): string; jwks(): string };
 }
+
+/** Keys are fetched again on an unknown kid, so a short max-age only bounds how long a removed key is still trusted. */
+const WELL_KNOWN_MAX_AGE_SEC = 60;
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
@@ -26,6 +31,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
     } else if (url === '/readyz') {
       const r = opts.readiness();
       res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: r.ready, ...r.detail }) + '\n');
+    } else if (opts.wellKnown && wellKnown(url, opts.wellKnown.pathPrefix) !== undefined) {
+      const doc = wellKnown(url, opts.wellKnown.pathPrefix) === 'jwks' ? opts.wellKnown.jwks() : opts.wellKnown.discovery();
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': `public, max-age=${WELL_KNOWN_MAX_AGE_SEC}` }).end(doc);
     } else if (url === '/metrics') {
       opts.registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body),
@@ -53,3 +61,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   };
 }
 
+function wellKnown(url: string, prefix: string): 'jwks' | 'discovery' | undefined {
+  for (const base of prefix === '' ? [''] : ['', prefix]) {
+    if (url === `${base}/.well-known/jwks.json`) return 'jwks';
+    if (url === `${base}/.well-known/openid-configuration`) return 'discovery';
+  }
+  return undefined;
+}

@@ -93,10 +93,19 @@ export interface RuleSpec {
   require?: RequireSpec;
 }
 
+export interface IdentityTokenSpec {
+  header?: string;
+  prefix?: string;
+  audiences?: string[];
+  ttl?: string;
+  claims?: Record<string, ClaimPath>;
+}
+
 export interface IdentitySpec {
   headers?: Record<string, ClaimPath>;
   payloadHeader?: string;
   forwardToken?: boolean;
+  token?: IdentityTokenSpec;
 }
 
 export interface AuthPolicySpec {

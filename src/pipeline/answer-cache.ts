@@ -102,6 +102,8 @@ export class AnswerCache {
     // a sender-constrained token comes with a new proof (or a peer certificate) every time
     if (v.claims.cnf !== undefined) return;
     if (plan.headersToSet.some((h) => h.name === 'cookie')) return;
+    // an identity token is reused for half its ttl only, and carries the caller's principal
+    if (decision.policy?.identity.token) return;
     const keysVersion = keys.keysVersion?.(v.issuer);
     if (keysVersion === undefined) return;
     if (snapshot !== this.snapshot) this.reset(snapshot);

@@ -17,6 +17,7 @@ import { createDecisionLog, type DecisionLog } from '../telemetry/decision-log.j
 import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { AnswerCache, AnswerKey, CachedAnswer } from './answer-cache.js';
 import { defaultSenderContext, type SenderContext } from './check-sender.js';
+import { identityTokenFor, type IdentityTokenSource } from './identity-token.js';
 
 export interface CheckHandlerDeps {
   getSnapshot(): Snapshot | undefined;
@@ -34,6 +35,8 @@ export interface CheckHandlerDeps {
   answerCache?: AnswerCache;
   /** DPoP nonces and replay store; default: this process's own */
   sender?: SenderContext;
+  /** identity.token: the minter of --identity-key-dir; without it such policies answer 503 */
+  identityTokens?: IdentityTokenSource;
 }
 
 export interface CheckHandler {
@@ -60,11 +63,15 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
   };
 
   // The realm (normalised host) is computed only when denying.
-  const answer = (req: AuthRequest, started: bigint, snapshot: Snapshot, decision: Decision, cacheKey?: AnswerKey): ResponsePlan => {
+  const answer = (req: AuthRequest, started: bigint, snapshot: Snapshot, decided: Decision, cacheKey?: AnswerKey): ResponsePlan => {
     let plan: ResponsePlan;
+    let decision = decided;
     try {
+      const minted = decision.allow ? identityTokenFor(decision, req, deps.identityTokens, now() / 1000) : undefined;
+      if (minted && 'allow' in minted) decision = minted;
+      const identityToken = minted && !('allow' in minted) ? minted : undefined;
       plan = decision.allow
-        ? buildAllowPlan(decision, { snapshot, headers: req.headers, reservedPrefix: deps.options.reservedHeaderPrefix })
+        ? buildAllowPlan(decision, { snapshot, headers: req.headers, reservedPrefix: deps.options.reservedHeaderPrefix, ...(identityToken ? { identityToken } : {}) })
         : buildDenyPlan(decision, { host: decision.host ?? normalizeHost(req.host), requestId: req.requestId });
     } catch (err) {
       return failed(req, err, decision);

@@ -31,6 +31,8 @@ export interface AllowContext {
   headers: ReadonlyMap<string, readonly string[]>;
   /** lowercase, e.g. "x-claimcheck-" */
   reservedPrefix: string;
+  /** identity.token, minted for this request (pipeline/identity-token.ts) */
+  identityToken?: HeaderToSet;
 }
 
 function isProtected(name: string): boolean {
@@ -96,6 +98,7 @@ function baseRemovalsFor(snapshot: Snapshot, policy: CompiledPolicy | undefined)
       // Defensive: this policy's names are removed even if emittedHeaders missed them.
       for (const h of policy.identity.headers) names.add(h.name.toLowerCase());
       if (policy.identity.payloadHeader) names.add(policy.identity.payloadHeader.toLowerCase());
+      if (policy.identity.token) names.add(policy.identity.token.header);
     }
     base = Object.freeze([...names].filter((n) => !isProtected(n)).sort());
     baseRemovals.set(key, base);
@@ -119,6 +122,7 @@ export function buildAllowPlan(a: Allow, ctx: AllowContext): OkPlan {
   if (aliases) (extra ??= []).push(...aliases);
   if (policy) {
     if (a.verified) set.push(...identitySets(policy, a.verified.claims));
+    if (ctx.identityToken) set.push(ctx.identityToken);
 
     const src = a.credentialSource;
     if (!policy.identity.forwardToken && src) {

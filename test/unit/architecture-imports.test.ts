@@ -35,6 +35,8 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   // the HTTP authorization listener: Envoy's http_service and forward-auth proxies
   'http-authz': ['digest', 'errors', 'listen-address', 'maybe-async', 'pipeline', 'reasons', 'request', 'respond', 'telemetry'],
   http: ['host-port', 'telemetry'],
+  // identity tokens: the key directory, the minter, the discovery documents
+  identity: ['authn', 'authz', 'compile', 'decision', 'digest', 'telemetry'],
   config: ['compile', 'errors', 'keys', 'model', 'telemetry'],
   telemetry: ['authz', 'decision', 'errors', 'request'],
   // option types and the listeners' default limits

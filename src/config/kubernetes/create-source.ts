@@ -14,6 +14,7 @@ export function createKubernetesConfigSource(opts: Readonly<ConfigSourceOptions>
   const source = new KubernetesSource({
     client,
     namespace: opts.namespace,
+    identityIssuer: opts.identity?.issuer ?? null,
     watchNamespaces: k.watchNamespaces,
     relistIntervalMs: k.relistIntervalMs,
     idleTimeoutMs: k.watchIdleTimeoutMs,

@@ -27,6 +27,8 @@ export interface KubernetesSourceOptions {
   metrics?: ListWatchMetrics & { observe(state: KubernetesView): void };
   /** coalesces bursts of events (a `kubectl apply` of many objects) into one build */
   batchMs?: number;
+  /** --identity-issuer; null: policies with identity.token are refused */
+  identityIssuer?: string | null;
 }
 
 export interface WatchedObject {
@@ -186,6 +188,7 @@ export class KubernetesSource {
         lastGood: this.lastGood,
         existing: new Set(objects.map((o) => o.key)),
         namespace: this.opts.namespace,
+        ...(this.opts.identityIssuer !== undefined ? { identityIssuer: this.opts.identityIssuer } : {}),
       });
       this.lastInputs = inputs;
       this.rejections.report(acceptance.rejected, new Set(acceptance.served.map((r) => keyOf(r, this.opts.namespace))));

@@ -1,4 +1,4 @@
-import { claimPathSchema, doc, nonEmptyString, resourceSchema, stringList, type JsonSchema } from './common.js';
+import { claimPathSchema, doc, durationSchema, nonEmptyString, resourceSchema, stringList, type JsonSchema } from './common.js';
 import { ruleSchema } from './policy-rule.js';
 import { senderConstraintSchema } from './sender-constraint.js';
 
@@ -32,6 +32,53 @@ export const tokenSourceSchema: JsonSchema = {
   },
   additionalProperties: false,
   oneOf: [{ required: ['header'] }, { required: ['cookie'] }, { required: ['query'] }],
+};
+
+export const identityTokenSchema: JsonSchema = {
+  type: 'object',
+  description: doc(
+    'A short-lived JWT claimcheck signs for the upstream (docs/identity-tokens.md), so a service verifies its caller with a',
+    'signature instead of trusting headers. Needs the server flags `--identity-issuer` and `--identity-key-dir`; a policy with',
+    '`token` on a server without `--identity-issuer` is refused. Set on allowed requests with a verified token (never on',
+    '`allowAnonymous` rules); the header is removed from every other allowed request. Claims: `iss` (the flag), `aud`, `iat`,',
+    '`exp` (never past the verified token\'s), `jti`, the mapped `claims`, and `act: {sub: <source principal>}` when Envoy',
+    'reports one (RFC 8693 §4.1).',
+  ),
+  properties: {
+    header: {
+      ...nonEmptyString,
+      default: 'x-claimcheck-identity',
+      description: doc(
+        'The upstream request header that carries the token. The default is under the reserved prefix, so a copy the client',
+        'sent is always removed. Same name rules as `headers`, and not one of them.',
+      ),
+      examples: ['x-claimcheck-identity'],
+    },
+    prefix: { type: 'string', default: '', description: 'Text before the token in the header, e.g. `"Bearer "`.', examples: ['Bearer '] },
+    audiences: {
+      ...stringList,
+      minItems: 1,
+      description: 'The token\'s `aud` (a string when there is one). Default: the request\'s normalised host.',
+      examples: [['orders']],
+    },
+    ttl: {
+      ...durationSchema,
+      default: '5m',
+      description: 'How long the token is valid, at most 1h; never past the verified token\'s `exp`.',
+      examples: ['2m'],
+    },
+    claims: {
+      type: 'object',
+      additionalProperties: claimPathSchema,
+      description: doc(
+        'Claim name → claim path of the verified token (as in `headers`); the value is copied as it is (strings, numbers,',
+        'lists, objects). A missing claim is left out. `iss`, `aud`, `iat`, `exp`, `nbf`, `jti` and `act` are claimcheck\'s own',
+        'and cannot be mapped.',
+      ),
+      examples: [{ sub: 'sub', tenant: 'tenant', scope: 'scope' }],
+    },
+  },
+  additionalProperties: false,
 };
 
 export const identitySchema: JsonSchema = {
@@ -73,6 +120,7 @@ export const identitySchema: JsonSchema = {
       ),
       examples: [false],
     },
+    token: identityTokenSchema,
   },
   additionalProperties: false,
 };
