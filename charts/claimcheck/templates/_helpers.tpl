@@ -112,3 +112,16 @@ The gRPC address Envoy / Istio use: <fullname>.<namespace>.svc.cluster.local.
 {{- define "claimcheck.grpcService" -}}
 {{- printf "%s.%s.svc.cluster.local" (include "claimcheck.fullname" .) .Release.Namespace }}
 {{- end }}
+
+{{/*
+Identity tokens: the Secret of signing keys (the user's, or the one the chart
+generates) and the issuer URL, by default the Service's HTTP port, where
+claimcheck serves the discovery document and the JWKS.
+*/}}
+{{- define "claimcheck.identityKeysSecret" -}}
+{{- default (printf "%s-identity-keys" (include "claimcheck.fullname" .)) .Values.identityTokens.existingSecret }}
+{{- end }}
+
+{{- define "claimcheck.identityIssuer" -}}
+{{- default (printf "http://%s:%d" (include "claimcheck.grpcService" .) (int .Values.ports.metrics)) .Values.identityTokens.issuer }}
+{{- end }}
