@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
@@ -28,13 +28,15 @@ describe('identity tokens: A signs, B trusts A by discovery', () => {
   let ca: EnvoyClient;
   let cb: EnvoyClient;
   let issuer: string;
+  let privatePem: string;
 
   before(async () => {
     fa = await createFixture();
     fb = await createFixture();
     const keyDir = join(fa.dir, 'identity-keys');
     await mkdir(keyDir);
-    await writeFile(join(keyDir, 'a-1.pem'), pem());
+    privatePem = pem();
+    await writeFile(join(keyDir, 'a-1.pem'), privatePem);
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
     const token = (extra: Record<string, unknown>) => ({ audiences: ['orders'], claims: { sub: 'sub', tenant: 'tenant', scope: 'scope' }, ...extra });
@@ -126,6 +128,17 @@ describe('identity tokens: A signs, B trusts A by discovery', () => {
     const r = await atB(third);
     assert.equal(r.httpStatus, 401);
     assert.equal(errorOf(r).error_description, 'signature invalid');
+  });
+
+  test('the private key is in no log line, no metric and not in the JWKS', async () => {
+    const d = String((createPrivateKey(privatePem).export({ format: 'jwk' }) as { d: string }).d);
+    const body = privatePem.split('\n')[1]!;
+    const jwks = (await a.http('/.well-known/jwks.json')).body;
+    const metrics = (await a.http('/metrics')).body;
+    for (const [where, text] of [['log', a.rawLog()], ['metrics', metrics], ['jwks', jwks], ['readyz', (await a.http('/readyz')).body]] as const) {
+      assert.ok(!text.includes(d) && !text.includes(body), `${where} holds key material`);
+    }
+    assert.deepEqual(Object.keys((JSON.parse(jwks) as { keys: Record<string, unknown>[] }).keys[0]!).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
   });
 
   test('B refuses an expired identity token', async () => {
