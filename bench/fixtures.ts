@@ -128,8 +128,8 @@ const CEL_RULE = {
   },
 };
 
-/** A config directory: one TrustedIssuer (RS256, ES256, EdDSA keys inline) and `policies` AuthPolicies. */
-export function writeConfig(dir: string, policies: number): void {
+/** A config directory: one TrustedIssuer (RS256, ES256, EdDSA keys inline) and `policies` AuthPolicies; `identityToken`: the first one signs identity tokens. */
+export function writeConfig(dir: string, policies: number, opts: { identityToken?: boolean } = {}): void {
   mkdirSync(dir, { recursive: true });
   const keys = benchKeys();
   const issuer = {
@@ -169,7 +169,7 @@ export function writeConfig(dir: string, policies: number): void {
             { name: 'orders', match: { paths: ['/api/**'] }, require: { scopes: { allOf: ['orders:read'] } } },
             { name: 'legacy', match: { paths: ['/legacy/**'] }, action: 'deny' },
           ],
-          identity: { headers: { 'x-user-id': 'sub' } },
+          identity: { headers: { 'x-user-id': 'sub' }, ...(i === 0 && opts.identityToken ? { token: { audiences: ['orders'], claims: { sub: 'sub', tenant: 'tenant', scope: 'scope' } } } : {}) },
         },
       }),
     );

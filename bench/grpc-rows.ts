@@ -62,6 +62,7 @@ export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx
       const out = await client.checkRaw(dpop ? ctx.dpopRequest(dpop.token, dpop.proofs.shift()!, r.path) : ctx.request(firstToken, r.path));
       const got = out.code === 0 ? 'allow' : 'deny';
       if (got !== s.expect) throw new Error(`${s.id}: expected ${s.expect}, got ${got} (${out.httpStatus ?? ''} ${out.body ?? ''})`);
+      if (s.server.kind === 'claimcheck' && s.server.identityToken && !out.headers['x-claimcheck-identity']) throw new Error(`${s.id}: the allow carries no identity token`);
     } finally {
       client.close();
     }

@@ -94,6 +94,8 @@ export function printReport(rows: Row[], meta: Record<string, unknown> & { fixed
   targets.push(['new RS256 token every request vs baseline (CPU per request)', cpuRatio(by('distinct')), 0.6, '≥']);
   targets.push(['DPoP, repeated token and a new ES256 proof every request vs baseline', ratio(by('dpop')), 0.5, '≥']);
   targets.push(['DPoP as above with the Redis replay store vs baseline', ratio(by('dpop-redis')), 0.35, '≥']);
+  targets.push(['identity.token, repeated token vs the same without it', between(ratio(by('identity-repeated')), ratio(by('repeated'))), 0.9, '≥']);
+  targets.push(['identity.token, new RS256 token every request vs the same without it', between(ratio(by('identity-distinct')), ratio(by('distinct'))), 0.75, '≥']);
   targets.push(['10,000 policies vs 10 policies', between(ratio(by('policies10k')), ratio(by('repeated'))), 0.95, '≥']);
   targets.push(['throughput vs peer (OPA)', between(ratio(by('repeated')), ratio(by('peer'))), 1.5, '≥']);
   targets.push(['throughput vs peer (OPA), CPU per request', between(cpuRatio(by('repeated')), cpuRatio(by('peer'))), 1.5, '≥']);

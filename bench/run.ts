@@ -9,6 +9,7 @@
  * row's ratio to the no-op baseline measured in the same run.
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,8 +71,13 @@ async function main(): Promise<number> {
 
   const work = mkdtempSync(join(tmpdir(), 'claimcheck-bench-'));
   try {
-    const configs = { 10: join(work, 'config-10'), 10000: join(work, 'config-10000') };
+    const configs: Configs = { 10: join(work, 'config-10'), 10000: join(work, 'config-10000'), identity: join(work, 'config-identity'), identityKeys: join(work, 'identity-keys') };
     writeConfig(configs[10], 10);
+    if (scenarios.some((s) => s.server.kind === 'claimcheck' && s.server.identityToken)) {
+      writeConfig(configs.identity, 10, { identityToken: true });
+      mkdirSync(configs.identityKeys);
+      writeFileSync(join(configs.identityKeys, 'bench-1.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    }
     if (scenarios.some((s) => s.server.kind === 'claimcheck' && s.server.policies === 10000)) writeConfig(configs[10000], 10000);
     const peerDir = join(work, 'peer');
     mkdirSync(peerDir);
@@ -165,7 +171,15 @@ async function main(): Promise<number> {
   }
 }
 
-async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: string, peer: string | undefined): Promise<ServerUnderTest> {
+interface Configs {
+  10: string;
+  10000: string;
+  /** 10 policies, the first with identity.token, and its key directory */
+  identity: string;
+  identityKeys: string;
+}
+
+async function start(s: Scenario, configs: Configs, peerDir: string, peer: string | undefined): Promise<ServerUnderTest> {
   // --profile: a V8 CPU profile per Node row, the baseline too (summarise with bench/profile-summary.ts)
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--cpu-prof-name', `${s.id}.cpuprofile`] : [];
   if (s.server.kind === 'noop') return startNoop(profile);
@@ -177,6 +191,9 @@ async function start(s: Scenario, configs: Record<10 | 10000, string>, peerDir: 
   // --node-args: V8/Node flags for the claimcheck rows only (experiments; the baseline runs without)
   if (values['node-args']) nodeArgs.push(...values['node-args'].split(' ').filter((a) => a !== ''));
   const extra = [...(s.server.grpcServer ? ['--grpc-server', s.server.grpcServer] : []), ...(s.server.authzHttp ? ['--authz-http-addr', '127.0.0.1:0'] : [])];
+  if (s.server.identityToken) {
+    return startClaimcheck(configs.identity, s.server.workers ?? 1, [...extra, '--identity-issuer', 'http://claimcheck.bench.example', '--identity-key-dir', configs.identityKeys], nodeArgs);
+  }
   if (s.server.replayStore !== 'redis') return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, extra, nodeArgs);
   const redis = await startRedis();
   const cc = await startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [...extra, '--replay-store', redis.url], nodeArgs).catch(async (err: unknown) => {

@@ -9,8 +9,8 @@ export type ServerKind =
   | { kind: 'noop-http1' }
   /** claimcheck's HTTP authorization listener with a constant allow: the floor for the forward-auth rows */
   | { kind: 'noop-authz-http' }
-  /** grpcServer: --grpc-server grpc-js (grpc-js's Server with claimcheck's codec); authzHttp: serve --authz-http-addr too; replayStore: --replay-store redis:// (a redis-server the run starts) */
-  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number; grpcServer?: 'grpc-js'; authzHttp?: true; replayStore?: 'redis' }
+  /** grpcServer: --grpc-server grpc-js (grpc-js's Server with claimcheck's codec); authzHttp: serve --authz-http-addr too; replayStore: --replay-store redis:// (a redis-server the run starts); identityToken: the first policy signs identity tokens (an ES256 key) */
+  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number; grpcServer?: 'grpc-js'; authzHttp?: true; replayStore?: 'redis'; identityToken?: true }
   | { kind: 'peer'; gomaxprocs: number };
 
 export type Requests =
@@ -56,6 +56,8 @@ export const SCENARIOS: Scenario[] = [
   { id: 'eddsa', title: 'EdDSA, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'EdDSA', path: '/api/orders' }, expect: 'allow' },
   { id: 'dpop', title: 'DPoP: one bound RS256 token, a new ES256 proof every request (memory replay store)', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'dpop', path: '/api/orders' }, expect: 'allow' },
   { id: 'dpop-redis', title: 'DPoP as above, --replay-store redis:// (a local redis-server)', server: { kind: 'claimcheck', policies: 10, replayStore: 'redis' }, requests: { tokens: 'dpop', path: '/api/orders' }, expect: 'allow' },
+  { id: 'identity-repeated', title: 'RS256, one token repeated, identity.token (ES256)', server: { kind: 'claimcheck', policies: 10, identityToken: true }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'identity-distinct', title: 'RS256, a new token every request, identity.token (ES256)', server: { kind: 'claimcheck', policies: 10, identityToken: true }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
   { id: 'claims', title: 'rule with scopes + 3 claim checks', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/claims/orders' }, expect: 'allow' },
   { id: 'cel-rule', title: 'rule with scopes + a CEL condition (the 3 claim checks, a path and a header test)', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/cel/orders' }, expect: 'allow' },
   { id: 'policies10k', title: '10,000 policies, one token repeated', server: { kind: 'claimcheck', policies: 10000 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },

@@ -33,6 +33,7 @@ export const FLAGS = {
     value: 'HOST:PORT',
     defaultText: '0.0.0.0:9090 (127.0.0.1:9090 on the bundled examples)',
     help: '/healthz, /readyz and /metrics',
+    doc: '/healthz, /readyz and /metrics; with `--identity-issuer`, the identity tokens\' discovery document and JWKS ([identity-tokens.md](identity-tokens.md))',
   }),
   'authz-http-addr': optional(['serve'], listenAddr(true), {
     value: 'HOST:PORT|unix:PATH',

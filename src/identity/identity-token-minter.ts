@@ -3,7 +3,8 @@
  * upstream token reuses its identity token until half of that token's lifetime has passed,
  * so a steady caller costs one signature per half ttl, not one per request. The cache is
  * bounded, keyed by the SHA-256 of the upstream token with the policy, audience and actor,
- * and starts empty whenever the keys change.
+ * holds a token from its upstream token's second use on, and starts empty whenever the keys
+ * change.
  */
 import { randomUUID } from 'node:crypto';
 import { getClaim } from '../authz/claims.js';
@@ -53,8 +54,10 @@ export class IdentityTokenMinter {
       this.cacheKeys = state.version;
     }
     const aud = m.token.audiences ?? [m.host];
-    const key = `${sha256Binary(m.verified.token)}\0${m.policyKey}\0${aud.join('\0')}\0${m.actor}`;
-    const hit = this.cache.get(key);
+    // A token's first use is not remembered (as in the answer cache): a stream of new tokens
+    // would only churn the cache and its garbage collection.
+    const key = m.verified.reused ? `${sha256Binary(m.verified.token)}\0${m.policyKey}\0${aud.join('\0')}\0${m.actor}` : undefined;
+    const hit = key === undefined ? undefined : this.cache.get(key);
     if (hit && hit.config === m.token && m.nowSec < hit.reuseUntilSec) return hit.jwt;
 
     const iat = Math.floor(m.nowSec);
@@ -67,7 +70,7 @@ export class IdentityTokenMinter {
     }
     if (m.actor !== '') payload.act = { sub: m.actor };
     const jwt = signJwt(signer, payload);
-    this.cache.set(key, { jwt, reuseUntilSec: iat + (exp - iat) / 2, config: m.token, lruTick: 0 });
+    if (key !== undefined) this.cache.set(key, { jwt, reuseUntilSec: iat + (exp - iat) / 2, config: m.token, lruTick: 0 });
     return jwt;
   }
 }

@@ -8,8 +8,16 @@ import type { SigningKey } from './signing-key.js';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v), 'utf8').toString('base64url');
 
+/** The encoded header is the same for every token of a key. */
+const headers = new WeakMap<SigningKey, string>();
+
 export function signJwt(key: SigningKey, payload: Record<string, unknown>): string {
-  const input = `${b64({ alg: key.alg, kid: key.kid, typ: 'JWT' })}.${b64(payload)}`;
+  let header = headers.get(key);
+  if (header === undefined) {
+    header = b64({ alg: key.alg, kid: key.kid, typ: 'JWT' });
+    headers.set(key, header);
+  }
+  const input = `${header}.${b64(payload)}`;
   const data = Buffer.from(input, 'latin1');
   let sig: Buffer;
   switch (key.alg) {

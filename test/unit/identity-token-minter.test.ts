@@ -17,7 +17,7 @@ const key = (kid: string): SigningKey => {
   return r.key;
 };
 const config = (over: Partial<CompiledIdentityToken> = {}): CompiledIdentityToken => ({ header: 'x-claimcheck-identity', prefix: '', ttlSec: 300, claims: [{ name: 'sub', claimPath: ['sub'] }, { name: 'groups', claimPath: ['realm', 'groups'] }, { name: 'missing', claimPath: ['nope'] }], ...over });
-const verified = (claims: Record<string, unknown>, token = 'upstream-token'): Verified => ({ claims, token, alg: 'RS256' }) as unknown as Verified;
+const verified = (claims: Record<string, unknown>, token = 'upstream-token', reused = true): Verified => ({ claims, token, alg: 'RS256', ...(reused ? { reused } : {}) }) as unknown as Verified;
 
 describe('identity token minter', () => {
   const k1 = key('k1');
@@ -47,6 +47,11 @@ describe('identity token minter', () => {
     const later = mint({ nowSec: NOW + 151 });
     assert.notEqual(later, first);
     assert.equal(decodeJwt(later!).iat, NOW + 151);
+  });
+
+  test('a token\'s first use is signed and not kept: the same request again is signed again', () => {
+    const once = verified({ sub: 'new', exp: NOW + 3600 }, 'first-use', false);
+    assert.notEqual(mint({ verified: once }), mint({ verified: once }));
   });
 
   test('another upstream token, actor, audience or policy is another identity token', () => {
