@@ -34,12 +34,19 @@ describe('identity tokens across processes', () => {
     await fx?.cleanup();
   });
 
-  test('--workers 2: a worker\'s token verifies against the primary\'s JWKS and discovery', async () => {
+  test('--workers 2: a worker\'s token verifies against the primary\'s JWKS (max-age 60, the same on every replica) and discovery', async () => {
     const cc = await startClaimcheck({ configDir: fx.dir, args: ['--workers', '2', '--identity-issuer', ISSUER, '--identity-key-dir', keyDir] });
     running.push(cc);
     const discovery = JSON.parse((await cc.http('/.well-known/openid-configuration')).body) as Record<string, unknown>;
     assert.deepEqual(discovery, { issuer: ISSUER, jwks_uri: `${ISSUER}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['ES256'] });
-    const jwks = createLocalJWKSet(JSON.parse((await cc.http('/.well-known/jwks.json')).body));
+    const res = await fetch(`http://127.0.0.1:${cc.httpPort}/.well-known/jwks.json`);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=60');
+    const body = await res.text();
+    const jwks = createLocalJWKSet(JSON.parse(body));
+    // another replica on the same key directory (one Secret) publishes the same document
+    const replica = await startClaimcheck({ configDir: fx.dir, args: ['--workers', '1', '--identity-issuer', ISSUER, '--identity-key-dir', keyDir] });
+    running.push(replica);
+    assert.equal((await replica.http('/.well-known/jwks.json')).body, body);
     const client = createEnvoyClient(cc.grpcAddress);
     try {
       for (let i = 0; i < 4; i++) {
