@@ -37,6 +37,8 @@ export interface Verified {
   alg: string;
   /** the token cache had verified this token before: it is being used again */
   reused?: true;
+  /** with `reused`: the token cache's SHA-256 of the token (binary), so later caches need not hash it again */
+  digest?: string;
 }
 
 export interface Allow {

@@ -175,7 +175,7 @@ export class TokenCache {
     const failure = checkClaims(claims, header, issuer, nowSec);
     if (!failure) {
       this.opts.counters?.verifiedHit();
-      const verified: Verified = { claims, issuer, token, alg: s.alg, reused: true };
+      const verified: Verified = { claims, issuer, token, alg: s.alg, reused: true, digest: h };
       if (s.kid !== undefined) verified.kid = s.kid;
       return { ok: true, verified };
     }

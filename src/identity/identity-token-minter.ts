@@ -56,7 +56,7 @@ export class IdentityTokenMinter {
     const aud = m.token.audiences ?? [m.host];
     // A token's first use is not remembered (as in the answer cache): a stream of new tokens
     // would only churn the cache and its garbage collection.
-    const key = m.verified.reused ? `${sha256Binary(m.verified.token)}\0${m.policyKey}\0${aud.join('\0')}\0${m.actor}` : undefined;
+    const key = m.verified.reused ? `${m.verified.digest ?? sha256Binary(m.verified.token)}\0${m.policyKey}\0${aud.join('\0')}\0${m.actor}` : undefined;
     const hit = key === undefined ? undefined : this.cache.get(key);
     if (hit && hit.config === m.token && m.nowSec < hit.reuseUntilSec) return hit.jwt;
 
