@@ -3,7 +3,7 @@ import { createEnvoyClient } from '../test/helpers/envoy-client.js';
 import type { Alg } from './fixtures.js';
 import { runGhz, type GhzRun, type LoadSettings } from './ghz.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
-import { measuredRow, perSec, type Row } from './report.js';
+import { measuredRow, per10k, perSec, type Row } from './report.js';
 import { fixedRateFor, type Phases, type RunLength, type Scenario } from './scenarios.js';
 import type { ServerUnderTest } from './servers.js';
 import type { DpopSet } from './dpop-fixtures.js';
@@ -46,7 +46,7 @@ async function segment(ctx: GrpcCtx, server: ServerUnderTest, file: string, sett
   into.errors += run.errors;
 }
 
-export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx, pairServer?: ServerUnderTest): Promise<Row> {
+export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx, pairServer?: ServerUnderTest, againstServer?: ServerUnderTest): Promise<Row> {
   const { load, phases: P } = ctx;
   const target = server.address;
   const loadFor: LoadSettings = { ...load, connections: s.connections ?? load.connections };
@@ -112,17 +112,24 @@ export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx
   const pairFile = pairServer ? ctx.dataFile('pair', [ctx.repeated.get('RS256')!], '/api/orders') : undefined;
   if (pairServer) await runGhz(ctx.ghz, pairServer.address, pairFile!, load, { durationSec: P.warmSec });
   await runGhz(ctx.ghz, target, warm, loadFor, warmHow);
+  // the same requests: the other server has caches of its own
+  if (againstServer) await runGhz(ctx.ghz, againstServer.address, warm, loadFor, warmHow);
   const top: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
   const base: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
+  const vs: Totals = { count: 0, sec: 0, cpu: 0, errors: 0 };
   for (let i = 0; i < parts; i++) {
     if (pairServer) await segment(ctx, pairServer, pairFile!, load, { durationSec: P.maxSec / parts }, base);
+    // alternate which of the two goes first, so neither always follows the baseline
+    if (againstServer && i % 2 === 1) await segment(ctx, againstServer, max[i]!, loadFor, maxHow[i]!, vs);
     await segment(ctx, server, max[i]!, loadFor, maxHow[i]!, top);
+    if (againstServer && i % 2 === 0) await segment(ctx, againstServer, max[i]!, loadFor, maxHow[i]!, vs);
   }
   const rps = perSec(top);
   let atRate: GhzRun | undefined;
   // The baseline runs first and sets the fixed rate for every row: half its maximum.
   const rate = ctx.rate || fixedRateFor(rps);
   if (!s.memoryOnly && fixed) atRate = await runGhz(ctx.ghz, target, fixed, loadFor, fixedHow, rate);
-  const row = measuredRow(s, peakRssMiB(server.pid), top, top.errors + base.errors + (atRate?.errors ?? 0), atRate, pairServer ? base : undefined);
+  const row = measuredRow(s, peakRssMiB(server.pid), top, top.errors + base.errors + vs.errors + (atRate?.errors ?? 0), atRate, pairServer ? base : undefined);
+  if (againstServer) row.against = { rps: perSec(vs), cpuPer10k: per10k(vs) };
   return s.memoryOnly ? { ...row, note: `${top.count} distinct tokens sent` } : row;
 }

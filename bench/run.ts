@@ -126,16 +126,19 @@ async function main(): Promise<number> {
       const pairServer = s.server.kind === 'noop' ? undefined : await startNoop();
       unpinServer(s.server.kind === 'claimcheck' && (s.server.workers ?? 1) > 1);
       let server: ServerUnderTest | undefined;
+      let against: ServerUnderTest | undefined;
       try {
         server = await start(s, configs, peerDir, peer);
-        const row = await measure(s, server, ctx, pairServer);
+        if (s.against) against = await start({ ...s, server: s.against }, configs, peerDir, peer);
+        const row = await measure(s, server, ctx, pairServer, against);
         if (s.id === 'baseline') rate = fixedRateFor(row.rps);
         row.fixedRate = s.memoryOnly ? undefined : rate;
         rows.push(row);
         const pair = row.pair;
-        log(`${s.id}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms, p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms, ${row.cpuPer10k.toFixed(2)} CPU s/10k, ${row.peakRssMiB.toFixed(0)} MiB${pair ? ` (baseline beside it: ${pair.rps.toFixed(0)} req/s, ${pair.cpuPer10k.toFixed(2)} CPU s/10k)` : ''}`);
+        log(`${s.id}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms, p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms, ${row.cpuPer10k.toFixed(2)} CPU s/10k, ${row.peakRssMiB.toFixed(0)} MiB${pair ? ` (baseline beside it: ${pair.rps.toFixed(0)} req/s, ${pair.cpuPer10k.toFixed(2)} CPU s/10k)` : ''}${row.against ? ` (against: ${row.against.rps.toFixed(0)} req/s, ${row.against.cpuPer10k.toFixed(2)} CPU s/10k)` : ''}`);
       } finally {
         await server?.stop();
+        await against?.stop();
         await pairServer?.stop();
       }
     }

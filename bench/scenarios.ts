@@ -35,6 +35,11 @@ export interface Scenario {
   connections?: number;
   /** Node/V8 flags for the claimcheck process */
   nodeArgs?: string[];
+  /**
+   * A second server loaded with the same requests in turn with this row's, so that a feature's
+   * cost is a ratio of two servers measured in the same minute (row.against)
+   */
+  against?: ServerKind;
 }
 
 const MEMORY: Scenario = {
@@ -56,8 +61,8 @@ export const SCENARIOS: Scenario[] = [
   { id: 'eddsa', title: 'EdDSA, a new token every request', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'pool', alg: 'EdDSA', path: '/api/orders' }, expect: 'allow' },
   { id: 'dpop', title: 'DPoP: one bound RS256 token, a new ES256 proof every request (memory replay store)', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'dpop', path: '/api/orders' }, expect: 'allow' },
   { id: 'dpop-redis', title: 'DPoP as above, --replay-store redis:// (a local redis-server)', server: { kind: 'claimcheck', policies: 10, replayStore: 'redis' }, requests: { tokens: 'dpop', path: '/api/orders' }, expect: 'allow' },
-  { id: 'identity-repeated', title: 'RS256, one token repeated, identity.token (ES256)', server: { kind: 'claimcheck', policies: 10, identityToken: true }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
-  { id: 'identity-distinct', title: 'RS256, a new token every request, identity.token (ES256)', server: { kind: 'claimcheck', policies: 10, identityToken: true }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
+  { id: 'identity-repeated', title: 'RS256, one token repeated, identity.token (ES256)', server: { kind: 'claimcheck', policies: 10, identityToken: true }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow', against: { kind: 'claimcheck', policies: 10 } },
+  { id: 'identity-distinct', title: 'RS256, a new token every request, identity.token (ES256)', server: { kind: 'claimcheck', policies: 10, identityToken: true }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow', against: { kind: 'claimcheck', policies: 10 } },
   { id: 'claims', title: 'rule with scopes + 3 claim checks', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/claims/orders' }, expect: 'allow' },
   { id: 'cel-rule', title: 'rule with scopes + a CEL condition (the 3 claim checks, a path and a header test)', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/cel/orders' }, expect: 'allow' },
   { id: 'policies10k', title: '10,000 policies, one token repeated', server: { kind: 'claimcheck', policies: 10000 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow' },
