@@ -1,7 +1,7 @@
 /** AuthPolicy.spec.identity.token: the identity token's header, audiences, lifetime and claim mapping. */
 import { claimPath } from '../authz/claims.js';
 import { tryParseDuration } from '../model/duration.js';
-import type { AuthPolicy, IdentityTokenSpec } from '../model/types.js';
+import type { AuthPolicy, ClaimPath, IdentityTokenSpec } from '../model/types.js';
 import type { CompileContext } from './context.js';
 import { identityHeaderNameProblem } from './http-names.js';
 import type { CompiledIdentityToken, IdentityHeader } from './snapshot.js';
@@ -12,6 +12,18 @@ const MAX_TTL_SEC = 3600;
 /** RFC 7519 §4.1 and RFC 8693 §4.1: the claims claimcheck sets itself */
 const OWN_CLAIMS = new Set(['iss', 'aud', 'iat', 'exp', 'nbf', 'jti', 'act']);
 const BASE = '/spec/identity/token';
+
+/** A claim path of identity.headers or identity.token.claims, a problem at `at` when a segment is empty. */
+export function mappedClaimPath(r: AuthPolicy, path: ClaimPath, at: string, ctx: CompileContext): readonly string[] {
+  const segments = claimPath(path);
+  if (segments.length === 0 || segments.some((s) => s === '')) ctx.problem(r, at, `claim path ${JSON.stringify(path)} has an empty segment`);
+  return Object.freeze(segments);
+}
+
+/** RFC 6901 §3: a map key as one segment of a JSON pointer. */
+export function pointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
 
 /** `taken`: the identity header names of the same policy, which the token header may not reuse. */
 export function compileIdentityToken(r: AuthPolicy, spec: IdentityTokenSpec, taken: ReadonlySet<string>, ctx: CompileContext): CompiledIdentityToken {
@@ -33,11 +45,9 @@ export function compileIdentityToken(r: AuthPolicy, spec: IdentityTokenSpec, tak
 
   const claims: IdentityHeader[] = [];
   for (const [name, path] of Object.entries(spec.claims ?? {})) {
-    const at = `${BASE}/claims/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const at = `${BASE}/claims/${pointerSegment(name)}`;
     if (OWN_CLAIMS.has(name)) ctx.problem(r, at, `${JSON.stringify(name)} is set by claimcheck and cannot be mapped`);
-    const segments = claimPath(path);
-    if (segments.length === 0 || segments.some((s) => s === '')) ctx.problem(r, at, `claim path ${JSON.stringify(path)} has an empty segment`);
-    claims.push(Object.freeze({ name, claimPath: Object.freeze(segments) }));
+    claims.push(Object.freeze({ name, claimPath: mappedClaimPath(r, path, at, ctx) }));
   }
   return Object.freeze({
     header,

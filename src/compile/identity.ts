@@ -1,8 +1,7 @@
-import { claimPath } from '../authz/claims.js';
 import type { AuthPolicy } from '../model/types.js';
 import type { CompileContext } from './context.js';
 import { identityHeaderNameProblem, isHeaderToken } from './http-names.js';
-import { compileIdentityToken } from './identity-token.js';
+import { compileIdentityToken, mappedClaimPath, pointerSegment } from './identity-token.js';
 import type { CompiledIdentity, IdentityHeader, TokenSource } from './snapshot.js';
 
 export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze([
@@ -41,14 +40,12 @@ export function compileIdentity(r: AuthPolicy, ctx: CompileContext): CompiledIde
   const seen = new Set<string>();
   for (const [rawName, path] of Object.entries(spec.headers ?? {})) {
     const name = rawName.toLowerCase();
-    const at = `/spec/identity/headers/${rawName.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const at = `/spec/identity/headers/${pointerSegment(rawName)}`;
     const bad = identityHeaderNameProblem(name);
     if (bad) ctx.problem(r, at, bad);
     else if (seen.has(name)) ctx.problem(r, at, `header ${JSON.stringify(name)} is listed twice (header names are case-insensitive)`);
     seen.add(name);
-    const segments = claimPath(path);
-    if (segments.length === 0 || segments.some((s) => s === '')) ctx.problem(r, at, `claim path ${JSON.stringify(path)} has an empty segment`);
-    headers.push(Object.freeze({ name, claimPath: Object.freeze(segments) }));
+    headers.push(Object.freeze({ name, claimPath: mappedClaimPath(r, path, at, ctx) }));
   }
   let payloadHeader: string | undefined;
   if (spec.payloadHeader !== undefined) {

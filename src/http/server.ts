@@ -22,6 +22,7 @@ const WELL_KNOWN_MAX_AGE_SEC = 60;
 export async function startHttpServer(opts: HttpServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
+    let document: 'jwks' | 'discovery' | undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -31,8 +32,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
     } else if (url === '/readyz') {
       const r = opts.readiness();
       res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: r.ready, ...r.detail }) + '\n');
-    } else if (opts.wellKnown && wellKnown(url, opts.wellKnown.pathPrefix) !== undefined) {
-      const doc = wellKnown(url, opts.wellKnown.pathPrefix) === 'jwks' ? opts.wellKnown.jwks() : opts.wellKnown.discovery();
+    } else if (opts.wellKnown && (document = wellKnown(url, opts.wellKnown.pathPrefix)) !== undefined) {
+      const doc = document === 'jwks' ? opts.wellKnown.jwks() : opts.wellKnown.discovery();
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': `public, max-age=${WELL_KNOWN_MAX_AGE_SEC}` }).end(doc);
     } else if (url === '/metrics') {
       opts.registry.metrics().then(

@@ -5,9 +5,6 @@
  */
 import type { KeyState } from './key-directory.js';
 
-/** Keys are fetched again on an unknown kid; this bounds how long a removed key is trusted downstream. */
-export const DOCUMENT_MAX_AGE_SEC = 60;
-
 export interface IdentityDocuments {
   /** the path prefix of the issuer URL ('' or '/mesh'): documents are served under it and at the root */
   readonly pathPrefix: string;

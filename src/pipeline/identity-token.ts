@@ -4,9 +4,8 @@
  * 503 in enforce mode; in audit mode the request goes through without the token (its header
  * is still removed, like every identity header that is not set).
  */
-import type { Allow, Deny } from '../decision.js';
+import type { Allow, Deny, Verified } from '../decision.js';
 import type { CompiledIdentityToken } from '../compile/snapshot.js';
-import type { Verified } from '../decision.js';
 import type { AuthRequest } from '../request.js';
 import { descriptionOf, kindOf } from '../reasons.js';
 import { normalizeHost } from '../authz/normalize-host.js';
@@ -23,7 +22,7 @@ export function identityTokenFor(a: Allow, req: AuthRequest, source: IdentityTok
   const host = a.host ?? normalizeHost(req.host);
   const jwt = source?.mint({ policyKey: a.policy!.key, token, verified: a.verified, host, actor: req.source.principal, nowSec });
   if (jwt !== undefined) return { name: token.header, value: token.prefix + jwt };
-  if (a.auditedDeny || a.policy!.mode === 'audit') return undefined;
+  if (a.policy!.mode === 'audit') return undefined;
   const reason = 'identity_token_unavailable';
   return { allow: false, kind: kindOf(reason), reason, description: descriptionOf(reason), host, policy: a.policy!, ...(a.rule ? { rule: a.rule } : {}), steps: a.steps };
 }
