@@ -19,6 +19,11 @@ export interface Fixture {
   privateKey(): KeyObject;
 }
 
+/** Any claimcheck resource, by kind, name and spec. */
+export function resourceDoc(kind: string, name: string, spec: Record<string, unknown>) {
+  return { apiVersion: 'claimcheck.io/v1alpha1', kind, metadata: { name }, spec };
+}
+
 export function issuerDoc(jwks: unknown, extra: Record<string, unknown> = {}) {
   return {
     apiVersion: 'claimcheck.io/v1alpha1',

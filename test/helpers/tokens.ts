@@ -6,6 +6,11 @@ import type { Jwk } from '../../src/model/types.js';
 
 export type TestAlg = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
+/** A fresh P-256 private key as PKCS#8 PEM: what an identity key file holds. */
+export function ecPrivateKeyPem(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+}
+
 export interface TestKey {
   alg: TestAlg;
   kid: string;

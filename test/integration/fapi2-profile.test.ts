@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { AUDIENCE, createFixture, type Fixture } from '../helpers/fixture-config.js';
+import { AUDIENCE, createFixture, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
 import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { dpopProof, publicJwk } from '../helpers/dpop-proofs.js';
 import { createEnvoyClient, headerValues, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
@@ -19,7 +19,6 @@ const client = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const JKT = jwkThumbprint(publicJwk(client.publicKey) as Record<string, unknown>)!;
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 
-const meta = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'claimcheck.io/v1alpha1', kind, metadata: { name }, spec });
 const readRule = { name: 'read', match: { paths: ['/v1/**'] }, require: { scopes: { anyOf: ['accounts:read'] } } };
 
 describe('profile: fapi2 over gRPC', () => {
@@ -37,11 +36,11 @@ describe('profile: fapi2 over gRPC', () => {
     fx = await createFixture();
     const jwk = { ...createPublicKey(fx.privateKey()).export({ format: 'jwk' }), kid: 'bank-1' };
     await fx.write('bank.yaml', [
-      meta('TrustedIssuer', 'bank-idp', { issuer: BANK_ISSUER, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], algorithms: ['PS256'], clockSkew: '10s', tokenTypes: ['at+jwt'] }),
-      meta('AuthPolicy', 'bank', { hosts: [HOST], issuers: ['bank-idp'], profile: 'fapi2', rules: [readRule], identity: { headers: { 'x-user-id': 'sub' } } }),
+      resourceDoc('TrustedIssuer', 'bank-idp', { issuer: BANK_ISSUER, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], algorithms: ['PS256'], clockSkew: '10s', tokenTypes: ['at+jwt'] }),
+      resourceDoc('AuthPolicy', 'bank', { hosts: [HOST], issuers: ['bank-idp'], profile: 'fapi2', rules: [readRule], identity: { headers: { 'x-user-id': 'sub' } } }),
     ]);
     // corp-idp (the fixture's issuer) keeps the default algorithms, RS256 among them, and a 30 s skew
-    await fx.write('broken.yaml', [meta('AuthPolicy', 'loose', { hosts: ['loose.example.com'], issuers: ['corp-idp'], profile: 'fapi2', tokenSources: [{ query: 'access_token' }], rules: [readRule] })]);
+    await fx.write('broken.yaml', [resourceDoc('AuthPolicy', 'loose', { hosts: ['loose.example.com'], issuers: ['corp-idp'], profile: 'fapi2', tokenSources: [{ query: 'access_token' }], rules: [readRule] })]);
     cc = await startClaimcheck({ configDir: fx.dir, args: ['--workers', '1'] });
     envoy = createEnvoyClient(cc.grpcAddress);
   });

@@ -6,18 +6,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
-import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
+import { createFixture, paymentsPolicy, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
 import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { createEnvoyClient, type EnvoyClient } from '../helpers/envoy-client.js';
 import { freePort } from '../helpers/free-port.js';
+import { ecPrivateKeyPem } from '../helpers/tokens.js';
 
 const HEADER = 'x-claimcheck-identity';
-const pem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-const meta = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'claimcheck.io/v1alpha1', kind, metadata: { name }, spec });
 
 describe('identity keys: rotation without a downstream denial', () => {
   let fa: Fixture;
@@ -55,12 +53,12 @@ describe('identity keys: rotation without a downstream denial', () => {
     fb = await createFixture();
     keyDir = join(fa.dir, 'identity-keys');
     await mkdir(keyDir);
-    await writeFile(join(keyDir, 'old.pem'), pem());
+    await writeFile(join(keyDir, 'old.pem'), ecPrivateKeyPem());
     port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
     await fa.write('policy.yaml', [paymentsPolicy({ identity: { token: { audiences: ['orders'] } } })]);
-    await fb.write('issuer.yaml', [meta('TrustedIssuer', 'edge', { issuer, jwks: { discovery: true, allowInsecureHttp: true, refreshInterval: '2s', minRefreshInterval: '1s' }, audiences: ['orders'], algorithms: ['ES256'] })]);
-    await fb.write('policy.yaml', [meta('AuthPolicy', 'orders', { hosts: ['orders.internal'], issuers: ['edge'], tokenSources: [{ header: HEADER }], rules: [{ name: 'all', match: { paths: ['/**'] } }] })]);
+    await fb.write('issuer.yaml', [resourceDoc('TrustedIssuer', 'edge', { issuer, jwks: { discovery: true, allowInsecureHttp: true, refreshInterval: '2s', minRefreshInterval: '1s' }, audiences: ['orders'], algorithms: ['ES256'] })]);
+    await fb.write('policy.yaml', [resourceDoc('AuthPolicy', 'orders', { hosts: ['orders.internal'], issuers: ['edge'], tokenSources: [{ header: HEADER }], rules: [{ name: 'all', match: { paths: ['/**'] } }] })]);
     await startA();
     b = await startClaimcheck({ configDir: fb.dir, args: ['--workers', '1'] });
     cb = createEnvoyClient(b.grpcAddress);
@@ -78,7 +76,7 @@ describe('identity keys: rotation without a downstream denial', () => {
     await eventually(async () => ((await cb.check({ host: 'orders.internal', path: '/orders', headers: { [HEADER]: first } })).code === 0 ? true : undefined), 10_000, 100);
 
     // 1. add: published within 2 s, not used; a bad file beside it changes nothing
-    await writeFile(join(keyDir, 'new.pem'), pem());
+    await writeFile(join(keyDir, 'new.pem'), ecPrivateKeyPem());
     await writeFile(join(keyDir, 'broken.pem'), '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
     const added = Date.now();
     await eventually(async () => ((await jwksKids()).some((k) => k.kid === 'new') ? true : undefined), 2_500, 100);

@@ -10,14 +10,13 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
+import { createFixture, paymentsPolicy, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
 import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
 import { freePort } from '../helpers/free-port.js';
+import { ecPrivateKeyPem } from '../helpers/tokens.js';
 
 const HEADER = 'x-claimcheck-identity';
-const pem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-const meta = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'claimcheck.io/v1alpha1', kind, metadata: { name }, spec });
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 
 describe('identity tokens: A signs, B trusts A by discovery', () => {
@@ -35,7 +34,7 @@ describe('identity tokens: A signs, B trusts A by discovery', () => {
     fb = await createFixture();
     const keyDir = join(fa.dir, 'identity-keys');
     await mkdir(keyDir);
-    privatePem = pem();
+    privatePem = ecPrivateKeyPem();
     await writeFile(join(keyDir, 'a-1.pem'), privatePem);
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
@@ -45,10 +44,10 @@ describe('identity tokens: A signs, B trusts A by discovery', () => {
       { ...paymentsPolicy({ hosts: ['billing.example.com'], identity: { token: token({ audiences: ['billing'] }) } }), metadata: { name: 'billing' } },
     ]);
     await fb.write('issuer.yaml', [
-      meta('TrustedIssuer', 'claimcheck-a', { issuer, jwks: { discovery: true, allowInsecureHttp: true, minRefreshInterval: '1s' }, audiences: ['orders'], algorithms: ['ES256'], clockSkew: '0s' }),
+      resourceDoc('TrustedIssuer', 'claimcheck-a', { issuer, jwks: { discovery: true, allowInsecureHttp: true, minRefreshInterval: '1s' }, audiences: ['orders'], algorithms: ['ES256'], clockSkew: '0s' }),
     ]);
     await fb.write('policy.yaml', [
-      meta('AuthPolicy', 'orders', {
+      resourceDoc('AuthPolicy', 'orders', {
         hosts: ['orders.internal'], issuers: ['claimcheck-a'], tokenSources: [{ header: HEADER }],
         rules: [{ name: 'acme', match: { paths: ['/**'] }, require: { claims: [{ claim: 'tenant', equals: 'acme' }] } }],
         identity: { headers: { 'x-user': 'sub', 'x-tenant': 'tenant', 'x-caller': ['act', 'sub'] } },

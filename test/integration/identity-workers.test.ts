@@ -5,13 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { createFixture, paymentsPolicy, type Fixture } from '../helpers/fixture-config.js';
 import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
 import { createEnvoyClient } from '../helpers/envoy-client.js';
+import { ecPrivateKeyPem } from '../helpers/tokens.js';
 
 const ISSUER = 'http://claimcheck.identity.test:9090';
 
@@ -23,7 +23,7 @@ describe('identity tokens across processes', () => {
     fx = await createFixture();
     keyDir = join(fx.dir, 'identity-keys');
     await mkdir(keyDir);
-    await writeFile(join(keyDir, 'w-1.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    await writeFile(join(keyDir, 'w-1.pem'), ecPrivateKeyPem());
     await fx.write('policy.yaml', [
       paymentsPolicy({ identity: { token: { audiences: ['orders'] } } }),
       { ...paymentsPolicy({ hosts: ['plain.example.com'] }), metadata: { name: 'plain' } },

@@ -9,13 +9,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { stringify } from 'yaml';
-import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
-import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
+import { eventually } from '../helpers/claimcheck-process.js';
+import type { CheckOutcome, EnvoyClient } from '../helpers/envoy-client.js';
+import { claimcheckTrustingIdp } from '../helpers/idp-claimcheck.js';
 import { startOidcIdp, type IdpClient, type OidcIdp } from '../helpers/oidc-idp.js';
 import { createTestCa, issueClientCertificate, type ClientCertificate } from '../helpers/test-ca.js';
 import { generateKey } from '../helpers/tokens.js';
@@ -31,31 +28,18 @@ describe('interop: certificate-bound tokens from oidc-provider', () => {
   const certB: ClientCertificate = issueClientCertificate(ca, 'another-app');
   const client: IdpClient = { id: 'payments-app', secret: randomBytes(32).toString('base64url') };
   let idp: OidcIdp;
-  let dir: string;
-  let cc: ClaimcheckProcess;
   let envoy: EnvoyClient;
+  let close: (() => Promise<void>) | undefined;
   let token: string;
 
   before(async () => {
     idp = await startOidcIdp({ tls: ca, keys: [generateKey('RS256', 'idp-key-1')], clients: [client], resources: [{ indicator: API, scope: 'payments:read' }], mtls: true });
-    dir = await mkdtemp(join(tmpdir(), 'claimcheck-mtls-interop-'));
-    await writeFile(join(dir, 'config.yaml'), [
-      {
-        apiVersion: 'claimcheck.io/v1alpha1', kind: 'TrustedIssuer', metadata: { name: 'oidc-provider' },
-        spec: { issuer: idp.issuer, jwks: { discovery: true, caBundle: ca.caCert }, audiences: [API], algorithms: ['RS256'], tokenTypes: ['at+jwt'] },
-      },
-      {
-        apiVersion: 'claimcheck.io/v1alpha1', kind: 'AuthPolicy', metadata: { name: 'payments' },
-        spec: {
-          // mtls.certificate stays at its default, envoy: the peer certificate Envoy reports
-          hosts: [HOST], issuers: ['oidc-provider'], senderConstraint: { required: true },
-          rules: [{ name: 'read', match: { paths: ['/v1/**'] }, require: { scopes: { anyOf: ['payments:read'] } } }],
-          identity: { headers: { 'x-client-id': 'client_id' } },
-        },
-      },
-    ].map((d) => stringify(d)).join('---\n'));
-    cc = await startClaimcheck({ configDir: dir, args: ['--workers', '1'] });
-    envoy = createEnvoyClient(cc.grpcAddress);
+    ({ envoy, close } = await claimcheckTrustingIdp(idp, ca, API, {
+      // mtls.certificate stays at its default, envoy: the peer certificate Envoy reports
+      hosts: [HOST], issuers: ['oidc-provider'], senderConstraint: { required: true },
+      rules: [{ name: 'read', match: { paths: ['/v1/**'] }, require: { scopes: { anyOf: ['payments:read'] } } }],
+      identity: { headers: { 'x-client-id': 'client_id' } },
+    }));
     const res = await idp.requestToken({ client, resource: API, scope: 'payments:read', certificate: certA });
     assert.equal(res.status, 200, res.body);
     const body = JSON.parse(res.body) as { access_token: string; token_type: string };
@@ -64,10 +48,8 @@ describe('interop: certificate-bound tokens from oidc-provider', () => {
     token = body.access_token;
   });
   after(async () => {
-    envoy?.close();
-    await cc?.stop();
+    await close?.();
     await idp?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const check = (headers: Record<string, string>, certificate?: ClientCertificate) =>

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdentityKeyDirectory } from '../../src/identity/key-directory.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { ecPrivateKeyPem } from '../helpers/tokens.js';
 
-const pem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
 const ecJwk = (kid: string) => JSON.stringify({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid });
 
 describe('identity key directory', () => {
@@ -18,8 +18,8 @@ describe('identity key directory', () => {
   const signer = (d: IdentityKeyDirectory) => d.current.signer?.kid;
 
   test('a file that turns bad keeps its last good key; a removed file is unpublished; dot files are ignored', async () => {
-    writeFileSync(join(dir, 'k1.pem'), pem());
-    writeFileSync(join(dir, '.hidden.pem'), pem());
+    writeFileSync(join(dir, 'k1.pem'), ecPrivateKeyPem());
+    writeFileSync(join(dir, '.hidden.pem'), ecPrivateKeyPem());
     const d = new IdentityKeyDirectory({ dir, logger: silentLogger() });
     await d.poll();
     assert.deepEqual(kids(d), ['k1']);
@@ -43,7 +43,7 @@ describe('identity key directory', () => {
     await d.poll();
     assert.deepEqual(kids(d), ['same']);
     assert.equal(d.current.signer, undefined);
-    writeFileSync(join(dir, 'other.pem'), pem());
+    writeFileSync(join(dir, 'other.pem'), ecPrivateKeyPem());
     await d.poll();
     assert.equal(signer(d), 'other');
     unlinkSync(join(dir, 'a.json'));
@@ -52,8 +52,8 @@ describe('identity key directory', () => {
   });
 
   test('started with several keys and no flag: no signer; a key added beside a signer does not take over', async () => {
-    writeFileSync(join(dir, 'x.pem'), pem());
-    writeFileSync(join(dir, 'y.pem'), pem());
+    writeFileSync(join(dir, 'x.pem'), ecPrivateKeyPem());
+    writeFileSync(join(dir, 'y.pem'), ecPrivateKeyPem());
     const several = new IdentityKeyDirectory({ dir, logger: silentLogger() });
     await several.poll();
     assert.equal(several.current.signer, undefined);
@@ -61,7 +61,7 @@ describe('identity key directory', () => {
     const one = new IdentityKeyDirectory({ dir, logger: silentLogger() });
     await one.poll();
     assert.equal(signer(one), 'x');
-    writeFileSync(join(dir, 'z.pem'), pem());
+    writeFileSync(join(dir, 'z.pem'), ecPrivateKeyPem());
     await one.poll();
     assert.deepEqual(kids(one), ['x', 'z']);
     assert.equal(signer(one), 'x');

@@ -1,18 +1,18 @@
 /** The identity token's claims and its reuse: one signature per half ttl for a repeated token. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, decodeJwt } from 'jose';
 import { IdentityTokenMinter } from '../../src/identity/identity-token-minter.js';
 import { readSigningKey, type SigningKey } from '../../src/identity/signing-key.js';
 import type { KeyState } from '../../src/identity/key-directory.js';
 import type { CompiledIdentityToken } from '../../src/compile/snapshot.js';
 import type { Verified } from '../../src/decision.js';
+import { ecPrivateKeyPem } from '../helpers/tokens.js';
 
 const ISS = 'http://claimcheck.test:9090';
 const NOW = 1_900_000_000;
 const key = (kid: string): SigningKey => {
-  const r = readSigningKey(`${kid}.pem`, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+  const r = readSigningKey(`${kid}.pem`, ecPrivateKeyPem());
   assert.ok(r.ok);
   return r.key;
 };
