@@ -129,7 +129,8 @@ async function main(): Promise<number> {
       let against: ServerUnderTest | undefined;
       try {
         server = await start(s, configs, peerDir, peer);
-        if (s.against) against = await start({ ...s, server: s.against }, configs, peerDir, peer);
+        // its own id: with --profile, its own profile file
+        if (s.against) against = await start({ ...s, id: `${s.id}-against`, server: s.against }, configs, peerDir, peer);
         const row = await measure(s, server, ctx, pairServer, against);
         if (s.id === 'baseline') rate = fixedRateFor(row.rps);
         row.fixedRate = s.memoryOnly ? undefined : rate;

@@ -1,9 +1,10 @@
 /** Starts each server under test as its own process and finds its gRPC address. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/free-port.js';
 import { pinned } from './pin.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -134,16 +135,5 @@ function pings(port: number): Promise<boolean> {
       resolve(d.toString().startsWith('+PONG'));
     });
     s.once('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
   });
 }
