@@ -4,6 +4,8 @@
  * a payload of 128 bytes or more is shifted right to make room for the longer
  * varint, which is cheaper than encoding everything twice to learn its size.
  */
+const SHORT_STRING = 20;
+
 export class WireWriter {
   private buf: Buffer;
   private pos = 0;
@@ -68,15 +70,20 @@ export class WireWriter {
     this.ensure(n * 3);
     const buf = this.buf;
     let pos = this.pos;
-    let i = 0;
-    // Header names and values are short ASCII; a JS loop beats crossing into C++ for them.
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[pos++] = c;
-    }
+    // A JS loop beats crossing into C++ for short ASCII (a header name), Buffer.write for
+    // anything longer: 48 against 67 ns at 16 characters, 2000 against 90 ns at 600 (a JWT).
     // Buffer.write encodes a lone surrogate as U+FFFD, so the output is always valid UTF-8.
-    if (i < n) pos += buf.write(i === 0 ? s : s.slice(i), pos, 'utf8');
+    if (n > SHORT_STRING) {
+      pos += buf.write(s, pos, 'utf8');
+    } else {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos++] = c;
+      }
+      if (i < n) pos += buf.write(i === 0 ? s : s.slice(i), pos, 'utf8');
+    }
     this.pos = pos;
     this.close(slot);
   }
