@@ -29,6 +29,12 @@ export interface Step {
   detail: string;
 }
 
+/** What the payload scan found (authn/scan-payload.ts): `path` is a JSON pointer (RFC 6901) into the payload, never a value. */
+export type Finding = Readonly<{ kind: 'forbidden' | 'pan'; path: string }>;
+
+/** for explanations, logs and the decision log */
+export const findingLabel = (f: Finding): string => `${f.path} (${f.kind})`;
+
 export interface Verified {
   claims: Record<string, unknown>;
   issuer: CompiledIssuer;
@@ -39,6 +45,8 @@ export interface Verified {
   reused?: true;
   /** with `reused`: the token cache's SHA-256 of the token (binary), so later caches need not hash it again */
   digest?: string;
+  /** payload.detect found these and detectAction is audit: claim paths, never values */
+  findings?: readonly Finding[];
 }
 
 export interface Allow {
@@ -74,6 +82,8 @@ export interface Deny {
   policy?: CompiledPolicy;
   rule?: CompiledRule;
   verified?: Verified;
+  /** forbidden_claim, sensitive_claim: where in the payload (paths, never values) */
+  findings?: readonly Finding[];
   steps: Step[];
 }
 

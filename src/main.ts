@@ -1,4 +1,5 @@
 /** Composition root for `claimcheck serve`: build the parts, wire them, start, drain on SIGTERM. */
+import { payloadFindingsReporter } from './telemetry/payload-findings.js';
 import type { ServeOptions } from './cli.js';
 import type { Snapshot } from './compile/snapshot.js';
 import type { ConfigDelivery } from './config/config-delivery.js';
@@ -65,6 +66,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       verifiedHit: () => metrics.countTokenCacheLookup('hit'),
       verifiedMiss: () => metrics.countTokenCacheLookup('miss'),
       rejectedHit: () => metrics.countTokenCacheLookup('rejected_hit'),
+      payloadFindings: payloadFindingsReporter(metrics, logger),
     },
   });
   const sender = senderContext(opts);

@@ -28,6 +28,10 @@ const TABLE = {
   audience_mismatch: ['invalid_token', 'audience not allowed'],
   token_type_not_allowed: ['invalid_token', 'token type not allowed'],
   token_revoked: ['invalid_token', 'token revoked'],
+  // payload hygiene (TrustedIssuer payload)
+  payload_too_large: ['invalid_token', 'token payload too large'],
+  forbidden_claim: ['invalid_token', 'token carries a forbidden claim'],
+  sensitive_claim: ['invalid_token', 'token carries sensitive data'],
   // sender-constrained tokens (RFC 9449 §7, RFC 8705 §3): the token is bad as presented
   dpop_token_as_bearer: ['invalid_token', 'bound token sent as a bearer token'],
   dpop_proof_missing: ['invalid_token', 'DPoP proof required'],

@@ -8,6 +8,8 @@ export interface ParsedJws {
   payload: Record<string, unknown>;
   alg: string;
   kid?: string;
+  /** characters of the encoded payload (its decoded size: scan-payload.ts decodedBytes) */
+  payloadChars: number;
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
@@ -65,7 +67,7 @@ export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws
   if (!payload) return invalid('malformed_token');
   if (!isCanonicalBase64url(s)) return invalid('malformed_token');
   // jku, x5u, jwk and x5c are deliberately never read: keys come only from the issuer's configuration.
-  return { header: head.header, payload, alg: head.alg, ...(head.kid !== undefined ? { kid: head.kid } : {}) };
+  return { header: head.header, payload, alg: head.alg, payloadChars: p.length, ...(head.kid !== undefined ? { kid: head.kid } : {}) };
 }
 
 type ParsedHeader = { header: Readonly<Record<string, unknown>>; alg: string; kid?: string };

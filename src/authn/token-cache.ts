@@ -22,9 +22,9 @@
  *   token is never accepted past exp or before nbf, with the issuer's skew, exactly as uncached).
  * Revocation, scopes and rule claims run after this, on every request (decide-request.ts).
  *
- * Failures that cannot become valid later for the same keys (bad_signature, malformed_token)
- * go to a short, bounded negative cache so a flood of one forged token costs one hash each.
- * Never unknown_kid or keys_unavailable: a rotation or a recovered JWKS endpoint makes those valid.
+ * Failures that cannot become valid later for the same keys go to a short, bounded negative
+ * cache (rejected-tokens.ts). Payload findings (scan-payload.ts) are reported once, when the
+ * token is verified; an audited token's findings stay beside its parsed claims.
  */
 import { sha256Binary } from '../digest.js';
 import type { CompiledIssuer } from '../compile/snapshot.js';
@@ -36,14 +36,16 @@ import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
 import type { Verified } from '../decision.js';
 import { verifyParsed, type VerifyOptions } from './verify-token.js';
 import { VerdictTable } from './verdict-table.js';
+import type { Finding } from '../decision.js';
+import { RejectedTokens, REJECTED_CACHE_SIZE } from './rejected-tokens.js';
+
+export { REJECTED_CACHE_SIZE, REJECTED_TTL_MS } from './rejected-tokens.js';
 
 export const DEFAULT_TOKEN_CACHE_SIZE = 100_000;
 /** Tokens whose parsed claims are kept (at most the cache size): ~500 bytes each. */
 export const PARSED_TIER_SIZE = 10_000;
 /** Larger tokens are verified every time: bounds the parsed tier to PARSED_TIER_SIZE × this many bytes of claims. */
 export const MAX_CACHED_TOKEN_CHARS = 8192;
-export const REJECTED_CACHE_SIZE = 10_000;
-export const REJECTED_TTL_MS = 10_000;
 
 interface VerifiedEntry extends LruStamped {
   claims: Record<string, unknown>;
@@ -52,6 +54,8 @@ interface VerifiedEntry extends LruStamped {
   signer: Signer;
   /** exp + the issuer's skew, in seconds: past it the entry is dropped */
   staleAfterSec: number;
+  /** payload.detect findings of an audited token, which the verdict table cannot hold */
+  findings?: readonly Finding[];
 }
 
 /** What verified a token; shared by every entry it verified (100,000 entries, a handful of signers), numbered for the verdict table. */
@@ -66,19 +70,13 @@ interface Signer {
 const NO_TYP: Record<string, unknown> = Object.freeze({});
 const MAX_SIGNERS = 1000;
 
-interface RejectedEntry extends LruStamped {
-  failure: VerifyFailure;
-  untilMs: number;
-  /** undefined for malformed tokens, which fail whatever the configuration */
-  candidates?: readonly CompiledIssuer[];
-  versions?: readonly (number | undefined)[];
-}
-
 /** Counters for one cache: plain callbacks, called on the request path (the server batches them, telemetry/metrics.ts). */
 export interface CacheCounters {
   verifiedHit(): void;
   verifiedMiss(): void;
   rejectedHit(): void;
+  /** the payload scan of a token being verified found something (audited when not denied) */
+  payloadFindings?(issuerKey: string, findings: readonly Finding[], denied: boolean): void;
 }
 
 export interface TokenCacheOptions {
@@ -96,7 +94,7 @@ const hashToken = sha256Binary;
 export class TokenCache {
   private readonly parsed: Lru<string, VerifiedEntry>;
   private readonly verdicts: VerdictTable;
-  private readonly rejected: Lru<string, RejectedEntry>;
+  private readonly rejected: RejectedTokens;
   /** signer key -> index into signerList */
   private readonly signers = new Map<string, number>();
   private signerList: Signer[] = [];
@@ -106,8 +104,8 @@ export class TokenCache {
     const size = Math.max(0, opts.size);
     this.parsed = new Lru(Math.min(size, Math.max(0, opts.parsedSize ?? PARSED_TIER_SIZE)));
     this.verdicts = new VerdictTable(size);
-    this.rejected = new Lru(size > 0 ? REJECTED_CACHE_SIZE : 0);
     this.now = opts.now ?? Date.now;
+    this.rejected = new RejectedTokens(size > 0 ? REJECTED_CACHE_SIZE : 0, this.now);
   }
 
   /** verified: tokens whose verdict is kept; parsed: of those, tokens kept with parsed claims. */
@@ -128,29 +126,31 @@ export class TokenCache {
     const cacheable = this.opts.size > 0 && keys.keysVersion !== undefined && token.length <= MAX_CACHED_TOKEN_CHARS && token.length <= opts.maxTokenBytes;
     if (!cacheable) {
       const parsed = parseCompactJws(token, opts.maxTokenBytes);
-      return 'ok' in parsed ? parsed : verifyParsed(token, parsed, candidates, keys, opts.nowSec);
+      if ('ok' in parsed) return parsed;
+      const result = verifyParsed(token, parsed, candidates, keys, opts.nowSec);
+      return isPromise(result) ? result.then((r) => this.reported(r)) : this.reported(result);
     }
     const h = hashToken(token);
     const hit = this.parsed.get(h);
     if (hit) {
       const issuer = currentIssuer(hit.signer, candidates, keys);
-      if (issuer) return this.answerHit(h, hit.claims, hit.header, hit.signer, hit.staleAfterSec, issuer, token, opts.nowSec);
+      if (issuer) return this.answerHit(h, hit, issuer, token, opts.nowSec);
     }
     const v = this.verdicts.find(h);
     if (v >= 0) {
       const answer = this.fromVerdict(h, v, token, candidates, keys, opts);
       if (answer) return answer;
     }
-    const rej = this.rejected.get(h);
-    if (rej && this.rejectedStillHolds(rej, candidates, keys)) {
+    const rejected = this.rejected.get(h, candidates, keys);
+    if (rejected) {
       this.opts.counters?.rejectedHit();
-      return rej.failure;
+      return rejected;
     }
     this.opts.counters?.verifiedMiss();
 
     const parsed = parseCompactJws(token, opts.maxTokenBytes);
     if ('ok' in parsed) {
-      if (parsed.reason === 'malformed_token') this.rejected.set(h, { failure: parsed, untilMs: this.now() + REJECTED_TTL_MS, lruTick: 0 });
+      if (parsed.reason === 'malformed_token') this.rejected.malformed(h, parsed);
       return parsed;
     }
     return this.verifyMiss(h, token, parsed, candidates, keys, opts.nowSec);
@@ -166,20 +166,22 @@ export class TokenCache {
     if ('ok' in parsed) return undefined;
     const header = parsed.header.typ === undefined ? NO_TYP : { typ: parsed.header.typ };
     const staleAfterSec = this.verdicts.staleAfterOf(v);
-    const result = this.answerHit(h, parsed.payload, header, signer, staleAfterSec, issuer, token, opts.nowSec);
-    if (result.ok) this.parsed.set(h, { claims: parsed.payload, header, signer, staleAfterSec, lruTick: 0 });
+    const entry: VerifiedEntry = { claims: parsed.payload, header, signer, staleAfterSec, lruTick: 0 };
+    const result = this.answerHit(h, entry, issuer, token, opts.nowSec);
+    if (result.ok) this.parsed.set(h, entry);
     return result;
   }
 
-  private answerHit(h: string, claims: Record<string, unknown>, header: Record<string, unknown>, s: Signer, staleAfterSec: number, issuer: CompiledIssuer, token: string, nowSec: number): VerifyResult {
-    const failure = checkClaims(claims, header, issuer, nowSec);
+  private answerHit(h: string, e: VerifiedEntry, issuer: CompiledIssuer, token: string, nowSec: number): VerifyResult {
+    const failure = checkClaims(e.claims, e.header, issuer, nowSec);
     if (!failure) {
       this.opts.counters?.verifiedHit();
-      const verified: Verified = { claims, issuer, token, alg: s.alg, reused: true, digest: h };
-      if (s.kid !== undefined) verified.kid = s.kid;
+      const verified: Verified = { claims: e.claims, issuer, token, alg: e.signer.alg, reused: true, digest: h };
+      if (e.signer.kid !== undefined) verified.kid = e.signer.kid;
+      if (e.findings) verified.findings = e.findings;
       return { ok: true, verified };
     }
-    if (nowSec >= staleAfterSec) {
+    if (nowSec >= e.staleAfterSec) {
       this.parsed.delete(h);
       this.verdicts.delete(h);
     }
@@ -196,17 +198,27 @@ export class TokenCache {
   }
 
   private remember(h: string, parsed: ParsedJws, candidates: readonly CompiledIssuer[], versions: (number | undefined)[], result: VerifyResult): VerifyResult {
+    this.reported(result);
     if (result.ok) {
-      const issuer = result.verified.issuer;
+      const { issuer, alg, kid, findings } = result.verified;
       const version = versions[candidates.indexOf(issuer)];
       const exp = parsed.payload.exp;
       if (version !== undefined && typeof exp === 'number') {
-        const signer = this.signerIndex({ alg: result.verified.alg, kid: result.verified.kid, issuerKey: issuer.key, fingerprint: issuer.fingerprint, keysVersion: version });
-        this.verdicts.set(h, signer, exp + issuer.clockSkewSec);
+        const signer = this.signerIndex({ alg, kid, issuerKey: issuer.key, fingerprint: issuer.fingerprint, keysVersion: version });
+        // findings live only beside parsed claims: a token that had them is never re-decoded from a bare verdict
+        if (findings) this.parsed.set(h, { claims: parsed.payload, header: parsed.header.typ === undefined ? NO_TYP : { typ: parsed.header.typ }, signer: this.signerList[signer]!, staleAfterSec: exp + issuer.clockSkewSec, findings, lruTick: 0 });
+        else this.verdicts.set(h, signer, exp + issuer.clockSkewSec);
       }
-    } else if (result.reason === 'bad_signature' && versions.every((v) => v !== undefined)) {
-      this.rejected.set(h, { failure: result, untilMs: this.now() + REJECTED_TTL_MS, candidates, versions, lruTick: 0 });
+    } else {
+      this.rejected.failed(h, result, candidates, versions);
     }
+    return result;
+  }
+
+  /** Payload findings are reported when a token is verified, not on each reuse. */
+  private reported(result: VerifyResult): VerifyResult {
+    const findings = result.ok ? result.verified.findings : result.findings;
+    if (findings) this.opts.counters?.payloadFindings?.(result.ok ? result.verified.issuer.key : result.issuerKey!, findings, !result.ok);
     return result;
   }
 
@@ -225,17 +237,6 @@ export class TokenCache {
     return this.signerList.length - 1;
   }
 
-  private rejectedStillHolds(
-    rej: RejectedEntry,
-    candidates: readonly CompiledIssuer[],
-    keys: KeyLookup,
-  ): boolean {
-    if (this.now() >= rej.untilMs) return false;
-    if (!rej.candidates) return true;
-    // Same rule in the same snapshot (its issuers array is compiled once) and the same keys.
-    if (rej.candidates !== candidates) return false;
-    return candidates.every((c, i) => keys.keysVersion!(c) === rej.versions![i]);
-  }
 }
 
 /** The candidate that verified a cached token, if it still would: same issuer, settings and keys. */

@@ -2,6 +2,7 @@ import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { Verified } from '../decision.js';
 import type { MaybePromise } from '../maybe-async.js';
 import type { TokenFailureReason } from '../reasons.js';
+import type { Finding } from '../decision.js';
 
 export type CredentialSourceRef = { type: 'header' | 'cookie' | 'query'; name: string };
 
@@ -20,6 +21,9 @@ export type VerifyFailure = {
   reason: TokenFailureReason;
   /** coarse text for error_description */
   description: string;
+  /** forbidden_claim, sensitive_claim: what the payload scan found, and in whose token */
+  findings?: readonly Finding[];
+  issuerKey?: string;
 };
 
 export type VerifyResult = { ok: true; verified: Verified } | VerifyFailure;

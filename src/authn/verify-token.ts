@@ -7,6 +7,7 @@ import type { Verified } from '../decision.js';
 import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { KeyLookup, KeyLookupResult, VerifyFailure, VerifyResult } from './types.js';
 import { verifySignature } from './verify-signature.js';
+import { decodedBytes, scanPayload } from './scan-payload.js';
 
 export interface VerifyOptions {
   nowSec: number;
@@ -79,6 +80,9 @@ function verifyWithIssuer(
   // RFC 8725 §3.1: the issuer's allow-list, never the token, decides the algorithm; with key types
   // checked by keys/, this is what stops HS256-with-the-RSA-public-key confusion.
   if (!issuer.algorithms.includes(parsed.alg)) return invalid('alg_not_allowed');
+  // before the signature: an oversized payload costs no cryptography
+  const maxBytes = issuer.payload?.maxBytes;
+  if (maxBytes !== undefined && decodedBytes(parsed.payloadChars) > maxBytes) return invalid('payload_too_large');
   let found: MaybePromise<KeyLookupResult>;
   try {
     found = keys.resolve(issuer, parsed.kid !== undefined ? { alg: parsed.alg, kid: parsed.kid } : { alg: parsed.alg });
@@ -111,9 +115,13 @@ function verifyWithKeys(token: string, parsed: ParsedJws, issuer: CompiledIssuer
     }
   }
   if (!verified) return invalid('bad_signature');
+  // what the issuer signed, whatever the time: once per token, since the cache keeps the verdict
+  const scan = issuer.payload && scanPayload(parsed.payload, issuer.payload);
+  if (scan && !scan.ok) return { ...invalid(scan.reason), findings: scan.findings, issuerKey: issuer.key };
   const failure = checkClaims(parsed.payload, parsed.header, issuer, nowSec);
   if (failure) return failure;
   const result: Verified = { claims: parsed.payload, issuer, token, alg };
   if (usedKid !== undefined) result.kid = usedKid;
+  if (scan?.findings) result.findings = scan.findings;
   return { ok: true, verified: result };
 }

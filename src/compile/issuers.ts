@@ -4,6 +4,7 @@ import { tryParseDuration } from '../model/duration.js';
 import type { TrustedIssuer } from '../model/types.js';
 import type { CompileContext } from './context.js';
 import { fingerprintOf } from './fingerprint.js';
+import { compilePayloadRules } from './payload-rules.js';
 import type { CompiledIssuer, CompiledJwks } from './snapshot.js';
 
 export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
@@ -52,6 +53,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
   const requiredClaims = [...new Set(['exp', ...(spec.requiredClaims ?? [])])];
   const tokenTypes = [...new Set((spec.tokenTypes ?? []).map(normalizeTokenType))];
 
+  const payload = compilePayloadRules(spec.payload);
   if (ctx.problems.length > before) return undefined;
   const keysFingerprint = fingerprintOf({ issuer: spec.issuer, jwks });
   const verification = {
@@ -67,6 +69,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
   };
   return Object.freeze({
     ...verification,
+    ...(payload ? { payload } : {}),
     name: r.metadata.name,
     namespace: ns,
     audiences: Object.freeze(audiences),
@@ -74,7 +77,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
     requiredClaims: Object.freeze(requiredClaims),
     tokenTypes: Object.freeze(tokenTypes),
     jwks: Object.freeze(jwks),
-    fingerprint: fingerprintOf(verification),
+    fingerprint: fingerprintOf({ ...verification, payload: spec.payload }),
   });
 }
 

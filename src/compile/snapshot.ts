@@ -41,6 +41,15 @@ export interface CompiledIssuer {
   readonly keysFingerprint: string;
   /** changes whenever anything affecting verification changes */
   readonly fingerprint: string;
+  /** `payload`: undefined when it sets nothing */
+  readonly payload?: CompiledPayloadRules;
+}
+
+export interface CompiledPayloadRules {
+  readonly maxBytes?: number;
+  readonly forbidden: ReadonlySet<string>;
+  readonly detectPan: boolean;
+  readonly action: 'audit' | 'deny';
 }
 
 export interface CompiledClaimCheck {

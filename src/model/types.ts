@@ -52,6 +52,14 @@ export interface TrustedIssuerSpec {
   maxTokenLifetime?: string;
   requiredClaims?: string[];
   tokenTypes?: string[];
+  payload?: PayloadSpec;
+}
+
+export interface PayloadSpec {
+  maxBytes?: number;
+  forbiddenClaims?: string[];
+  detect?: 'pan'[];
+  detectAction?: 'audit' | 'deny';
 }
 
 export type TokenSourceSpec = { header: string; prefix?: string } | { cookie: string } | { query: string };

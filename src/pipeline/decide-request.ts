@@ -17,6 +17,7 @@ import type { TokenCache } from '../authn/token-cache.js';
 import { checkRevocation, type VerifyOutcome } from '../authn/check-revocation.js';
 import { selectPolicy, POLICY_EXTENSION } from '../authz/select-policy.js';
 import type { Credential } from '../authn/types.js';
+import type { Finding } from '../decision.js';
 import { then, type MaybePromise } from '../maybe-async.js';
 import { checkSender, defaultSenderContext, type SenderContext } from './check-sender.js';
 
@@ -131,7 +132,7 @@ function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, host: string
 
   if (cred.kind !== 'token') return deny('missing_token', steps, withCredential);
   return then(authenticate(req, cred, rule, np.path, ctx, steps), (v): Decision => {
-    if (!v.ok) return deny(v.reason, steps, v.dpop ? { ...withCredential, dpop: v.dpop } : withCredential);
+    if (!v.ok) return deny(v.reason, steps, v.dpop ? { ...withCredential, dpop: v.dpop } : v.findings ? { ...withCredential, findings: v.findings } : withCredential);
     const verified = v.verified;
     if (rule.scopes) {
       const s = checkScopes(verified.claims, rule.scopes);
@@ -153,7 +154,7 @@ function decideWithPolicy(req: AuthRequest, policy: CompiledPolicy, host: string
   });
 }
 
-type Authenticated = { ok: true; verified: Verified } | { ok: false; reason: DenyReason; dpop?: DpopChallenge };
+type Authenticated = { ok: true; verified: Verified } | { ok: false; reason: DenyReason; dpop?: DpopChallenge; findings?: readonly Finding[] };
 
 /** The token verified, not revoked, and presented as its binding says (check-sender.ts). */
 function authenticate(req: AuthRequest, cred: Extract<Credential, { kind: 'token' }>, rule: CompiledRule, path: string, ctx: DecideContext, steps: Steps): MaybePromise<Authenticated> {

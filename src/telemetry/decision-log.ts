@@ -8,7 +8,7 @@
  * which is where a query-parameter token would be.
  */
 import type { Logger } from './logger.js';
-import type { Decision } from '../decision.js';
+import { findingLabel, type Decision } from '../decision.js';
 import type { AuthRequest } from '../request.js';
 import { normalizeHost } from '../authz/normalize-host.js';
 
@@ -71,6 +71,9 @@ export function createDecisionLog(logger: Logger, opts: Readonly<DecisionLogOpti
       if (decision?.policy) line.policy = decision.policy.key;
       if (decision?.rule) line.rule = decision.rule.name;
       if (decision?.verified) line.issuer = decision.verified.issuer.key;
+      const findings = decision?.verified?.findings ?? denied?.findings ?? denied?.verified?.findings;
+      // where the payload carried what it must not: paths, never the values
+      if (findings) line.sensitiveClaims = findings.map(findingLabel);
       if (opts.subject && typeof claims?.sub === 'string') line.sub = claims.sub;
       if (opts.tokenId && typeof claims?.jti === 'string') line.jti = claims.jti;
       line.method = req.method;

@@ -20,6 +20,7 @@ interface Window {
   logged: number;
   suppressed: number;
   timer: boolean;
+  level: 'error' | 'warn';
 }
 
 const WINDOW_MS = 1000;
@@ -37,17 +38,25 @@ export class LogLimiter {
   }
 
   error(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.emit('error', kind, fields, message);
+  }
+
+  warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.emit('warn', kind, fields, message);
+  }
+
+  private emit(level: 'error' | 'warn', kind: string, fields: Record<string, unknown>, message: string): void {
     this.opts.count?.(kind);
     const now = this.now();
     let w = this.windows.get(kind);
     if (!w || now - w.startMs >= WINDOW_MS) {
       if (w) this.flush(kind, w);
-      w = { startMs: now, logged: 0, suppressed: 0, timer: false };
+      w = { startMs: now, logged: 0, suppressed: 0, timer: false, level };
       this.windows.set(kind, w);
     }
     if (w.logged < this.perSecond) {
       w.logged++;
-      this.logger.error({ kind, ...fields }, message);
+      this.logger[level]({ kind, ...fields }, message);
       return;
     }
     w.suppressed++;
@@ -65,7 +74,7 @@ export class LogLimiter {
 
   private flush(kind: string, w: Window): void {
     if (w.suppressed === 0) return;
-    this.logger.error({ kind, suppressed: w.suppressed }, `${w.suppressed} more ${kind} line(s) in the last second were not logged`);
+    this.logger[w.level]({ kind, suppressed: w.suppressed }, `${w.suppressed} more ${kind} line(s) in the last second were not logged`);
     w.suppressed = 0;
   }
 }

@@ -90,6 +90,12 @@ export class Metrics {
     labelNames: ['kind', 'protocol'] as const,
     registers: [this.registry],
   });
+  readonly sensitiveClaims = new Counter({
+    name: 'claimcheck_sensitive_claims_total',
+    help: 'Tokens whose payload carried a forbidden claim (kind forbidden) or sensitive data (kind pan), by issuer (namespace/name), counted when the token is verified, not on each reuse from the token cache',
+    labelNames: ['issuer', 'kind'] as const,
+    registers: [this.registry],
+  });
   readonly configGeneration = new Gauge({
     name: 'claimcheck_config_generation',
     help: 'Generation of the snapshot being served',

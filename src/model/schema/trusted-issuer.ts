@@ -1,3 +1,4 @@
+import { payloadSchema } from './token-formats.js';
 import { anyValue, doc, durationSchema, nonEmptyString, resourceSchema, stringList, type JsonSchema } from './common.js';
 
 /** JOSE asymmetric algorithms plus HMAC (HS* only with a secretRef, checked at compile). `none` never. */
@@ -237,6 +238,7 @@ export const trustedIssuerSpecSchema: JsonSchema = {
       ),
       examples: [['at+jwt']],
     },
+    payload: payloadSchema,
   },
   additionalProperties: false,
 };
