@@ -28,6 +28,10 @@ const TABLE = {
   audience_mismatch: ['invalid_token', 'audience not allowed'],
   token_type_not_allowed: ['invalid_token', 'token type not allowed'],
   token_revoked: ['invalid_token', 'token revoked'],
+  // encrypted tokens (TrustedIssuer decryption)
+  encryption_not_allowed: ['invalid_token', 'token encryption algorithm not allowed'],
+  decryption_failed: ['invalid_token', 'token cannot be decrypted'],
+  unsigned_inner_token: ['invalid_token', 'encrypted token does not carry a signed token'],
   // payload hygiene (TrustedIssuer payload)
   payload_too_large: ['invalid_token', 'token payload too large'],
   forbidden_claim: ['invalid_token', 'token carries a forbidden claim'],

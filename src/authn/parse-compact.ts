@@ -32,7 +32,8 @@ export function isCanonicalBase64url(part: string): boolean {
   return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
-function decodeJsonObject(part: string): Record<string, unknown> | undefined {
+/** One base64url segment holding a JSON object: canonical, valid UTF-8, no duplicate members. */
+export function decodeJsonObject(part: string): Record<string, unknown> | undefined {
   if (!isCanonicalBase64url(part)) return undefined;
   let text: string;
   let value: unknown;
@@ -47,7 +48,7 @@ function decodeJsonObject(part: string): Record<string, unknown> | undefined {
   return value as Record<string, unknown>;
 }
 
-function isJwtContentType(cty: unknown): boolean {
+export function isJwtContentType(cty: unknown): boolean {
   if (typeof cty !== 'string') return false;
   const t = cty.toLowerCase();
   return t === 'jwt' || t === 'application/jwt';

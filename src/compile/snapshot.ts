@@ -45,6 +45,16 @@ export interface CompiledIssuer {
   readonly payload?: CompiledPayloadRules;
 }
 
+/** TrustedIssuer `decryption`: JWE tokens (authn/decrypt-token.ts) */
+export interface CompiledDecryption {
+  readonly keyAlgorithms: readonly string[];
+  readonly contentEncryptions: readonly string[];
+  /** Kubernetes source: the Secret, in the issuer's namespace */
+  readonly secretRef?: { readonly name?: string; readonly key?: string };
+  /** file source: the key file, resolved against the manifest's directory */
+  readonly secretPath?: string;
+}
+
 export interface CompiledPayloadRules {
   readonly maxBytes?: number;
   readonly forbidden: ReadonlySet<string>;
