@@ -33,10 +33,9 @@ import { Lru, type LruStamped } from './lru.js';
 import { parseCompactJws, type ParsedJws } from './parse-compact.js';
 import { isPromise, type MaybePromise } from '../maybe-async.js';
 import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
-import type { Verified } from '../decision.js';
+import type { Finding, Verified } from '../decision.js';
 import { verifyParsed, type VerifyOptions } from './verify-token.js';
 import { VerdictTable } from './verdict-table.js';
-import type { Finding } from '../decision.js';
 import { RejectedTokens, REJECTED_CACHE_SIZE } from './rejected-tokens.js';
 
 export { REJECTED_CACHE_SIZE, REJECTED_TTL_MS } from './rejected-tokens.js';

@@ -4,7 +4,7 @@
  */
 import type { AuthRequest } from '../request.js';
 import type { CompiledIssuer, CompiledPolicy, CompiledRule, Snapshot } from '../compile/snapshot.js';
-import type { Allow, Decision, Deny, DpopChallenge, Step, Verified } from '../decision.js';
+import type { Allow, Decision, Deny, DpopChallenge, Finding, Step, Verified } from '../decision.js';
 import { descriptionOf, kindOf, type DenyReason } from '../reasons.js';
 import type { KeyLookup } from '../authn/types.js';
 import { normalizePath } from '../authz/normalize-path.js';
@@ -17,7 +17,6 @@ import type { TokenCache } from '../authn/token-cache.js';
 import { checkRevocation, type VerifyOutcome } from '../authn/check-revocation.js';
 import { selectPolicy, POLICY_EXTENSION } from '../authz/select-policy.js';
 import type { Credential } from '../authn/types.js';
-import type { Finding } from '../decision.js';
 import { then, type MaybePromise } from '../maybe-async.js';
 import { checkSender, defaultSenderContext, type SenderContext } from './check-sender.js';
 
