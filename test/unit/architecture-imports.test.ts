@@ -55,7 +55,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   '@grpc/grpc-js': ['grpc/'],
   '@grpc/proto-loader': ['grpc/'],
   protobufjs: ['grpc/'],
-  jose: ['keys/prepared-key.ts', 'commands/'],
+  jose: ['keys/prepared-key.ts', 'keys/decrypt-token.ts', 'commands/'],
   ioredis: ['authn/redis-replay-store.ts'],
   'prom-client': ['telemetry/'],
   pino: ['telemetry/'],

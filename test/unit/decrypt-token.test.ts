@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, SignJWT } from 'jose';
-import { decryptToken, type DecryptionKey } from '../../src/authn/decrypt-token.js';
+import { decryptToken, type DecryptionKey } from '../../src/keys/decrypt-token.js';
 import type { CompiledDecryption } from '../../src/compile/snapshot.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

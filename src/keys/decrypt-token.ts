@@ -8,9 +8,9 @@
 import type { KeyObject } from 'node:crypto';
 import { compactDecrypt } from 'jose';
 import type { CompiledDecryption } from '../compile/snapshot.js';
-import { invalid } from './invalid.js';
-import { decodeJsonObject, isCanonicalBase64url } from './parse-compact.js';
-import type { VerifyFailure } from './types.js';
+import { invalid } from '../authn/invalid.js';
+import { decodeJsonObject, isCanonicalBase64url } from '../authn/parse-compact.js';
+import type { VerifyFailure } from '../authn/types.js';
 
 export interface DecryptionKey {
   kid?: string;
