@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'discovery_invalid'
   | 'discovery_issuer_mismatch'
   | 'jwks_invalid'
+  | 'decryption_keys_invalid'
+  | 'decryption_keys_unavailable'
   | 'jwks_no_usable_keys'
   | 'jwks_source_unavailable'
   | 'jwks_too_many_keys'

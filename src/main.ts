@@ -72,7 +72,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   const sender = senderContext(opts);
   const identity = opts.identity ? await startIdentityService(opts.identity, logger) : undefined;
   // kubernetes source: secretRef Secrets come from its watches (called only after the source exists)
-  const keys = new KeyRegistry({ logger, metrics, readSecret: (issuer) => source.readSecret?.(issuer) });
+  const keys = new KeyRegistry({ logger, metrics, readSecret: (issuer, ref) => source.readSecret?.(issuer, ref) });
   const health = new HealthState();
   let snapshot: Snapshot | undefined;
   let generation = 0;

@@ -36,6 +36,8 @@ import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
 import type { Finding, Verified } from '../decision.js';
 import { verifyParsed, type VerifyOptions } from './verify-token.js';
 import { VerdictTable } from './verdict-table.js';
+import { currentIssuer, SignerTable, type Signer } from './signer-table.js';
+import { verifyEncrypted, wantsDecryption } from './verify-encrypted.js';
 import { RejectedTokens, REJECTED_CACHE_SIZE } from './rejected-tokens.js';
 
 export { REJECTED_CACHE_SIZE, REJECTED_TTL_MS } from './rejected-tokens.js';
@@ -57,17 +59,7 @@ interface VerifiedEntry extends LruStamped {
   findings?: readonly Finding[];
 }
 
-/** What verified a token; shared by every entry it verified (100,000 entries, a handful of signers), numbered for the verdict table. */
-interface Signer {
-  alg: string;
-  kid: string | undefined;
-  issuerKey: string;
-  fingerprint: string;
-  keysVersion: number;
-}
-
 const NO_TYP: Record<string, unknown> = Object.freeze({});
-const MAX_SIGNERS = 1000;
 
 /** Counters for one cache: plain callbacks, called on the request path (the server batches them, telemetry/metrics.ts). */
 export interface CacheCounters {
@@ -94,9 +86,8 @@ export class TokenCache {
   private readonly parsed: Lru<string, VerifiedEntry>;
   private readonly verdicts: VerdictTable;
   private readonly rejected: RejectedTokens;
-  /** signer key -> index into signerList */
-  private readonly signers = new Map<string, number>();
-  private signerList: Signer[] = [];
+  // The verdicts name signers by number: they go when the table starts again. Parsed entries hold their signer.
+  private readonly signers = new SignerTable(() => this.verdicts.clear());
   private readonly now: () => number;
 
   constructor(private readonly opts: TokenCacheOptions) {
@@ -117,11 +108,11 @@ export class TokenCache {
     this.verdicts.clear();
     this.rejected.clear();
     this.signers.clear();
-    this.signerList = [];
   }
 
   /** Same contract as verifyToken; a hit (or a cached rejection) answers without a promise. */
   verify(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): MaybePromise<VerifyResult> {
+    if (wantsDecryption(token, candidates, keys)) return this.verifyJwe(token, candidates, keys, opts);
     const cacheable = this.opts.size > 0 && keys.keysVersion !== undefined && token.length <= MAX_CACHED_TOKEN_CHARS && token.length <= opts.maxTokenBytes;
     if (!cacheable) {
       const parsed = parseCompactJws(token, opts.maxTokenBytes);
@@ -130,11 +121,8 @@ export class TokenCache {
       return isPromise(result) ? result.then((r) => this.reported(r)) : this.reported(result);
     }
     const h = hashToken(token);
-    const hit = this.parsed.get(h);
-    if (hit) {
-      const issuer = currentIssuer(hit.signer, candidates, keys);
-      if (issuer) return this.answerHit(h, hit, issuer, token, opts.nowSec);
-    }
+    const hit = this.parsedHit(h, token, candidates, keys, opts.nowSec);
+    if (hit) return hit;
     const v = this.verdicts.find(h);
     if (v >= 0) {
       const answer = this.fromVerdict(h, v, token, candidates, keys, opts);
@@ -155,9 +143,39 @@ export class TokenCache {
     return this.verifyMiss(h, token, parsed, candidates, keys, opts.nowSec);
   }
 
+  private parsedHit(h: string, token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, nowSec: number): VerifyResult | undefined {
+    const hit = this.parsed.get(h);
+    const issuer = hit && currentIssuer(hit.signer, candidates, keys);
+    return issuer ? this.answerHit(h, hit, issuer, token, nowSec) : undefined;
+  }
+
+  /**
+   * A JWE (verify-encrypted.ts). Keyed by the JWE itself, and kept with its claims from the
+   * first use on (never as a bare verdict, which would mean decrypting again): a repeated JWE
+   * costs one decryption.
+   */
+  private verifyJwe(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): MaybePromise<VerifyResult> {
+    if (this.opts.size === 0 || keys.keysVersion === undefined || token.length > opts.maxTokenBytes) {
+      return verifyEncrypted(token, candidates, keys, opts).then(({ result }) => this.reported(result));
+    }
+    const h = hashToken(token);
+    const hit = this.parsedHit(h, token, candidates, keys, opts.nowSec);
+    if (hit) return hit;
+    const rejected = this.rejected.get(h, candidates, keys);
+    if (rejected) {
+      this.opts.counters?.rejectedHit();
+      return rejected;
+    }
+    this.opts.counters?.verifiedMiss();
+    const versions = candidates.map((c) => keys.keysVersion!(c));
+    return verifyEncrypted(token, candidates, keys, opts).then(({ result, inner }) =>
+      inner && inner.payloadChars <= MAX_CACHED_TOKEN_CHARS ? this.remember(h, inner, candidates, versions, result, true) : this.reported(result),
+    );
+  }
+
   /** A token verified before whose claims were not kept: decoded again, not verified again, and kept parsed from now on. */
   private fromVerdict(h: string, v: number, token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): VerifyResult | undefined {
-    const signer = this.signerList[this.verdicts.tagOf(v)];
+    const signer = this.signers.at(this.verdicts.tagOf(v));
     const issuer = signer && currentIssuer(signer, candidates, keys);
     if (!issuer) return undefined;
     const parsed = parseCompactJws(token, opts.maxTokenBytes);
@@ -196,17 +214,18 @@ export class TokenCache {
     return this.remember(h, parsed, candidates, versions, result);
   }
 
-  private remember(h: string, parsed: ParsedJws, candidates: readonly CompiledIssuer[], versions: (number | undefined)[], result: VerifyResult): VerifyResult {
+  /** `keepParsed`: straight into the parsed tier, as a JWE must be */
+  private remember(h: string, parsed: ParsedJws, candidates: readonly CompiledIssuer[], versions: (number | undefined)[], result: VerifyResult, keepParsed = false): VerifyResult {
     this.reported(result);
     if (result.ok) {
       const { issuer, alg, kid, findings } = result.verified;
       const version = versions[candidates.indexOf(issuer)];
       const exp = parsed.payload.exp;
       if (version !== undefined && typeof exp === 'number') {
-        const signer = this.signerIndex({ alg, kid, issuerKey: issuer.key, fingerprint: issuer.fingerprint, keysVersion: version });
+        const signer: Signer = { alg, kid, issuerKey: issuer.key, fingerprint: issuer.fingerprint, keysVersion: version };
         // findings live only beside parsed claims: a token that had them is never re-decoded from a bare verdict
-        if (findings) this.parsed.set(h, { claims: parsed.payload, header: parsed.header.typ === undefined ? NO_TYP : { typ: parsed.header.typ }, signer: this.signerList[signer]!, staleAfterSec: exp + issuer.clockSkewSec, findings, lruTick: 0 });
-        else this.verdicts.set(h, signer, exp + issuer.clockSkewSec);
+        if (findings || keepParsed) this.parsed.set(h, { claims: parsed.payload, header: parsed.header.typ === undefined ? NO_TYP : { typ: parsed.header.typ }, signer, staleAfterSec: exp + issuer.clockSkewSec, ...(findings ? { findings } : {}), lruTick: 0 });
+        else this.verdicts.set(h, this.signers.numberOf(signer), exp + issuer.clockSkewSec);
       }
     } else {
       this.rejected.failed(h, result, candidates, versions);
@@ -221,27 +240,5 @@ export class TokenCache {
     return result;
   }
 
-  private signerIndex(s: Signer): number {
-    const key = `${s.issuerKey}\0${s.keysVersion}\0${s.alg}\0${s.kid ?? ''}\0${s.kid === undefined ? 0 : 1}`;
-    const known = this.signers.get(key);
-    if (known !== undefined && this.signerList[known]!.fingerprint === s.fingerprint) return known;
-    if (this.signerList.length >= MAX_SIGNERS) {
-      // The verdicts name signers by number: they go with the list. Parsed entries hold their signer.
-      this.verdicts.clear();
-      this.signers.clear();
-      this.signerList = [];
-    }
-    this.signers.set(key, this.signerList.length);
-    this.signerList.push(s);
-    return this.signerList.length - 1;
-  }
-
 }
 
-/** The candidate that verified a cached token, if it still would: same issuer, settings and keys. */
-function currentIssuer(s: Signer, candidates: readonly CompiledIssuer[], keys: KeyLookup): CompiledIssuer | undefined {
-  for (const c of candidates) {
-    if (c.key === s.issuerKey) return c.fingerprint === s.fingerprint && keys.keysVersion!(c) === s.keysVersion ? c : undefined;
-  }
-  return undefined;
-}

@@ -49,4 +49,12 @@ export interface KeyLookup {
    * Optional: without it, verified tokens are never cached.
    */
   keysVersion?(issuer: CompiledIssuer): number | undefined;
+  /**
+   * A compact JWE for an issuer with `decryption`: the plaintext (a compact JWS still to be
+   * verified), or why not. Optional: without it, JWEs are refused as unsupported.
+   */
+  decrypt?(issuer: CompiledIssuer, jwe: string): MaybePromise<Decrypted | VerifyFailure>;
 }
+
+/** a JWE's plaintext, and the kid of the decryption key that opened it */
+export type Decrypted = { ok: true; plaintext: string; kid?: string };

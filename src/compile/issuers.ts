@@ -5,6 +5,7 @@ import type { TrustedIssuer } from '../model/types.js';
 import type { CompileContext } from './context.js';
 import { fingerprintOf } from './fingerprint.js';
 import { compilePayloadRules } from './payload-rules.js';
+import { compileDecryption } from './decryption.js';
 import type { CompiledIssuer, CompiledJwks } from './snapshot.js';
 
 export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
@@ -54,6 +55,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
   const tokenTypes = [...new Set((spec.tokenTypes ?? []).map(normalizeTokenType))];
 
   const payload = compilePayloadRules(spec.payload);
+  const decryption = compileDecryption(r);
   if (ctx.problems.length > before) return undefined;
   const keysFingerprint = fingerprintOf({ issuer: spec.issuer, jwks });
   const verification = {
@@ -70,6 +72,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
   return Object.freeze({
     ...verification,
     ...(payload ? { payload } : {}),
+    ...(decryption ? { decryption } : {}),
     name: r.metadata.name,
     namespace: ns,
     audiences: Object.freeze(audiences),
@@ -77,7 +80,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
     requiredClaims: Object.freeze(requiredClaims),
     tokenTypes: Object.freeze(tokenTypes),
     jwks: Object.freeze(jwks),
-    fingerprint: fingerprintOf({ ...verification, payload: spec.payload }),
+    fingerprint: fingerprintOf({ ...verification, payload: spec.payload, decryption: decryption?.fingerprint }),
   });
 }
 

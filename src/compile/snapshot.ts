@@ -43,6 +43,8 @@ export interface CompiledIssuer {
   readonly fingerprint: string;
   /** `payload`: undefined when it sets nothing */
   readonly payload?: CompiledPayloadRules;
+  /** `decryption`: JWE tokens are accepted */
+  readonly decryption?: CompiledDecryption;
 }
 
 /** TrustedIssuer `decryption`: JWE tokens (authn/decrypt-token.ts) */
@@ -53,6 +55,8 @@ export interface CompiledDecryption {
   readonly secretRef?: { readonly name?: string; readonly key?: string };
   /** file source: the key file, resolved against the manifest's directory */
   readonly secretPath?: string;
+  /** of the fields above: a key ring is kept while it is unchanged */
+  readonly fingerprint: string;
 }
 
 export interface CompiledPayloadRules {

@@ -10,7 +10,9 @@ import { compactDecrypt } from 'jose';
 import type { CompiledDecryption } from '../compile/snapshot.js';
 import { invalid } from '../authn/invalid.js';
 import { decodeJsonObject, isCanonicalBase64url } from '../authn/parse-compact.js';
-import type { VerifyFailure } from '../authn/types.js';
+import type { Decrypted, VerifyFailure } from '../authn/types.js';
+
+export type { Decrypted };
 
 export interface DecryptionKey {
   kid?: string;
@@ -18,7 +20,6 @@ export interface DecryptionKey {
   key: KeyObject;
 }
 
-export type Decrypted = { ok: true; plaintext: string; kid?: string };
 
 /** Without a `kid`, keys that fit the algorithm are tried in turn: bounded, each try is a private-key operation. */
 const MAX_TRIES = 4;

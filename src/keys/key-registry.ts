@@ -8,6 +8,8 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { KeySet, KeySetOptions } from './key-set.js';
 import type { KeySetStatus } from './key-set-health.js';
 import { LocalKeySet } from './local-key-set.js';
+import { DecryptionKeyRing } from './decryption-key-ring.js';
+import type { Decrypted, VerifyFailure } from '../authn/types.js';
 import type { SecretReader } from './local-key-source.js';
 import { isRemote } from './remote-documents.js';
 import { RemoteKeySet } from './remote-key-set.js';
@@ -43,6 +45,8 @@ export interface KeyRegistryOptions {
 
 export class KeyRegistry implements KeyLookup {
   private readonly sets = new Map<string, KeySet>();
+  /** issuers with `decryption`: their private keys */
+  private readonly rings = new Map<string, DecryptionKeyRing>();
   private readonly setOpts: KeySetOptions;
   private readonly unwatch: (() => void) | undefined;
 
@@ -64,8 +68,9 @@ export class KeyRegistry implements KeyLookup {
 
   /** One key set per issuer: reused while its keysFingerprint is unchanged, stopped when the issuer goes away. */
   sync(issuers: Iterable<CompiledIssuer>): void {
+    const list = [...issuers];
     const seen = new Set<string>();
-    for (const issuer of issuers) {
+    for (const issuer of list) {
       seen.add(issuer.key);
       const existing = this.sets.get(issuer.key);
       if (existing && existing.fingerprint === issuer.keysFingerprint) {
@@ -81,6 +86,33 @@ export class KeyRegistry implements KeyLookup {
         this.sets.delete(key);
       }
     }
+    this.syncRings(list);
+  }
+
+  private syncRings(issuers: readonly CompiledIssuer[]): void {
+    const wanted = new Set<string>();
+    for (const issuer of issuers) {
+      if (!issuer.decryption) continue;
+      wanted.add(issuer.key);
+      const ring = this.rings.get(issuer.key);
+      if (ring && ring.fingerprint === issuer.decryption.fingerprint) {
+        ring.update(issuer);
+        continue;
+      }
+      ring?.close();
+      this.rings.set(issuer.key, new DecryptionKeyRing(issuer, this.setOpts));
+    }
+    for (const [key, ring] of this.rings) {
+      if (!wanted.has(key)) {
+        ring.close();
+        this.rings.delete(key);
+      }
+    }
+  }
+
+  decrypt(issuer: CompiledIssuer, jwe: string): MaybePromise<Decrypted | VerifyFailure> {
+    const ring = this.rings.get(issuer.key);
+    return ring && ring.fingerprint === issuer.decryption?.fingerprint ? ring.decrypt(jwe) : KEYS_UNAVAILABLE;
   }
 
   resolve(issuer: CompiledIssuer, header: { alg: string; kid?: string }): MaybePromise<KeyLookupResult> {
@@ -113,5 +145,7 @@ export class KeyRegistry implements KeyLookup {
     this.unwatch?.();
     for (const set of this.sets.values()) set.close();
     this.sets.clear();
+    for (const ring of this.rings.values()) ring.close();
+    this.rings.clear();
   }
 }

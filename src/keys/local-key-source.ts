@@ -4,7 +4,8 @@ import type { CompiledIssuer } from '../compile/snapshot.js';
 import { ClaimcheckError } from '../errors.js';
 import { parseJwks, parseKeyFile, type ParsedKeys } from './parse-jwks.js';
 
-export type SecretReader = (issuer: CompiledIssuer) => Buffer | undefined;
+/** The content of a Secret the issuer names: `ref`, or by default its `jwks.secretRef`. */
+export type SecretReader = (issuer: CompiledIssuer, ref?: { name?: string; key?: string }) => Buffer | undefined;
 
 export type LocalSourceKind = 'inline' | 'file' | 'secret';
 

@@ -53,6 +53,13 @@ export interface TrustedIssuerSpec {
   requiredClaims?: string[];
   tokenTypes?: string[];
   payload?: PayloadSpec;
+  decryption?: DecryptionSpec;
+}
+
+export interface DecryptionSpec {
+  secretRef: SecretRef;
+  keyAlgorithms?: string[];
+  contentEncryptions?: string[];
 }
 
 export interface PayloadSpec {

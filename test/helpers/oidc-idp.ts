@@ -3,7 +3,7 @@
  * client credentials grant, resource indicators (RFC 8707: the token's aud is the resource) and
  * RFC 9068 JWT access tokens (typ at+jwt). Tokens come only from its real token endpoint.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,12 @@ export interface IdpResource {
   indicator: string;
   /** space-separated scopes this resource server defines; others are dropped from its tokens */
   scope: string;
+  /**
+   * oidc-provider's resource-server `jwt.encrypt`: its access tokens are JWEs for this key
+   * (cty at+jwt around the signed token); `unsigned` drops `jwt.sign`, so the JWE holds bare
+   * claims (oidc-provider allows that only with a secret key)
+   */
+  encrypt?: { alg: string; enc: string; key: KeyObject; kid?: string; unsigned?: boolean };
 }
 
 export interface OidcIdpOptions {
@@ -113,7 +119,9 @@ function createProvider(issuer: string, opts: OidcIdpOptions, keys: TestKey[]): 
         getResourceServerInfo: async (_ctx: unknown, indicator: string) => {
           const r = resources.get(indicator);
           if (!r) throw new errors.InvalidTarget();
-          return { scope: r.scope, accessTokenFormat: 'jwt', accessTokenTTL: ACCESS_TOKEN_TTL_SEC, jwt: { sign: { alg: 'RS256' } } };
+          const e = r.encrypt;
+          const jwt = { ...(e?.unsigned ? {} : { sign: { alg: 'RS256' } }), ...(e ? { encrypt: { alg: e.alg, enc: e.enc, key: e.key, ...(e.kid ? { kid: e.kid } : {}) } } : {}) };
+          return { scope: r.scope, accessTokenFormat: 'jwt', accessTokenTTL: ACCESS_TOKEN_TTL_SEC, jwt };
         },
       },
     },

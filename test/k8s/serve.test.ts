@@ -6,7 +6,8 @@ import { skipFor } from '../helpers/skip.js';
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { CompactEncrypt } from 'jose';
 import { eventually } from '../helpers/claimcheck-process.js';
 import { signRaw } from '../helpers/tokens.js';
 import { k8sSkipReason, startKubeApiserver, type KubeApiserver } from './harness.js';
@@ -148,5 +149,30 @@ describe('claimcheck serve --config-source kubernetes', { skip }, () => {
     assert.equal(patched.status, 200);
     await eventually(async () => (await client.check({ host, path: '/api/x', headers: bearer(hsToken(secretV2)) })).code === 0, 5_000, 50);
     assert.equal((await client.check({ host, path: '/api/x', headers: bearer(hsToken(secretV1)) })).httpStatus, 401, 'the old secret no longer verifies');
+  });
+  test('an encrypting issuer reads its decryption key from the referenced Secret, and a rotated Secret takes effect', async () => {
+    const { ns, apps: [app], client } = await setup(1);
+    await allowSecrets(api, app!, ns);
+    const host = `${app}.example.com`;
+    const idp = testIssuer('enc-signer');
+    const [k1, k2] = [generateKeyPairSync('rsa', { modulusLength: 2048 }), generateKeyPairSync('rsa', { modulusLength: 2048 })];
+    const secretOf = (k: typeof k1) => Buffer.from(JSON.stringify({ ...k.privateKey.export({ format: 'jwk' }), use: 'enc' })).toString('base64');
+    const jweFor = async (k: typeof k1) =>
+      new CompactEncrypt(new TextEncoder().encode(await idp.token())).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT' }).encrypt(k.publicKey);
+    const secretPath = `/api/v1/namespaces/${app}/secrets`;
+    const created = await api.request('POST', secretPath, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'decrypt-key' }, data: { 'key.json': secretOf(k1) } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await mustCreate(api, 'trustedissuers', app!, 'enc', { ...idp.spec, decryption: { secretRef: { name: 'decrypt-key', key: 'key.json' } } });
+    await mustCreate(api, 'authpolicies', app!, 'p', policySpec(host, ['enc']));
+    await eventually(async () => (await client.check({ host, path: '/api/x', headers: bearer(await jweFor(k1)) })).code === 0, 5_000, 50);
+    assert.equal((await client.check({ host, path: '/api/x', headers: bearer(await jweFor(k2)) })).httpStatus, 401);
+    const refs = await settled(async () => condition(await get(api, 'trustedissuers', app!, 'enc'), 'ResolvedRefs'), 5_000, 50);
+    assert.equal(refs.status, 'True');
+    assert.match(String(refs.message), /decrypt-key/);
+
+    const patched = await api.request('PATCH', `${secretPath}/decrypt-key`, { data: { 'key.json': secretOf(k2) } }, 'application/merge-patch+json');
+    assert.equal(patched.status, 200);
+    await eventually(async () => (await client.check({ host, path: '/api/x', headers: bearer(await jweFor(k2)) })).code === 0, 5_000, 50);
+    assert.equal((await client.check({ host, path: '/api/x', headers: bearer(await jweFor(k1)) })).httpStatus, 401, 'the old key no longer decrypts');
   });
 });

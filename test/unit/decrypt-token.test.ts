@@ -11,7 +11,7 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const secret = createSecretKey(randomBytes(32));
 
-const DEFAULTS: CompiledDecryption = { keyAlgorithms: ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A256KW'], contentEncryptions: ['A256GCM', 'A128GCM'] };
+const DEFAULTS: CompiledDecryption = { keyAlgorithms: ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A256KW'], contentEncryptions: ['A256GCM', 'A128GCM'], fingerprint: '' };
 const KEYS: DecryptionKey[] = [{ kid: 'enc-rsa', key: rsa.privateKey }, { kid: 'enc-ec', key: ec.privateKey }];
 
 const signed = () => new SignJWT({ iss: 'https://idp.test', sub: 'ana' }).setProtectedHeader({ alg: 'ES256' }).sign(signer.privateKey);

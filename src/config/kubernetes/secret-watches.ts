@@ -95,8 +95,8 @@ export class SecretWatches {
   }
 
   /** The KeyRegistry's SecretReader: polled by the issuer's key set, so a rotated Secret is picked up. */
-  readSecret = (issuer: CompiledIssuer): Buffer | undefined => {
-    const ref = issuer.jwks.secretRef;
+  readSecret = (issuer: CompiledIssuer, named?: { name?: string; key?: string }): Buffer | undefined => {
+    const ref = named ?? issuer.jwks.secretRef;
     if (!ref?.name) return undefined;
     return this.lookup(issuer.namespace, ref.name, ref.key).content;
   };

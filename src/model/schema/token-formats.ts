@@ -1,6 +1,61 @@
 /** TrustedIssuer fields about what a token may carry, beyond its signature (docs/token-formats.md). */
 import { doc, nonEmptyString, type JsonSchema } from './common.js';
 
+/** RFC 7518 §4.1 key management, without RSA1_5 (RFC 8725 §3.2: padding-oracle attacks) */
+export const KEY_ALGORITHMS = [
+  'RSA-OAEP', 'RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512',
+  'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW',
+  'dir', 'A128KW', 'A192KW', 'A256KW', 'A128GCMKW', 'A192GCMKW', 'A256GCMKW',
+] as const;
+/** RFC 7518 §5.1 */
+export const CONTENT_ENCRYPTIONS = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512'] as const;
+export const DEFAULT_KEY_ALGORITHMS = ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A256KW'];
+export const DEFAULT_CONTENT_ENCRYPTIONS = ['A256GCM', 'A128GCM'];
+
+export const decryptionSchema = (secretRef: JsonSchema): JsonSchema => ({
+  type: 'object',
+  required: ['secretRef'],
+  description: doc(
+    'Encrypted tokens: a compact JWE (RFC 7516, five segments) whose plaintext is a JWT signed by this issuer (a nested JWT,',
+    '`cty: JWT` or `at+jwt`). claimcheck decrypts it with its own private key, then verifies the inner token against this',
+    'issuer exactly as an unencrypted one; an encrypted payload that is not a signed token is refused. `zip` and `crit` are',
+    'refused, `--max-token-bytes` applies before decryption, and a repeated JWE is decrypted once (the token cache keys on',
+    'the JWE). Tokens that are not encrypted keep verifying as before.',
+  ),
+  properties: {
+    secretRef: {
+      ...secretRef,
+      description: doc(
+        'The decryption keys: a Kubernetes Secret (`name`, `key`, in the TrustedIssuer\'s namespace) or a file (`path`, file',
+        'source, relative to the manifest). The content is a private JWK, a JWKS of private JWKs, or PEM private keys (PKCS#8).',
+        'RSA at least 2048 bits, EC P-256/P-384/P-521, OKP X25519; `oct` keys for `dir` and AES key wrap. A JWK whose `use` is',
+        'not `enc` is refused. Re-read every 2 s like `jwks.secretRef`; unreadable or invalid content keeps the last good keys.',
+        'Keys are never logged, exported or shown in status.',
+      ),
+    },
+    keyAlgorithms: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', enum: [...KEY_ALGORITHMS] },
+      default: DEFAULT_KEY_ALGORITHMS,
+      description: doc(
+        'Accepted JWE `alg` values (key management, RFC 7518 §4.1). `RSA1_5` is never accepted (RFC 8725 §3.2). `dir` and AES',
+        'key wrap need an `oct` key in the secret.',
+      ),
+      examples: [['RSA-OAEP-256']],
+    },
+    contentEncryptions: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', enum: [...CONTENT_ENCRYPTIONS] },
+      default: DEFAULT_CONTENT_ENCRYPTIONS,
+      description: 'Accepted JWE `enc` values (content encryption, RFC 7518 §5.1).',
+      examples: [['A256GCM']],
+    },
+  },
+  additionalProperties: false,
+});
+
 export const SENSITIVE_KINDS = ['pan'] as const;
 
 /** Past this a payload cannot be a token: the decoded payload of a 64 KiB token is 48 KiB. */

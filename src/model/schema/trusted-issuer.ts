@@ -1,4 +1,4 @@
-import { payloadSchema } from './token-formats.js';
+import { decryptionSchema, payloadSchema } from './token-formats.js';
 import { anyValue, doc, durationSchema, nonEmptyString, resourceSchema, stringList, type JsonSchema } from './common.js';
 
 /** JOSE asymmetric algorithms plus HMAC (HS* only with a secretRef, checked at compile). `none` never. */
@@ -239,6 +239,7 @@ export const trustedIssuerSpecSchema: JsonSchema = {
       examples: [['at+jwt']],
     },
     payload: payloadSchema,
+    decryption: decryptionSchema(secretRefSchema),
   },
   additionalProperties: false,
 };

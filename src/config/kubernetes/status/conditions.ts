@@ -130,13 +130,21 @@ interface Refs {
 /** Issuer visibility as the compiler applies it: own namespace first, then claimcheck's namespace. */
 function resolvedRefs(o: WatchedObject, spec: Record<string, any>, namespace: string, ctx: StatusContext): Refs {
   if (o.info.kind === 'TrustedIssuer') {
-    const ref = spec.jwks?.secretRef as { name?: string; key?: string } | undefined;
-    if (!ref?.name) return { status: 'True', reason: 'ResolvedRefs', message: 'no references' };
-    const s = ctx.lookupSecret(namespace, ref.name, ref.key);
-    if (s.state === 'found') return { status: 'True', reason: 'ResolvedRefs', message: s.message };
-    if (s.state === 'pending') return { status: 'Unknown', reason: 'Pending', message: s.message };
-    const reason = s.state === 'secretNotFound' ? 'SecretNotFound' : s.state === 'unreadable' ? 'SecretUnreadable' : 'SecretKeyNotFound';
-    return { status: 'False', reason, message: s.message };
+    // the signature keys' Secret and the decryption keys' Secret: the first that is not found decides
+    const refs = [spec.jwks?.secretRef, spec.decryption?.secretRef].filter((r): r is { name: string; key?: string } => typeof r?.name === 'string');
+    if (refs.length === 0) return { status: 'True', reason: 'ResolvedRefs', message: 'no references' };
+    const found: string[] = [];
+    for (const ref of refs) {
+      const s = ctx.lookupSecret(namespace, ref.name, ref.key);
+      if (s.state === 'found') {
+        found.push(s.message);
+        continue;
+      }
+      if (s.state === 'pending') return { status: 'Unknown', reason: 'Pending', message: s.message };
+      const reason = s.state === 'secretNotFound' ? 'SecretNotFound' : s.state === 'unreadable' ? 'SecretUnreadable' : 'SecretKeyNotFound';
+      return { status: 'False', reason, message: s.message };
+    }
+    return { status: 'True', reason: 'ResolvedRefs', message: found.join('; ') };
   }
   const names = new Set<string>();
   if (o.info.kind === 'AuthPolicy') {
