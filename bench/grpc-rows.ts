@@ -4,7 +4,7 @@ import type { Alg } from './fixtures.js';
 import { runGhz, type GhzRun, type LoadSettings } from './ghz.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
 import { measuredRow, per10k, perSec, type Row } from './report.js';
-import { fixedRateFor, type Phases, type RunLength, type Scenario } from './scenarios.js';
+import { fixedRateFor, tokenSet, type Phases, type RunLength, type Scenario } from './scenarios.js';
 import type { ServerUnderTest } from './servers.js';
 import type { DpopSet } from './dpop-fixtures.js';
 
@@ -15,8 +15,9 @@ export interface GrpcCtx {
   phases: Phases;
   rate: number;
   dataFile(name: string, tokens: readonly string[], path: string): string;
-  pools: Map<Alg, string[]>;
-  repeated: Map<Alg, string>;
+  /** by tokenSet() */
+  pools: Map<string, string[]>;
+  repeated: Map<string, string>;
   forged: string;
   fixedNeed(rate: number): number;
   request(token: string, path: string): object;
@@ -53,7 +54,7 @@ export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx
   const r = s.requests;
   // every proof is signed before the row starts: warm-up, max phase, fixed rate, and one for the check below
   const dpop = r.tokens === 'dpop' ? await ctx.dpopSet(1 + P.poolWarm + P.poolMax + ctx.fixedNeed(ctx.rate || 1000), r.path) : undefined;
-  const firstToken = r.tokens === 'forged' ? ctx.forged : r.tokens === 'repeated' ? ctx.repeated.get(r.alg)! : r.tokens === 'dpop' ? dpop!.token : ctx.pools.get(r.alg)![0]!;
+  const firstToken = r.tokens === 'forged' ? ctx.forged : r.tokens === 'repeated' ? ctx.repeated.get(tokenSet(r))! : r.tokens === 'dpop' ? dpop!.token : ctx.pools.get(tokenSet(r))![0]!;
 
   // The row means nothing if the server answers differently than the scenario says.
   if (s.server.kind !== 'noop') {
@@ -89,7 +90,7 @@ export async function measure(s: Scenario, server: ServerUnderTest, ctx: GrpcCtx
     return { files, hows };
   };
   if (r.tokens === 'pool' || r.tokens === 'dpop') {
-    const pool = dpop ? dpop.proofs : ctx.pools.get(r.tokens === 'pool' ? r.alg : 'RS256')!;
+    const pool = dpop ? dpop.proofs : ctx.pools.get(r.tokens === 'pool' ? tokenSet(r) : 'RS256')!;
     if (s.memoryOnly) {
       warm = file(`${s.id}-warm`, pool.slice(0, 1));
       warmHow = { total: 1 };

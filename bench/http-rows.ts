@@ -9,7 +9,7 @@ import { forwardAuthRequest, runHttp1, writeHttpRequests, type Http1Files } from
 import { TOKEN_MARK, type Http1Run } from './http1-load.js';
 import { cpuSeconds, peakRssMiB } from './proc-stats.js';
 import { measuredRow, perSec, type Row } from './report.js';
-import { fixedRateFor, type Phases, type RunLength, type Scenario } from './scenarios.js';
+import { fixedRateFor, tokenSet, type Phases, type RunLength, type Scenario } from './scenarios.js';
 import { startNoopHttp1, type ServerUnderTest } from './servers.js';
 
 export interface HttpRowsCtx {
@@ -17,8 +17,9 @@ export interface HttpRowsCtx {
   /** keep-alive connections, one request in flight on each */
   connections: number;
   work: string;
-  pools: Map<Alg, string[]>;
-  repeated: Map<Alg, string>;
+  /** by tokenSet() */
+  pools: Map<string, string[]>;
+  repeated: Map<string, string>;
   start(s: Scenario): Promise<ServerUnderTest>;
   log(m: string): void;
 }
@@ -88,8 +89,8 @@ async function measureHttp(s: Scenario, server: ServerUnderTest, ctx: HttpRowsCt
   const r = s.requests;
   if (r.tokens === 'forged' || r.tokens === 'dpop') throw new Error(`${s.id}: the HTTP rows send valid bearer tokens only`);
   const P = ctx.phases;
-  const pool = r.tokens === 'pool' ? ctx.pools.get(r.alg)! : undefined;
-  const firstToken = pool ? pool[0]! : ctx.repeated.get(r.alg)!;
+  const pool = r.tokens === 'pool' ? ctx.pools.get(tokenSet(r))! : undefined;
+  const firstToken = pool ? pool[0]! : ctx.repeated.get(tokenSet(r))!;
   if (s.server.kind !== 'noop-http1') await precheck(server.authzHttp!, firstToken, r.path);
 
   const parts = pairServer ? SEGMENTS : 1;

@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildCheckRequest } from '../test/helpers/envoy-client.js';
-import { DATA_DIR, HOST, forgedToken, peerData, tokenPool, writeConfig, type Alg } from './fixtures.js';
+import { DATA_DIR, HOST, encryptTokens, forgedToken, peerData, tokenPool, writeConfig, type Alg } from './fixtures.js';
 import { dpopSet } from './dpop-fixtures.js';
 import { writeRequests, type LoadSettings } from './ghz.js';
 import { measure, type GrpcCtx } from './grpc-rows.js';
-import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, type Scenario } from './scenarios.js';
+import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, tokenSet, type Scenario } from './scenarios.js';
 import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startPeer, startRedis, type ServerUnderTest } from './servers.js';
 import { runHttpRows } from './http-rows.js';
 import { printHttpReport } from './http-report.js';
@@ -71,8 +71,9 @@ async function main(): Promise<number> {
 
   const work = mkdtempSync(join(tmpdir(), 'claimcheck-bench-'));
   try {
-    const configs: Configs = { 10: join(work, 'config-10'), 10000: join(work, 'config-10000'), identity: join(work, 'config-identity'), identityKeys: join(work, 'identity-keys') };
+    const configs: Configs = { 10: join(work, 'config-10'), 10000: join(work, 'config-10000'), identity: join(work, 'config-identity'), identityKeys: join(work, 'identity-keys'), jwe: join(work, 'config-jwe') };
     writeConfig(configs[10], 10);
+    if (scenarios.some((s) => s.server.kind === 'claimcheck' && s.server.decryption)) writeConfig(configs.jwe, 10, { decryption: true });
     if (scenarios.some((s) => s.server.kind === 'claimcheck' && s.server.identityToken)) {
       writeConfig(configs.identity, 10, { identityToken: true });
       mkdirSync(configs.identityKeys);
@@ -89,13 +90,18 @@ async function main(): Promise<number> {
       const need = P.poolWarm + P.poolMax + P.poolFixedCap;
       return alg === 'RS256' && scenarios.some((s) => s.memoryOnly) ? Math.max(need, P.memoryPool) : need;
     };
-    const pools = new Map<Alg, string[]>();
-    for (const s of [...scenarios, ...httpScenarios]) {
-      if (s.requests.tokens === 'pool' && !pools.has(s.requests.alg)) pools.set(s.requests.alg, await tokenPool(s.requests.alg, poolSize(s.requests.alg), log));
-    }
-    const repeated = new Map<Alg, string>();
+    // by tokenSet(): encrypted sets are the signed ones as JWEs, encrypted at every run
+    const pools = new Map<string, string[]>();
+    const repeated = new Map<string, string>();
     for (const s of [...scenarios, ...httpScenarios, HTTP_SCENARIOS[0]!]) {
-      if (s.requests.tokens === 'repeated' && !repeated.has(s.requests.alg)) repeated.set(s.requests.alg, (await tokenPool(s.requests.alg, 1, log))[0]!);
+      const r = s.requests;
+      if (r.tokens !== 'pool' && r.tokens !== 'repeated') continue;
+      const into = r.tokens === 'pool' ? pools : repeated;
+      if (into.has(tokenSet(r))) continue;
+      const signed = await tokenPool(r.alg, r.tokens === 'pool' ? poolSize(r.alg) : 1, log);
+      const tokens = r.encrypted ? await encryptTokens(signed) : signed;
+      if (r.tokens === 'pool') pools.set(tokenSet(r), tokens);
+      else repeated.set(tokenSet(r), tokens[0]!);
     }
     const forged = await forgedToken();
 
@@ -181,6 +187,8 @@ interface Configs {
   /** 10 policies, the first with identity.token, and its key directory */
   identity: string;
   identityKeys: string;
+  /** 10 policies, the issuer with decryption */
+  jwe: string;
 }
 
 async function start(s: Scenario, configs: Configs, peerDir: string, peer: string | undefined): Promise<ServerUnderTest> {
@@ -198,6 +206,7 @@ async function start(s: Scenario, configs: Configs, peerDir: string, peer: strin
   if (s.server.identityToken) {
     return startClaimcheck(configs.identity, s.server.workers ?? 1, [...extra, '--identity-issuer', 'http://claimcheck.bench.example', '--identity-key-dir', configs.identityKeys], nodeArgs);
   }
+  if (s.server.decryption) return startClaimcheck(configs.jwe, s.server.workers ?? 1, extra, nodeArgs);
   if (s.server.replayStore !== 'redis') return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, extra, nodeArgs);
   const redis = await startRedis();
   const cc = await startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [...extra, '--replay-store', redis.url], nodeArgs).catch(async (err: unknown) => {
