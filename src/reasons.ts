@@ -28,6 +28,8 @@ const TABLE = {
   audience_mismatch: ['invalid_token', 'audience not allowed'],
   token_type_not_allowed: ['invalid_token', 'token type not allowed'],
   token_revoked: ['invalid_token', 'token revoked'],
+  // opaque tokens (TrustedIssuer introspection, RFC 7662)
+  token_inactive: ['invalid_token', 'token is not active'],
   // encrypted tokens (TrustedIssuer decryption)
   encryption_not_allowed: ['invalid_token', 'token encryption algorithm not allowed'],
   decryption_failed: ['invalid_token', 'token cannot be decrypted'],
@@ -95,6 +97,7 @@ const TABLE = {
   body_too_large: ['invalid_request', 'request body larger than the limit'],
   // cannot decide right now: 503, fail closed
   keys_unavailable: ['temporarily_unavailable', 'keys unavailable'],
+  introspection_unavailable: ['temporarily_unavailable', 'token introspection unavailable'],
   internal_error: ['temporarily_unavailable', 'internal error'],
   not_ready: ['temporarily_unavailable', 'not ready'],
   replay_store_unavailable: ['temporarily_unavailable', 'DPoP replay store unavailable'],
@@ -114,7 +117,7 @@ export type DpopProofReason = Exclude<Extract<DenyReason, `dpop_proof_${string}`
 export type AllowReason = 'allowed' | 'anonymous' | 'unmatched_host' | 'audit_deny';
 
 /** What a token verification can fail with: the token is bad (401), or keys are unavailable (503). */
-export type TokenFailureReason = { [R in DenyReason]: (typeof TABLE)[R][0] extends 'invalid_token' ? R : never }[DenyReason] | 'keys_unavailable';
+export type TokenFailureReason = { [R in DenyReason]: (typeof TABLE)[R][0] extends 'invalid_token' ? R : never }[DenyReason] | 'keys_unavailable' | 'introspection_unavailable';
 
 export function kindOf(reason: DenyReason): DenyKind {
   return TABLE[reason][0];

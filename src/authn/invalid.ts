@@ -2,7 +2,7 @@
 import { descriptionOf, type TokenFailureReason } from '../reasons.js';
 import type { VerifyFailure } from './types.js';
 
-export type InvalidReason = Exclude<TokenFailureReason, 'keys_unavailable'>;
+export type InvalidReason = Exclude<TokenFailureReason, 'keys_unavailable' | 'introspection_unavailable'>;
 
 export function invalid(reason: InvalidReason): VerifyFailure {
   return { ok: false, status: 'invalid', reason, description: descriptionOf(reason) };
@@ -10,3 +10,6 @@ export function invalid(reason: InvalidReason): VerifyFailure {
 
 /** One frozen value: a Check that cannot get keys allocates nothing to say so. */
 export const KEYS_UNAVAILABLE: VerifyFailure = Object.freeze({ ok: false, status: 'unavailable', reason: 'keys_unavailable', description: descriptionOf('keys_unavailable') });
+
+/** The introspection endpoint could not answer in time (or at all): fail closed with a 503. */
+export const INTROSPECTION_UNAVAILABLE: VerifyFailure = Object.freeze({ ok: false, status: 'unavailable', reason: 'introspection_unavailable', description: descriptionOf('introspection_unavailable') });

@@ -38,6 +38,7 @@ import { verifyParsed, type VerifyOptions } from './verify-token.js';
 import { VerdictTable } from './verdict-table.js';
 import { currentIssuer, SignerTable, type Signer } from './signer-table.js';
 import { verifyEncrypted, wantsDecryption } from './verify-encrypted.js';
+import { introspectionIssuerFor, verifyOpaque } from './verify-opaque.js';
 import { RejectedTokens, REJECTED_CACHE_SIZE } from './rejected-tokens.js';
 
 export { REJECTED_CACHE_SIZE, REJECTED_TTL_MS } from './rejected-tokens.js';
@@ -113,6 +114,9 @@ export class TokenCache {
   /** Same contract as verifyToken; a hit (or a cached rejection) answers without a promise. */
   verify(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): MaybePromise<VerifyResult> {
     if (wantsDecryption(token, candidates, keys)) return this.verifyJwe(token, candidates, keys, opts);
+    // opaque tokens: the introspection client caches its answers itself (its TTLs are not a JWT's)
+    const introspecting = introspectionIssuerFor(token, candidates, keys);
+    if (introspecting) return verifyOpaque(token, introspecting, keys, opts);
     const cacheable = this.opts.size > 0 && keys.keysVersion !== undefined && token.length <= MAX_CACHED_TOKEN_CHARS && token.length <= opts.maxTokenBytes;
     if (!cacheable) {
       const parsed = parseCompactJws(token, opts.maxTokenBytes);

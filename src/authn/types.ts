@@ -54,7 +54,12 @@ export interface KeyLookup {
    * verified), or why not. Optional: without it, JWEs are refused as unsupported.
    */
   decrypt?(issuer: CompiledIssuer, jwe: string): MaybePromise<Decrypted | VerifyFailure>;
+  /** An opaque token for an issuer with `introspection`: a cached answer as a value, else a promise. */
+  introspect?(issuer: CompiledIssuer, token: string): MaybePromise<Introspected | VerifyFailure>;
 }
+
+/** an active introspection answer (RFC 7662 §2.2) as claims: every member but `active` */
+export type Introspected = { ok: true; claims: Record<string, unknown> };
 
 /** a JWE's plaintext, and the kid of the decryption key that opened it */
 export type Decrypted = { ok: true; plaintext: string; kid?: string };

@@ -6,6 +6,7 @@ import type { CompileContext } from './context.js';
 import { fingerprintOf } from './fingerprint.js';
 import { compilePayloadRules } from './payload-rules.js';
 import { compileDecryption } from './decryption.js';
+import { compileIntrospection } from './introspection.js';
 import type { CompiledIssuer, CompiledJwks } from './snapshot.js';
 
 export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
@@ -56,6 +57,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
 
   const payload = compilePayloadRules(spec.payload);
   const decryption = compileDecryption(r);
+  const introspection = compileIntrospection(r, ctx);
   if (ctx.problems.length > before) return undefined;
   const keysFingerprint = fingerprintOf({ issuer: spec.issuer, jwks });
   const verification = {
@@ -73,6 +75,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
     ...verification,
     ...(payload ? { payload } : {}),
     ...(decryption ? { decryption } : {}),
+    ...(introspection ? { introspection } : {}),
     name: r.metadata.name,
     namespace: ns,
     audiences: Object.freeze(audiences),
@@ -80,7 +83,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
     requiredClaims: Object.freeze(requiredClaims),
     tokenTypes: Object.freeze(tokenTypes),
     jwks: Object.freeze(jwks),
-    fingerprint: fingerprintOf({ ...verification, payload: spec.payload, decryption: decryption?.fingerprint }),
+    fingerprint: fingerprintOf({ ...verification, payload: spec.payload, decryption: decryption?.fingerprint, introspection: introspection?.fingerprint }),
   });
 }
 

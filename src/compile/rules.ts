@@ -68,6 +68,9 @@ export function compileRule(
   const resolved = req?.issuers ? resolveIssuers(req.issuers, r, `${base}/require/issuers`, scope, ctx) : policyIssuers;
   // Rules with the same issuers share one frozen array (the token cache compares it by identity).
   const issuers = ctx.share('issuers', resolved.map((i) => i.key), () => Object.freeze([...resolved]));
+  // an opaque token says nothing about who issued it: it may go to one endpoint only
+  const introspecting = [...new Set(resolved.filter((i) => i.introspection).map((i) => i.key))];
+  if (introspecting.length > 1) ctx.problem(r, base, `rule ${JSON.stringify(rule.name)} names ${introspecting.length} issuers with introspection (${introspecting.join(', ')}); an opaque token is sent to at most one, so name one per rule`);
   const named = req?.issuers ?? r.spec.issuers ?? [];
   if (action === 'require' && named.length === 0) {
     ctx.problem(r, base, `rule ${JSON.stringify(rule.name)} requires a token but names no issuers: set spec.issuers or require.issuers`);

@@ -45,6 +45,8 @@ export interface CompiledIssuer {
   readonly payload?: CompiledPayloadRules;
   /** `decryption`: JWE tokens are accepted */
   readonly decryption?: CompiledDecryption;
+  /** `introspection`: opaque tokens are sent to its endpoint */
+  readonly introspection?: CompiledIntrospection;
 }
 
 /** TrustedIssuer `decryption`: JWE tokens (authn/decrypt-token.ts) */
@@ -56,6 +58,18 @@ export interface CompiledDecryption {
   /** file source: the key file, resolved against the manifest's directory */
   readonly secretPath?: string;
   /** of the fields above: a key ring is kept while it is unchanged */
+  readonly fingerprint: string;
+}
+
+/** TrustedIssuer `introspection`: opaque tokens (keys/introspection-client.ts) */
+export interface CompiledIntrospection {
+  readonly endpoint: string;
+  readonly clientId: string;
+  readonly secretRef?: { readonly name?: string; readonly key?: string };
+  readonly secretPath?: string;
+  readonly cacheTtlSec: number;
+  readonly caBundle?: string;
+  readonly allowInsecureHttp: boolean;
   readonly fingerprint: string;
 }
 

@@ -1,4 +1,4 @@
-/** One guarded GET of a JSON document for key material (JWKS or OIDC discovery). */
+/** One guarded GET of a JSON document for key material (JWKS or OIDC discovery), or a POST (token introspection). */
 import http from 'node:http';
 import https from 'node:https';
 import { ClaimcheckError } from '../errors.js';
@@ -11,6 +11,8 @@ export interface FetchOptions {
   allowInsecureHttp: boolean;
   timeoutMs: number;
   maxBytes?: number;
+  /** a POST with this body and these headers instead of a GET (token introspection) */
+  post?: { body: string; headers: Record<string, string> };
 }
 
 export interface FetchedJson {
@@ -49,13 +51,14 @@ export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson>
       req?.destroy();
       reject(err);
     };
-    const headers = { accept: 'application/json, application/jwk-set+json', 'user-agent': 'claimcheck' };
+    const headers = { accept: 'application/json, application/jwk-set+json', 'user-agent': 'claimcheck', ...opts.post?.headers };
+    const method = opts.post ? 'POST' : 'GET';
     // A fresh agent-less request each time: `ca` must not leak between issuers through a shared agent.
     try {
       req =
         parsed.protocol === 'https:'
-          ? https.request(parsed, { method: 'GET', headers, agent: false, ...(opts.caBundle ? { ca: opts.caBundle } : {}) })
-          : http.request(parsed, { method: 'GET', headers, agent: false });
+          ? https.request(parsed, { method, headers, agent: false, ...(opts.caBundle ? { ca: opts.caBundle } : {}) })
+          : http.request(parsed, { method, headers, agent: false });
     } catch (err) {
       // e.g. a caBundle that is not PEM
       fail(new ClaimcheckError('key_fetch_tls', 'TLS setup failed (caBundle)', { cause: err }));
@@ -108,7 +111,7 @@ export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson>
         resolve({ body, maxAgeSec: parseMaxAge(res.headers['cache-control']) });
       });
     });
-    req.end();
+    req.end(opts.post?.body);
   });
 }
 

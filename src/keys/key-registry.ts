@@ -9,7 +9,8 @@ import type { KeySet, KeySetOptions } from './key-set.js';
 import type { KeySetStatus } from './key-set-health.js';
 import { LocalKeySet } from './local-key-set.js';
 import { DecryptionKeyRing } from './decryption-key-ring.js';
-import type { Decrypted, VerifyFailure } from '../authn/types.js';
+import type { Decrypted, Introspected, VerifyFailure } from '../authn/types.js';
+import { IntrospectionClient } from './introspection-client.js';
 import type { SecretReader } from './local-key-source.js';
 import { isRemote } from './remote-documents.js';
 import { RemoteKeySet } from './remote-key-set.js';
@@ -47,6 +48,8 @@ export class KeyRegistry implements KeyLookup {
   private readonly sets = new Map<string, KeySet>();
   /** issuers with `decryption`: their private keys */
   private readonly rings = new Map<string, DecryptionKeyRing>();
+  /** issuers with `introspection`: their clients and answer caches */
+  private readonly introspectors = new Map<string, IntrospectionClient>();
   private readonly setOpts: KeySetOptions;
   private readonly unwatch: (() => void) | undefined;
 
@@ -90,24 +93,13 @@ export class KeyRegistry implements KeyLookup {
   }
 
   private syncRings(issuers: readonly CompiledIssuer[]): void {
-    const wanted = new Set<string>();
-    for (const issuer of issuers) {
-      if (!issuer.decryption) continue;
-      wanted.add(issuer.key);
-      const ring = this.rings.get(issuer.key);
-      if (ring && ring.fingerprint === issuer.decryption.fingerprint) {
-        ring.update(issuer);
-        continue;
-      }
-      ring?.close();
-      this.rings.set(issuer.key, new DecryptionKeyRing(issuer, this.setOpts));
-    }
-    for (const [key, ring] of this.rings) {
-      if (!wanted.has(key)) {
-        ring.close();
-        this.rings.delete(key);
-      }
-    }
+    syncPerIssuer(this.rings, issuers, (i) => i.decryption?.fingerprint, (i) => new DecryptionKeyRing(i, this.setOpts));
+    syncPerIssuer(this.introspectors, issuers, (i) => i.introspection?.fingerprint, (i) => new IntrospectionClient(i, this.setOpts));
+  }
+
+  introspect(issuer: CompiledIssuer, token: string): MaybePromise<Introspected | VerifyFailure> {
+    const client = this.introspectors.get(issuer.key);
+    return client && client.fingerprint === issuer.introspection?.fingerprint ? client.introspect(token) : KEYS_UNAVAILABLE;
   }
 
   decrypt(issuer: CompiledIssuer, jwe: string): MaybePromise<Decrypted | VerifyFailure> {
@@ -147,5 +139,34 @@ export class KeyRegistry implements KeyLookup {
     this.sets.clear();
     for (const ring of this.rings.values()) ring.close();
     this.rings.clear();
+    this.introspectors.clear();
+  }
+}
+
+/** One `T` per issuer that has the feature (`fingerprint` defined): kept while its fingerprint holds, else replaced. */
+function syncPerIssuer<T extends { fingerprint: string; update(i: CompiledIssuer): void; close?(): void }>(
+  byIssuer: Map<string, T>,
+  issuers: readonly CompiledIssuer[],
+  fingerprint: (i: CompiledIssuer) => string | undefined,
+  create: (i: CompiledIssuer) => T,
+): void {
+  const wanted = new Set<string>();
+  for (const issuer of issuers) {
+    const fp = fingerprint(issuer);
+    if (fp === undefined) continue;
+    wanted.add(issuer.key);
+    const existing = byIssuer.get(issuer.key);
+    if (existing && existing.fingerprint === fp) {
+      existing.update(issuer);
+      continue;
+    }
+    existing?.close?.();
+    byIssuer.set(issuer.key, create(issuer));
+  }
+  for (const [key, item] of byIssuer) {
+    if (!wanted.has(key)) {
+      item.close?.();
+      byIssuer.delete(key);
+    }
   }
 }

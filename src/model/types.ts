@@ -54,6 +54,16 @@ export interface TrustedIssuerSpec {
   tokenTypes?: string[];
   payload?: PayloadSpec;
   decryption?: DecryptionSpec;
+  introspection?: IntrospectionSpec;
+}
+
+export interface IntrospectionSpec {
+  endpoint: string;
+  clientId: string;
+  clientSecretRef: SecretRef;
+  cacheTTL?: string;
+  caBundle?: string;
+  allowInsecureHttp?: boolean;
 }
 
 export interface DecryptionSpec {

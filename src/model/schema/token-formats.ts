@@ -1,5 +1,5 @@
 /** TrustedIssuer fields about what a token may carry, beyond its signature (docs/token-formats.md). */
-import { doc, nonEmptyString, type JsonSchema } from './common.js';
+import { doc, durationSchema, nonEmptyString, type JsonSchema } from './common.js';
 
 /** RFC 7518 §4.1 key management, without RSA1_5 (RFC 8725 §3.2: padding-oracle attacks) */
 export const KEY_ALGORITHMS = [
@@ -117,3 +117,49 @@ export const payloadSchema: JsonSchema = {
   },
   additionalProperties: false,
 };
+
+export const introspectionSchema = (secretRef: JsonSchema): JsonSchema => ({
+  type: 'object',
+  required: ['endpoint', 'clientId', 'clientSecretRef'],
+  description: doc(
+    'Opaque access tokens, checked at the issuer\'s OAuth 2.0 token introspection endpoint (RFC 7662). A token that is not a',
+    'JWT or JWE (not three or five base64url segments) is sent only to the introspection issuer of the rule, and a rule may',
+    'name at most one. JWTs of this issuer keep verifying with its `jwks`. The answer must say `active: true` (the boolean);',
+    '`iss`, `aud`, `exp`, `nbf` and `iat` in it are checked like a JWT\'s claims, and `scope` and the other members are the',
+    'claims rules and identity headers see. Answers are cached (docs/token-formats.md).',
+  ),
+  properties: {
+    endpoint: {
+      ...nonEmptyString,
+      description: doc(
+        'The introspection endpoint (`introspection_endpoint` in the IdP\'s discovery document). Must be `https://` (`http://` only',
+        'with `allowInsecureHttp`). Redirects are never followed; an answer over 64 KiB, or one that takes more than 5 s, is a',
+        'failure. A request waits at most 150 ms for it (the introspection goes on and fills the cache), then gets a 503.',
+      ),
+      examples: ['https://idp.example.com/oauth2/introspect'],
+    },
+    clientId: { ...nonEmptyString, description: 'claimcheck\'s client id at the IdP, sent with `client_secret_basic` (RFC 6749 §2.3.1).', examples: ['claimcheck'] },
+    clientSecretRef: {
+      ...secretRef,
+      description: doc(
+        'The client secret: a Kubernetes Secret (`name`, `key`) or a file (`path`, file source). The content is the raw secret;',
+        'one trailing newline is not part of it. Read again for every introspection request, so a rotated secret applies at once.',
+      ),
+    },
+    cacheTTL: {
+      ...durationSchema,
+      default: '60s',
+      description: doc(
+        'How long an active answer is reused, never past the token\'s `exp`. An inactive answer is reused for 10 s. `0s`: every',
+        'request is introspected. At most `1h`.',
+      ),
+      examples: ['5m'],
+    },
+    caBundle: {
+      ...nonEmptyString,
+      description: 'PEM CA certificates, the only trust roots for the endpoint when set (as `jwks.caBundle`).',
+    },
+    allowInsecureHttp: { type: 'boolean', default: false, description: 'Allow an `http://` endpoint (the token and the client secret then travel in clear).' },
+  },
+  additionalProperties: false,
+});

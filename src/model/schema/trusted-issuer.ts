@@ -1,4 +1,4 @@
-import { decryptionSchema, payloadSchema } from './token-formats.js';
+import { decryptionSchema, introspectionSchema, payloadSchema } from './token-formats.js';
 import { anyValue, doc, durationSchema, nonEmptyString, resourceSchema, stringList, type JsonSchema } from './common.js';
 
 /** JOSE asymmetric algorithms plus HMAC (HS* only with a secretRef, checked at compile). `none` never. */
@@ -240,6 +240,7 @@ export const trustedIssuerSpecSchema: JsonSchema = {
     },
     payload: payloadSchema,
     decryption: decryptionSchema(secretRefSchema),
+    introspection: introspectionSchema(secretRefSchema),
   },
   additionalProperties: false,
 };

@@ -130,8 +130,8 @@ interface Refs {
 /** Issuer visibility as the compiler applies it: own namespace first, then claimcheck's namespace. */
 function resolvedRefs(o: WatchedObject, spec: Record<string, any>, namespace: string, ctx: StatusContext): Refs {
   if (o.info.kind === 'TrustedIssuer') {
-    // the signature keys' Secret and the decryption keys' Secret: the first that is not found decides
-    const refs = [spec.jwks?.secretRef, spec.decryption?.secretRef].filter((r): r is { name: string; key?: string } => typeof r?.name === 'string');
+    // the Secrets of signature keys, decryption keys and the introspection client: the first not found decides
+    const refs = [spec.jwks?.secretRef, spec.decryption?.secretRef, spec.introspection?.clientSecretRef].filter((r): r is { name: string; key?: string } => typeof r?.name === 'string');
     if (refs.length === 0) return { status: 'True', reason: 'ResolvedRefs', message: 'no references' };
     const found: string[] = [];
     for (const ref of refs) {

@@ -1,0 +1,170 @@
+/**
+ * TrustedIssuer `introspection` through a real claimcheck process over gRPC, against a local
+ * HTTP introspection endpoint whose answers each test sets: client_secret_basic, the cache,
+ * single flight, the hostile answers, the endpoint down, revocation and the one-issuer rule.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AUDIENCE, createFixture, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
+import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
+
+const ISS = 'https://opaque-idp.test.invalid';
+const HOST = 'ledger.example.com';
+const CLIENT_SECRET = 'a secret with spaces & symbols';
+const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
+type Reply = { status?: number; body?: string; delayMs?: number; location?: string };
+
+describe('token introspection over gRPC', () => {
+  let fx: Fixture;
+  let cc: ClaimcheckProcess;
+  let envoy: EnvoyClient;
+  let endpoint: http.Server;
+  /** token -> what the endpoint answers; every request is recorded */
+  const replies = new Map<string, Reply>();
+  const seen: { token: string; authorization: string | undefined }[] = [];
+  const now = () => Math.floor(Date.now() / 1000);
+  const active = (over: Record<string, unknown> = {}) => ({ body: JSON.stringify({ active: true, iss: ISS, aud: AUDIENCE, sub: 'ana', scope: 'ledger:read', client_id: 'app', exp: now() + 300, iat: now(), ...over }) });
+  const opaque = () => randomBytes(24).toString('base64url');
+  const asked = (token: string) => seen.filter((s) => s.token === token).length;
+  const check = (token: string, host = HOST) => envoy.check({ host, path: '/entries', headers: { authorization: `Bearer ${token}` } });
+
+  before(async () => {
+    endpoint = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const token = new URLSearchParams(Buffer.concat(chunks).toString()).get('token') ?? '';
+        seen.push({ token, authorization: req.headers.authorization });
+        const r = replies.get(token) ?? { body: JSON.stringify({ active: false }) };
+        setTimeout(() => {
+          if (res.destroyed) return;
+          res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...(r.location ? { location: r.location } : {}) });
+          res.end(r.body ?? '');
+        }, r.delayMs ?? 0);
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/introspect`;
+    fx = await createFixture();
+    const jwk = { ...createPublicKey(fx.privateKey()).export({ format: 'jwk' }), kid: 'opaque-1' };
+    await mkdir(join(fx.dir, 'secrets'));
+    await writeFile(join(fx.dir, 'secrets', 'client'), `${CLIENT_SECRET}\n`);
+    const introspection = { endpoint: url, clientId: 'claimcheck', clientSecretRef: { path: './secrets/client' }, cacheTTL: '2s', allowInsecureHttp: true };
+    await fx.write('ledger.yaml', [
+      resourceDoc('TrustedIssuer', 'opaque-idp', { issuer: ISS, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], introspection }),
+      resourceDoc('TrustedIssuer', 'other-opaque', { issuer: 'https://other.test.invalid', jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], introspection }),
+      resourceDoc('AuthPolicy', 'ledger', { hosts: [HOST], issuers: ['opaque-idp'], rules: [{ name: 'read', match: { paths: ['/**'] }, require: { scopes: { anyOf: ['ledger:read'] } } }], identity: { headers: { 'x-user-id': 'sub', 'x-client': 'client_id' } } }),
+      resourceDoc('AuthPolicy', 'jwt-only', { hosts: ['jwt.example.com'], issuers: ['corp-idp'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
+      resourceDoc('AuthPolicy', 'two', { hosts: ['two.example.com'], issuers: ['opaque-idp', 'other-opaque'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
+      resourceDoc('TokenRevocation', 'revoked', { issuer: 'opaque-idp', jtis: ['revoked-jti'] }),
+    ]);
+    cc = await startClaimcheck({ configDir: fx.dir, args: ['--workers', '1'] });
+    envoy = createEnvoyClient(cc.grpcAddress);
+  });
+  after(async () => {
+    envoy?.close();
+    await cc?.stop();
+    await fx?.cleanup();
+    endpoint?.close();
+  });
+
+  test('an active token: allowed, its members are the claims; client_secret_basic with form-encoded credentials', async () => {
+    const t = opaque();
+    replies.set(t, active());
+    const r = await check(t);
+    assert.equal(r.code, 0, r.body);
+    assert.deepEqual([r.headers['x-user-id'], r.headers['x-client']], ['ana', 'app']);
+    const auth = seen.find((s) => s.token === t)!.authorization!;
+    assert.equal(Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString(), `claimcheck:${new URLSearchParams({ v: CLIENT_SECRET }).toString().slice(2)}`);
+  });
+
+  test('a repeated token is introspected once; ten at once are one request', async () => {
+    const t = opaque();
+    replies.set(t, active());
+    for (let i = 0; i < 3; i++) assert.equal((await check(t)).code, 0);
+    assert.equal(asked(t), 1);
+    const u = opaque();
+    replies.set(u, { ...active(), delayMs: 50 });
+    const all = await Promise.all(Array.from({ length: 10 }, () => check(u)));
+    assert.ok(all.every((r) => r.code === 0));
+    assert.equal(asked(u), 1);
+  });
+
+  test('inactive: 401, and the answer is reused for 10 s', async () => {
+    const t = opaque();
+    replies.set(t, { body: JSON.stringify({ active: false }) });
+    for (let i = 0; i < 2; i++) {
+      const r = await check(t);
+      assert.equal(r.httpStatus, 401);
+      assert.equal(errorOf(r).error_description, 'token is not active');
+    }
+    assert.equal(asked(t), 1);
+  });
+
+  test('hostile answers: active "true" as a string, another issuer, another audience, expired, a redirect, 10 MB, too slow', async () => {
+    const cases: [Reply, number, string][] = [
+      [active({ active: 'true' }), 401, 'token is not active'],
+      [active({ iss: 'https://evil.test.invalid' }), 401, 'untrusted issuer'],
+      [active({ aud: 'another-api' }), 401, 'audience not allowed'],
+      [active({ exp: now() - 120 }), 401, 'token expired'],
+      [{ status: 302, location: 'http://127.0.0.1:1/' }, 503, 'token introspection unavailable'],
+      [{ body: JSON.stringify({ active: true, pad: 'x'.repeat(10 * 1024 * 1024) }) }, 503, 'token introspection unavailable'],
+      [{ ...active(), delayMs: 1000 }, 503, 'token introspection unavailable'],
+    ];
+    for (const [reply, status, description] of cases) {
+      const t = opaque();
+      replies.set(t, reply);
+      const started = Date.now();
+      const r = await check(t);
+      assert.deepEqual([r.httpStatus, errorOf(r).error_description], [status, description], JSON.stringify(reply).slice(0, 80));
+      assert.ok(Date.now() - started < 900, 'a slow endpoint is not waited for');
+    }
+  });
+
+  test('the slow answer that arrives later fills the cache: the retry is allowed', async () => {
+    const t = opaque();
+    replies.set(t, { ...active(), delayMs: 400 });
+    assert.equal((await check(t)).httpStatus, 503);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal((await check(t)).code, 0);
+    assert.equal(asked(t), 1);
+  });
+
+  test('the endpoint down: cached answers serve until their TTL, then 503', async () => {
+    const t = opaque();
+    replies.set(t, active());
+    assert.equal((await check(t)).code, 0);
+    replies.set(t, { status: 500, body: 'down' });
+    assert.equal((await check(t)).code, 0, 'cached');
+    await new Promise((r) => setTimeout(r, 2200));
+    assert.equal((await check(t)).httpStatus, 503);
+  });
+
+  test('revocation applies to introspected tokens', async () => {
+    const t = opaque();
+    replies.set(t, active({ jti: 'revoked-jti' }));
+    const r = await check(t);
+    assert.deepEqual([r.httpStatus, errorOf(r).error_description], [401, 'token revoked']);
+  });
+
+  test('an opaque token is never sent to a rule without an introspection issuer; two per rule is a validation error', async () => {
+    const t = opaque();
+    replies.set(t, active());
+    assert.equal((await check(t, 'jwt.example.com')).httpStatus, 401);
+    assert.equal(asked(t), 0);
+    const ready = JSON.parse((await cc.http('/readyz')).body) as { rejected: string[] };
+    assert.ok(ready.rejected.some((x) => /AuthPolicy default\/two/.test(x) && /2 issuers with introspection/.test(x)), ready.rejected.join('\n'));
+  });
+
+  test('tokens and the client secret never appear in the log', () => {
+    const raw = cc.rawLog();
+    assert.ok(!raw.includes(CLIENT_SECRET));
+    for (const s of seen) assert.ok(!raw.includes(s.token));
+  });
+});
