@@ -16,7 +16,8 @@ export function normaliseTyp(typ: string): string {
 
 export function checkClaims(
   claims: Record<string, unknown>,
-  header: Record<string, unknown>,
+  /** undefined: no JOSE header (an introspected opaque token), so `tokenTypes` does not apply */
+  header: Record<string, unknown> | undefined,
   issuer: CompiledIssuer,
   nowSec: number,
 ): VerifyFailure | undefined {
@@ -40,7 +41,7 @@ export function checkClaims(
     if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) return invalid('invalid_claim_type');
     if (!list.some((a) => issuer.audiences.includes(a))) return invalid('audience_mismatch');
   }
-  if (issuer.tokenTypes.length > 0) {
+  if (issuer.tokenTypes.length > 0 && header !== undefined) {
     const typ = header.typ;
     if (typeof typ !== 'string' || !issuer.tokenTypes.includes(normaliseTyp(typ))) return invalid('token_type_not_allowed');
   }

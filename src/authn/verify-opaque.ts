@@ -9,8 +9,6 @@ import { checkClaims } from './check-claims.js';
 import { invalid } from './invalid.js';
 import type { KeyLookup, VerifyResult } from './types.js';
 
-const NO_HEADER: Record<string, unknown> = Object.freeze({});
-
 /** Two or four dots: the shape of a compact JWS or JWE, which never goes to an introspection endpoint. */
 export function isOpaque(token: string): boolean {
   let dots = 0;
@@ -32,7 +30,8 @@ export function verifyOpaque(token: string, issuer: CompiledIssuer, keys: KeyLoo
     const claims = answer.claims;
     // RFC 7662 §2.2 makes iss optional; when present it is this issuer's, exactly
     if (claims.iss !== undefined && claims.iss !== issuer.issuer) return invalid('untrusted_issuer');
-    const failure = checkClaims(claims, NO_HEADER, issuer, opts.nowSec);
+    // no JOSE header: tokenTypes (a JWT's typ) does not apply
+    const failure = checkClaims(claims, undefined, issuer, opts.nowSec);
     if (failure) return failure;
     const verified: Verified = { claims, issuer, token, alg: 'introspection' };
     return { ok: true, verified };

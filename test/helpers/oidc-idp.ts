@@ -28,6 +28,8 @@ export interface IdpResource {
    * claims (oidc-provider allows that only with a secret key)
    */
   encrypt?: { alg: string; enc: string; key: KeyObject; kid?: string; unsigned?: boolean };
+  /** `opaque`: its access tokens are opaque (oidc-provider's accessTokenFormat), checked only by introspection */
+  format?: 'opaque';
 }
 
 export interface OidcIdpOptions {
@@ -49,6 +51,8 @@ export interface OidcIdpOptions {
    * cnf["x5t#S256"] of the certificate it presented on the TLS connection (and it must present one).
    */
   mtls?: boolean;
+  /** oidc-provider's introspection feature (RFC 7662), at `introspection_endpoint`; any registered client may call it */
+  introspection?: boolean;
 }
 
 export interface HttpsResult {
@@ -112,6 +116,7 @@ function createProvider(issuer: string, opts: OidcIdpOptions, keys: TestKey[]): 
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       ...(opts.dpop ? { dPoP: { enabled: true } } : {}),
+      ...(opts.introspection ? { introspection: { enabled: true } } : {}),
       ...(opts.mtls ? { mTLS: { enabled: true, certificateBoundAccessTokens: true, getCertificate: peerCertificate } } : {}),
       resourceIndicators: {
         enabled: true,
@@ -121,6 +126,7 @@ function createProvider(issuer: string, opts: OidcIdpOptions, keys: TestKey[]): 
           if (!r) throw new errors.InvalidTarget();
           const e = r.encrypt;
           const jwt = { ...(e?.unsigned ? {} : { sign: { alg: 'RS256' } }), ...(e ? { encrypt: { alg: e.alg, enc: e.enc, key: e.key, ...(e.kid ? { kid: e.kid } : {}) } } : {}) };
+          if (r.format === 'opaque') return { scope: r.scope, accessTokenFormat: 'opaque', accessTokenTTL: ACCESS_TOKEN_TTL_SEC };
           return { scope: r.scope, accessTokenFormat: 'jwt', accessTokenTTL: ACCESS_TOKEN_TTL_SEC, jwt };
         },
       },

@@ -28,7 +28,7 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   compile: ['authz', 'errors', 'model'],
   decision: ['compile', 'authn', 'reasons'],
   authn: ['compile', 'decision', 'digest', 'errors', 'maybe-async', 'reasons'],
-  keys: ['authn', 'compile', 'errors', 'maybe-async', 'model', 'telemetry'],
+  keys: ['authn', 'compile', 'digest', 'errors', 'maybe-async', 'model', 'telemetry'],
   respond: ['authz', 'compile', 'decision', 'errors', 'grpc-code', 'reasons'],
   pipeline: ['authn', 'authz', 'compile', 'decision', 'errors', 'maybe-async', 'reasons', 'request', 'respond', 'telemetry'],
   grpc: ['errors', 'grpc-code', 'host-port', 'listen-address', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry'],
