@@ -13,6 +13,7 @@ import type { Introspected, VerifyFailure } from '../authn/types.js';
 import { sha256Binary } from '../digest.js';
 import type { MaybePromise } from '../maybe-async.js';
 import type { Logger } from '../telemetry/logger.js';
+import { ClaimcheckError } from '../errors.js';
 import { fetchJson } from './fetch-json.js';
 import type { SecretReader } from './local-key-source.js';
 import { settledWithin, type Scheduler } from './scheduler.js';
@@ -85,8 +86,9 @@ export class IntrospectionClient {
         },
       }));
     } catch (err) {
-      // the error's message is coarse (fetch-json.ts): no URL, no token, no server text
-      this.opts.logger.warn({ issuer: this.issuer.key, problem: err instanceof Error ? err.message : 'failed' }, 'token introspection failed');
+      // only fetch-json's own coarse messages (no URL, no token, no server text) and its code
+      const problem = err instanceof ClaimcheckError ? { code: err.code, problem: err.message } : { problem: 'failed' };
+      this.opts.logger.warn({ issuer: this.issuer.key, ...problem }, 'introspection endpoint failed');
       return INTROSPECTION_UNAVAILABLE;
     }
     const now = this.opts.scheduler.now();

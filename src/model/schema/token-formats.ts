@@ -158,8 +158,9 @@ export const introspectionSchema = (secretRef: JsonSchema): JsonSchema => ({
     caBundle: {
       ...nonEmptyString,
       description: 'PEM CA certificates, the only trust roots for the endpoint when set (as `jwks.caBundle`).',
+      examples: ['-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n'],
     },
-    allowInsecureHttp: { type: 'boolean', default: false, description: 'Allow an `http://` endpoint (the token and the client secret then travel in clear).' },
+    allowInsecureHttp: { type: 'boolean', default: false, description: 'Allow an `http://` endpoint (the token and the client secret then travel in clear).', examples: [true] },
   },
   additionalProperties: false,
 });
