@@ -1,7 +1,7 @@
 /** A temp config directory with a generated signing key, one inline issuer and a policy. */
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { stringify } from 'yaml';
 import { KeyObject } from 'node:crypto';
@@ -13,10 +13,13 @@ export interface Fixture {
   dir: string;
   sign(claims?: JWTPayload, opts?: { header?: Record<string, unknown>; omit?: string[] }): Promise<string>;
   write(name: string, docs: unknown[]): Promise<void>;
-  writeRaw(name: string, text: string): Promise<void>;
+  /** any file, in a subdirectory too (created) */
+  writeRaw(name: string, text: string | Buffer): Promise<void>;
   cleanup(): Promise<void>;
   /** the signing key, for tokens built byte by byte (signRaw) */
   privateKey(): KeyObject;
+  /** the signing key's public JWK under another kid, for a TrustedIssuer of a test's own */
+  publicJwk(kid: string): Record<string, unknown>;
 }
 
 /** Any claimcheck resource, by kind, name and spec. */
@@ -69,7 +72,10 @@ export async function createFixture(): Promise<Fixture> {
   return {
     dir,
     write,
-    writeRaw: (name, text) => writeFile(join(dir, name), text),
+    writeRaw: async (name, text) => {
+      await mkdir(dirname(join(dir, name)), { recursive: true });
+      await writeFile(join(dir, name), text);
+    },
     sign: async (claims = {}, opts = {}) => {
       const now = Math.floor(Date.now() / 1000);
       const payload: JWTPayload = { iss: ISSUER, aud: AUDIENCE, sub: 'user-1', iat: now, exp: now + 600, scope: 'payments:read', ...claims };
@@ -78,5 +84,7 @@ export async function createFixture(): Promise<Fixture> {
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
     privateKey: () => KeyObject.from(privateKey as CryptoKey),
+    // without alg: the same RSA key also signs PS256 for a test
+    publicJwk: (kid) => ({ kty: jwk.kty, n: jwk.n, e: jwk.e, kid }),
   };
 }

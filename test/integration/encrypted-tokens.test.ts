@@ -6,19 +6,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { CompactEncrypt, SignJWT } from 'jose';
-import { AUDIENCE, createFixture, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
-import { BIN, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
-import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
+import { AUDIENCE, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { BIN, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import type { CheckOutcome, EnvoyClient } from '../helpers/envoy-client.js';
 
 const ISS = 'https://vault-idp.test.invalid';
 const HOST = 'vault.example.com';
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 
 describe('encrypted tokens over gRPC', () => {
+  let server: FixtureServer;
   let fx: Fixture;
   let cc: ClaimcheckProcess;
   let envoy: EnvoyClient;
@@ -31,23 +31,18 @@ describe('encrypted tokens over gRPC', () => {
   const check = (token: string) => envoy.check({ host: HOST, path: '/secrets', headers: { authorization: `Bearer ${token}` } });
 
   before(async () => {
-    fx = await createFixture();
-    const jwk = { ...createPublicKey(fx.privateKey()).export({ format: 'jwk' }), kid: 'vault-1' };
-    await mkdir(join(fx.dir, 'keys'));
-    await writeFile(join(fx.dir, 'keys', 'decrypt.pem'), enc.privateKey.export({ format: 'pem', type: 'pkcs8' }));
-    await fx.write('vault.yaml', [
-      resourceDoc('TrustedIssuer', 'vault-idp', { issuer: ISS, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], decryption: { secretRef: { path: './keys/decrypt.pem' } } }),
-      resourceDoc('AuthPolicy', 'vault', { hosts: [HOST], issuers: ['vault-idp'], rules: [{ name: 'all', match: { paths: ['/**'] } }], identity: { headers: { 'x-user-id': 'sub' } } }),
-    ]);
-    await fx.write('broken.yaml', [resourceDoc('TrustedIssuer', 'weak', { issuer: 'https://weak.test.invalid', jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], decryption: { secretRef: { path: './keys/decrypt.pem' }, keyAlgorithms: ['RSA1_5'] } })]);
-    cc = await startClaimcheck({ configDir: fx.dir, args: ['--workers', '1'] });
-    envoy = createEnvoyClient(cc.grpcAddress);
+    server = await startFixtureServer(async (f) => {
+      const jwk = f.publicJwk('vault-1');
+      await f.writeRaw('keys/decrypt.pem', enc.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+      await f.write('vault.yaml', [
+        resourceDoc('TrustedIssuer', 'vault-idp', { issuer: ISS, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], decryption: { secretRef: { path: './keys/decrypt.pem' } } }),
+        resourceDoc('AuthPolicy', 'vault', { hosts: [HOST], issuers: ['vault-idp'], rules: [{ name: 'all', match: { paths: ['/**'] } }], identity: { headers: { 'x-user-id': 'sub' } } }),
+      ]);
+      await f.write('broken.yaml', [resourceDoc('TrustedIssuer', 'weak', { issuer: 'https://weak.test.invalid', jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], decryption: { secretRef: { path: './keys/decrypt.pem' }, keyAlgorithms: ['RSA1_5'] } })]);
+    }, ['--workers', '1']);
+    ({ fx, cc, client: envoy } = server);
   });
-  after(async () => {
-    envoy?.close();
-    await cc?.stop();
-    await fx?.cleanup();
-  });
+  after(() => server?.close());
 
   test('a JWE around the issuer\'s token: allowed, identity from the inner claims; the same inner token unencrypted too', async () => {
     const inner = await sign();

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { AUDIENCE, createFixture, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
 import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
@@ -34,7 +34,7 @@ describe('profile: fapi2 over gRPC', () => {
 
   before(async () => {
     fx = await createFixture();
-    const jwk = { ...createPublicKey(fx.privateKey()).export({ format: 'jwk' }), kid: 'bank-1' };
+    const jwk = fx.publicJwk('bank-1');
     await fx.write('bank.yaml', [
       resourceDoc('TrustedIssuer', 'bank-idp', { issuer: BANK_ISSUER, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], algorithms: ['PS256'], clockSkew: '10s', tokenTypes: ['at+jwt'] }),
       resourceDoc('AuthPolicy', 'bank', { hosts: [HOST], issuers: ['bank-idp'], profile: 'fapi2', rules: [readRule], identity: { headers: { 'x-user-id': 'sub' } } }),

@@ -7,12 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPublicKey, randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AUDIENCE, createFixture, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
-import { startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
-import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
+import { randomBytes } from 'node:crypto';
+import { AUDIENCE, resourceDoc } from '../helpers/fixture-config.js';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import type { ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import type { CheckOutcome, EnvoyClient } from '../helpers/envoy-client.js';
 
 const ISS = 'https://opaque-idp.test.invalid';
 const HOST = 'ledger.example.com';
@@ -21,7 +20,7 @@ const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: str
 type Reply = { status?: number; body?: string; delayMs?: number; location?: string };
 
 describe('token introspection over gRPC', () => {
-  let fx: Fixture;
+  let server: FixtureServer;
   let cc: ClaimcheckProcess;
   let envoy: EnvoyClient;
   let endpoint: http.Server;
@@ -51,26 +50,23 @@ describe('token introspection over gRPC', () => {
     });
     await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/introspect`;
-    fx = await createFixture();
-    const jwk = { ...createPublicKey(fx.privateKey()).export({ format: 'jwk' }), kid: 'opaque-1' };
-    await mkdir(join(fx.dir, 'secrets'));
-    await writeFile(join(fx.dir, 'secrets', 'client'), `${CLIENT_SECRET}\n`);
-    const introspection = { endpoint: url, clientId: 'claimcheck', clientSecretRef: { path: './secrets/client' }, cacheTTL: '2s', allowInsecureHttp: true };
-    await fx.write('ledger.yaml', [
-      resourceDoc('TrustedIssuer', 'opaque-idp', { issuer: ISS, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], introspection }),
-      resourceDoc('TrustedIssuer', 'other-opaque', { issuer: 'https://other.test.invalid', jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], introspection }),
-      resourceDoc('AuthPolicy', 'ledger', { hosts: [HOST], issuers: ['opaque-idp'], rules: [{ name: 'read', match: { paths: ['/**'] }, require: { scopes: { anyOf: ['ledger:read'] } } }], identity: { headers: { 'x-user-id': 'sub', 'x-client': 'client_id' } } }),
-      resourceDoc('AuthPolicy', 'jwt-only', { hosts: ['jwt.example.com'], issuers: ['corp-idp'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
-      resourceDoc('AuthPolicy', 'two', { hosts: ['two.example.com'], issuers: ['opaque-idp', 'other-opaque'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
-      resourceDoc('TokenRevocation', 'revoked', { issuer: 'opaque-idp', jtis: ['revoked-jti'] }),
-    ]);
-    cc = await startClaimcheck({ configDir: fx.dir, args: ['--workers', '1'] });
-    envoy = createEnvoyClient(cc.grpcAddress);
+    server = await startFixtureServer(async (f) => {
+      const jwk = f.publicJwk('opaque-1');
+      await f.writeRaw('secrets/client', `${CLIENT_SECRET}\n`);
+      const introspection = { endpoint: url, clientId: 'claimcheck', clientSecretRef: { path: './secrets/client' }, cacheTTL: '2s', allowInsecureHttp: true };
+      await f.write('ledger.yaml', [
+        resourceDoc('TrustedIssuer', 'opaque-idp', { issuer: ISS, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], introspection }),
+        resourceDoc('TrustedIssuer', 'other-opaque', { issuer: 'https://other.test.invalid', jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], introspection }),
+        resourceDoc('AuthPolicy', 'ledger', { hosts: [HOST], issuers: ['opaque-idp'], rules: [{ name: 'read', match: { paths: ['/**'] }, require: { scopes: { anyOf: ['ledger:read'] } } }], identity: { headers: { 'x-user-id': 'sub', 'x-client': 'client_id' } } }),
+        resourceDoc('AuthPolicy', 'jwt-only', { hosts: ['jwt.example.com'], issuers: ['corp-idp'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
+        resourceDoc('AuthPolicy', 'two', { hosts: ['two.example.com'], issuers: ['opaque-idp', 'other-opaque'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
+        resourceDoc('TokenRevocation', 'revoked', { issuer: 'opaque-idp', jtis: ['revoked-jti'] }),
+      ]);
+    }, ['--workers', '1']);
+    ({ cc, client: envoy } = server);
   });
   after(async () => {
-    envoy?.close();
-    await cc?.stop();
-    await fx?.cleanup();
+    await server?.close();
     endpoint?.close();
   });
 

@@ -5,12 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { SignJWT } from 'jose';
-import { AUDIENCE, createFixture, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
-import { BIN, startClaimcheck, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
-import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
+import { AUDIENCE, type Fixture, resourceDoc } from '../helpers/fixture-config.js';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { BIN, type ClaimcheckProcess } from '../helpers/claimcheck-process.js';
+import type { CheckOutcome, EnvoyClient } from '../helpers/envoy-client.js';
 
 const ISS = 'https://shop-idp.test.invalid';
 // a test card number the schemes publish; as a secret it stands for any real one
@@ -19,6 +19,7 @@ const SSN = '078-05-1120';
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 
 describe('payload hygiene over gRPC', () => {
+  let server: FixtureServer;
   let fx: Fixture;
   let cc: ClaimcheckProcess;
   let envoy: EnvoyClient;
@@ -29,20 +30,15 @@ describe('payload hygiene over gRPC', () => {
   const check = async (host: string, claims: Record<string, unknown>) => envoy.check({ host, path: '/orders', headers: { authorization: `Bearer ${await sign(claims)}` } });
 
   before(async () => {
-    fx = await createFixture();
-    const jwk = { ...createPublicKey(fx.privateKey()).export({ format: 'jwk' }), kid: 'shop-1' };
-    const issuer = (name: string, detectAction: 'audit' | 'deny') =>
-      resourceDoc('TrustedIssuer', name, { issuer: ISS, jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], payload: { maxBytes: 1024, forbiddenClaims: ['password', 'ssn'], detect: ['pan'], detectAction } });
-    const policy = (name: string, host: string, iss: string) => resourceDoc('AuthPolicy', name, { hosts: [host], issuers: [iss], rules: [{ name: 'all', match: { paths: ['/**'] } }] });
-    await fx.write('shop.yaml', [issuer('shop-audit', 'audit'), issuer('shop-deny', 'deny'), policy('audit', 'audit.example.com', 'shop-audit'), policy('deny', 'deny.example.com', 'shop-deny')]);
-    cc = await startClaimcheck({ configDir: fx.dir, args: ['--workers', '1', '--decision-log-allow-sample', '1'] });
-    envoy = createEnvoyClient(cc.grpcAddress);
+    server = await startFixtureServer(async (f) => {
+      const issuer = (name: string, detectAction: 'audit' | 'deny') =>
+        resourceDoc('TrustedIssuer', name, { issuer: ISS, jwks: { inline: { keys: [f.publicJwk('shop-1')] } }, audiences: [AUDIENCE], payload: { maxBytes: 1024, forbiddenClaims: ['password', 'ssn'], detect: ['pan'], detectAction } });
+      const policy = (name: string, host: string, iss: string) => resourceDoc('AuthPolicy', name, { hosts: [host], issuers: [iss], rules: [{ name: 'all', match: { paths: ['/**'] } }] });
+      await f.write('shop.yaml', [issuer('shop-audit', 'audit'), issuer('shop-deny', 'deny'), policy('audit', 'audit.example.com', 'shop-audit'), policy('deny', 'deny.example.com', 'shop-deny')]);
+    }, ['--workers', '1', '--decision-log-allow-sample', '1']);
+    ({ fx, cc, client: envoy } = server);
   });
-  after(async () => {
-    envoy?.close();
-    await cc?.stop();
-    await fx?.cleanup();
-  });
+  after(() => server?.close());
 
   test('a forbidden claim nested under an object: 401 invalid_token with a coarse description, whatever detectAction says', async () => {
     for (const host of ['audit.example.com', 'deny.example.com']) {
