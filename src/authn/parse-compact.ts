@@ -48,6 +48,18 @@ export function decodeJsonObject(part: string): Record<string, unknown> | undefi
   return value as Record<string, unknown>;
 }
 
+/** --max-token-bytes, checked first so an oversized token costs nothing: in characters, then in UTF-8 bytes. */
+export function tooLarge(token: string, maxTokenBytes: number): boolean {
+  return token.length > maxTokenBytes || Buffer.byteLength(token, 'utf8') > maxTokenBytes;
+}
+
+/** The dots in `token`, counting no further than 5: a JWS has 2, a JWE 4. Allocates nothing. */
+export function segmentDots(token: string): number {
+  let dots = 0;
+  for (let i = token.indexOf('.'); i !== -1 && dots < 5; i = token.indexOf('.', i + 1)) dots++;
+  return dots;
+}
+
 export function isJwtContentType(cty: unknown): boolean {
   if (typeof cty !== 'string') return false;
   const t = cty.toLowerCase();
@@ -56,7 +68,7 @@ export function isJwtContentType(cty: unknown): boolean {
 
 export function parseCompactJws(token: string, maxTokenBytes: number): ParsedJws | VerifyFailure {
   // Size first, so an oversized token costs nothing to reject.
-  if (token.length > maxTokenBytes || Buffer.byteLength(token, 'utf8') > maxTokenBytes) return invalid('token_too_large');
+  if (tooLarge(token, maxTokenBytes)) return invalid('token_too_large');
   const parts = token.split('.');
   // Five parts is a JWE (RFC 7516 §7.1): claimcheck verifies signatures, it decrypts nothing.
   if (parts.length === 5) return invalid('unsupported_token');

@@ -6,7 +6,6 @@
 import type { CompiledPayloadRules } from '../compile/snapshot.js';
 import type { Finding } from '../decision.js';
 
-export type { Finding };
 
 export type PayloadVerdict =
   | { ok: true; findings?: readonly Finding[] }

@@ -113,20 +113,23 @@ export class TokenCache {
 
   /** Same contract as verifyToken; a hit (or a cached rejection) answers without a promise. */
   verify(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): MaybePromise<VerifyResult> {
-    if (wantsDecryption(token, candidates, keys)) return this.verifyJwe(token, candidates, keys, opts);
     // opaque tokens: the introspection client caches its answers itself (its TTLs are not a JWT's)
     const introspecting = introspectionIssuerFor(token, candidates, keys);
     if (introspecting) return verifyOpaque(token, introspecting, keys, opts);
-    const cacheable = this.opts.size > 0 && keys.keysVersion !== undefined && token.length <= MAX_CACHED_TOKEN_CHARS && token.length <= opts.maxTokenBytes;
+    // a JWE is cached whatever its own length: what the cache keeps is its inner token's claims
+    const jwe = wantsDecryption(token, candidates, keys);
+    const cacheable = this.opts.size > 0 && keys.keysVersion !== undefined && token.length <= opts.maxTokenBytes && (jwe || token.length <= MAX_CACHED_TOKEN_CHARS);
     if (!cacheable) {
+      if (jwe) return verifyEncrypted(token, candidates, keys, opts).then(({ result }) => this.reported(result));
       const parsed = parseCompactJws(token, opts.maxTokenBytes);
       if ('ok' in parsed) return parsed;
       const result = verifyParsed(token, parsed, candidates, keys, opts.nowSec);
       return isPromise(result) ? result.then((r) => this.reported(r)) : this.reported(result);
     }
     const h = hashToken(token);
-    const hit = this.parsedHit(h, token, candidates, keys, opts.nowSec);
-    if (hit) return hit;
+    const hit = this.parsed.get(h);
+    const issuer = hit && currentIssuer(hit.signer, candidates, keys);
+    if (issuer) return this.answerHit(h, hit, issuer, token, opts.nowSec);
     const v = this.verdicts.find(h);
     if (v >= 0) {
       const answer = this.fromVerdict(h, v, token, candidates, keys, opts);
@@ -138,43 +141,27 @@ export class TokenCache {
       return rejected;
     }
     this.opts.counters?.verifiedMiss();
+    return jwe ? this.decryptMiss(h, token, candidates, keys, opts) : this.parseMiss(h, token, candidates, keys, opts);
+  }
 
+  /**
+   * A JWE (verify-encrypted.ts), keyed by the JWE itself and kept with its claims from the first
+   * use on (never as a bare verdict, which would mean decrypting again): a repeat costs no decryption.
+   */
+  private decryptMiss(h: string, token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): Promise<VerifyResult> {
+    const versions = candidates.map((c) => keys.keysVersion!(c));
+    return verifyEncrypted(token, candidates, keys, opts).then(({ result, inner }) =>
+      inner && inner.payloadChars <= MAX_CACHED_TOKEN_CHARS ? this.remember(h, inner, candidates, versions, result, true) : this.reported(result),
+    );
+  }
+
+  private parseMiss(h: string, token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): MaybePromise<VerifyResult> {
     const parsed = parseCompactJws(token, opts.maxTokenBytes);
     if ('ok' in parsed) {
       if (parsed.reason === 'malformed_token') this.rejected.malformed(h, parsed);
       return parsed;
     }
     return this.verifyMiss(h, token, parsed, candidates, keys, opts.nowSec);
-  }
-
-  private parsedHit(h: string, token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, nowSec: number): VerifyResult | undefined {
-    const hit = this.parsed.get(h);
-    const issuer = hit && currentIssuer(hit.signer, candidates, keys);
-    return issuer ? this.answerHit(h, hit, issuer, token, nowSec) : undefined;
-  }
-
-  /**
-   * A JWE (verify-encrypted.ts). Keyed by the JWE itself, and kept with its claims from the
-   * first use on (never as a bare verdict, which would mean decrypting again): a repeated JWE
-   * costs one decryption.
-   */
-  private verifyJwe(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): MaybePromise<VerifyResult> {
-    if (this.opts.size === 0 || keys.keysVersion === undefined || token.length > opts.maxTokenBytes) {
-      return verifyEncrypted(token, candidates, keys, opts).then(({ result }) => this.reported(result));
-    }
-    const h = hashToken(token);
-    const hit = this.parsedHit(h, token, candidates, keys, opts.nowSec);
-    if (hit) return hit;
-    const rejected = this.rejected.get(h, candidates, keys);
-    if (rejected) {
-      this.opts.counters?.rejectedHit();
-      return rejected;
-    }
-    this.opts.counters?.verifiedMiss();
-    const versions = candidates.map((c) => keys.keysVersion!(c));
-    return verifyEncrypted(token, candidates, keys, opts).then(({ result, inner }) =>
-      inner && inner.payloadChars <= MAX_CACHED_TOKEN_CHARS ? this.remember(h, inner, candidates, versions, result, true) : this.reported(result),
-    );
   }
 
   /** A token verified before whose claims were not kept: decoded again, not verified again, and kept parsed from now on. */

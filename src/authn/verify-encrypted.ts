@@ -6,26 +6,19 @@
  */
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { invalid } from './invalid.js';
-import { parseCompactJws, type ParsedJws } from './parse-compact.js';
+import { parseCompactJws, segmentDots, tooLarge, type ParsedJws } from './parse-compact.js';
 import type { KeyLookup, VerifyFailure, VerifyResult } from './types.js';
 import { verifyParsed, type VerifyOptions } from './verify-token.js';
 
-/** A JWE has five segments (RFC 7516 §7.1); counting dots allocates nothing. */
-export function isCompactJwe(token: string): boolean {
-  let dots = 0;
-  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) if (++dots > 4) return false;
-  return dots === 4;
-}
-
 /** Whether a rule's issuers would open `token`: any of them decrypts, and the token is a JWE. */
 export function wantsDecryption(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup): boolean {
-  return keys.decrypt !== undefined && candidates.some((c) => c.decryption !== undefined) && isCompactJwe(token);
+  return keys.decrypt !== undefined && candidates.some((c) => c.decryption !== undefined) && segmentDots(token) === 4;
 }
 
 /** The verification of the JWE's inner token, with the JWE as the verified token; `inner` for the cache. */
 export async function verifyEncrypted(jwe: string, candidates: readonly CompiledIssuer[], keys: KeyLookup, opts: VerifyOptions): Promise<{ result: VerifyResult; inner?: ParsedJws }> {
   // RFC 7516 §11.5 and the contract: the size cap before any decryption
-  if (jwe.length > opts.maxTokenBytes || Buffer.byteLength(jwe, 'utf8') > opts.maxTokenBytes) return { result: invalid('token_too_large') };
+  if (tooLarge(jwe, opts.maxTokenBytes)) return { result: invalid('token_too_large') };
   let first: VerifyFailure | undefined;
   const tried = new Set<string>();
   for (const issuer of candidates) {

@@ -7,24 +7,21 @@ import type { Verified } from '../decision.js';
 import { then, type MaybePromise } from '../maybe-async.js';
 import { checkClaims } from './check-claims.js';
 import { invalid } from './invalid.js';
+import { segmentDots, tooLarge } from './parse-compact.js';
 import type { KeyLookup, VerifyResult } from './types.js';
-
-/** Two or four dots: the shape of a compact JWS or JWE, which never goes to an introspection endpoint. */
-export function isOpaque(token: string): boolean {
-  let dots = 0;
-  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
-  return dots !== 2 && dots !== 4;
-}
 
 /** The rule's introspection issuer (compile/rules.ts allows one), when the token is opaque and there is one. */
 export function introspectionIssuerFor(token: string, candidates: readonly CompiledIssuer[], keys: KeyLookup): CompiledIssuer | undefined {
   if (keys.introspect === undefined) return undefined;
   const issuer = candidates.find((c) => c.introspection !== undefined);
-  return issuer && isOpaque(token) ? issuer : undefined;
+  if (!issuer) return undefined;
+  // two or four dots: the shape of a compact JWS or JWE, which never goes to an introspection endpoint
+  const dots = segmentDots(token);
+  return dots === 2 || dots === 4 ? undefined : issuer;
 }
 
 export function verifyOpaque(token: string, issuer: CompiledIssuer, keys: KeyLookup, opts: { nowSec: number; maxTokenBytes: number }): MaybePromise<VerifyResult> {
-  if (token.length > opts.maxTokenBytes || Buffer.byteLength(token, 'utf8') > opts.maxTokenBytes) return invalid('token_too_large');
+  if (tooLarge(token, opts.maxTokenBytes)) return invalid('token_too_large');
   return then(keys.introspect!(issuer, token), (answer): VerifyResult => {
     if (!answer.ok) return answer;
     const claims = answer.claims;

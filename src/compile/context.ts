@@ -1,5 +1,11 @@
 import type { ConfigProblem } from '../errors.js';
-import type { AnyResource } from '../model/types.js';
+import { dirname, resolve } from 'node:path';
+import type { AnyResource, Origin } from '../model/types.js';
+
+/** File source: a path a manifest names (a secretRef's `path`), relative to that manifest's directory, so a config dir moves as a whole. */
+export function manifestRelative(r: { origin?: Origin }, path: string): string {
+  return resolve(r.origin ? dirname(r.origin.file) : '.', path);
+}
 
 /** Collects problems (which block the snapshot) and warnings (which do not) while compiling. */
 export class CompileContext {

@@ -1,8 +1,7 @@
 /** TrustedIssuer `introspection` (docs/token-formats.md), compiled for keys/introspection-client.ts. */
-import { dirname, resolve } from 'node:path';
 import { tryParseDuration } from '../model/duration.js';
 import type { TrustedIssuer } from '../model/types.js';
-import type { CompileContext } from './context.js';
+import { manifestRelative, type CompileContext } from './context.js';
 import { fingerprintOf } from './fingerprint.js';
 import type { CompiledIntrospection } from './snapshot.js';
 
@@ -32,7 +31,7 @@ export function compileIntrospection(r: TrustedIssuer, ctx: CompileContext): Com
     endpoint: spec.endpoint,
     clientId: spec.clientId,
     ...(ref.name !== undefined ? { secretRef: { name: ref.name, ...(ref.key !== undefined ? { key: ref.key } : {}) } } : {}),
-    ...(ref.path !== undefined ? { secretPath: resolve(r.origin ? dirname(r.origin.file) : '.', ref.path) } : {}),
+    ...(ref.path !== undefined ? { secretPath: manifestRelative(r, ref.path) } : {}),
     cacheTtlSec: (ttlMs ?? 0) / 1000,
     ...(spec.caBundle !== undefined ? { caBundle: spec.caBundle } : {}),
     allowInsecureHttp,

@@ -1,8 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
 import { tryParseDuration } from '../model/duration.js';
 import type { TrustedIssuer } from '../model/types.js';
-import type { CompileContext } from './context.js';
+import { manifestRelative, type CompileContext } from './context.js';
 import { fingerprintOf } from './fingerprint.js';
 import { compilePayloadRules } from './payload-rules.js';
 import { compileDecryption } from './decryption.js';
@@ -134,8 +133,7 @@ function compileJwks(
   if (j.secretRef) {
     out.secretRef = j.secretRef;
     if (j.secretRef.path !== undefined) {
-      // file source: relative to the manifest that names it, so a config dir can be moved as a whole
-      out.secretPath = resolve(r.origin ? dirname(r.origin.file) : '.', j.secretRef.path);
+      out.secretPath = manifestRelative(r, j.secretRef.path);
     }
   }
   if (j.caBundle !== undefined) {

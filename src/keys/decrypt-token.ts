@@ -12,8 +12,6 @@ import { invalid } from '../authn/invalid.js';
 import { decodeJsonObject, isCanonicalBase64url } from '../authn/parse-compact.js';
 import type { Decrypted, VerifyFailure } from '../authn/types.js';
 
-export type { Decrypted };
-
 export interface DecryptionKey {
   kid?: string;
   /** a private key, or a secret key for `dir` and AES key wrap */
@@ -64,15 +62,9 @@ function importedKey(k: DecryptionKey, alg: string): Promise<CryptoKey | Uint8Ar
   return key;
 }
 
-/** The five segments of a compact JWE, or undefined when `token` is not one. */
-export function jweSegments(token: string): string[] | undefined {
-  const parts = token.split('.');
-  return parts.length === 5 ? parts : undefined;
-}
-
 export async function decryptToken(token: string, rules: CompiledDecryption, keys: readonly DecryptionKey[]): Promise<Decrypted | VerifyFailure> {
-  const parts = jweSegments(token);
-  if (!parts) return invalid('malformed_token');
+  const parts = token.split('.');
+  if (parts.length !== 5) return invalid('malformed_token');
   // the encrypted key is empty for dir and ECDH-ES (RFC 7516 §5.1 step 5); every other segment is not
   const [h, ek, iv, ct, tag] = parts as [string, string, string, string, string];
   if ((ek !== '' && !isCanonicalBase64url(ek)) || ![iv, ct, tag].every(isCanonicalBase64url)) return invalid('malformed_token');

@@ -4,15 +4,14 @@
  * the last good keys and is logged once per distinct problem; nothing about a key but its
  * kid is ever logged.
  */
-import { statSync, readFileSync } from 'node:fs';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { KEYS_UNAVAILABLE } from '../authn/invalid.js';
-import type { VerifyFailure } from '../authn/types.js';
 import { ClaimcheckError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
-import { decryptToken, type Decrypted, type DecryptionKey } from './decrypt-token.js';
+import type { Decrypted, VerifyFailure } from '../authn/types.js';
+import { decryptToken, type DecryptionKey } from './decrypt-token.js';
 import { parseDecryptionKeys } from './decryption-keys.js';
-import type { SecretReader } from './local-key-source.js';
+import { readIfChanged, type SecretReader } from './local-key-source.js';
 import { SingleTimer, type Scheduler } from './scheduler.js';
 
 export interface KeyRingOptions {
@@ -40,10 +39,6 @@ export class DecryptionKeyRing {
   /** A new snapshot's issuer with the same decryption settings: its allow-lists are the same too. */
   update(issuer: CompiledIssuer): void {
     this.issuer = issuer;
-  }
-
-  get ready(): boolean {
-    return this.keys !== undefined;
   }
 
   decrypt(token: string): Promise<Decrypted | VerifyFailure> | VerifyFailure {
@@ -85,18 +80,15 @@ export class DecryptionKeyRing {
   private read(): Buffer | undefined {
     const d = this.issuer.decryption!;
     if (d.secretPath !== undefined) {
-      let signature: string;
+      let read: ReturnType<typeof readIfChanged>;
       try {
-        // statSync follows symlinks: a Secret volume's ..data swap is a new inode
-        const st = statSync(d.secretPath);
-        signature = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-        if (signature === this.signature) return undefined;
-        const content = readFileSync(d.secretPath);
-        this.signature = signature;
-        return content;
+        read = readIfChanged(d.secretPath, this.signature);
       } catch (err) {
         throw new ClaimcheckError('decryption_keys_unavailable', 'key file unreadable', { cause: err });
       }
+      if (read === 'unchanged') return undefined;
+      this.signature = read.signature;
+      return read.content;
     }
     const content = d.secretRef ? this.opts.readSecret?.(this.issuer, d.secretRef) : undefined;
     if (!content) throw new ClaimcheckError('decryption_keys_unavailable', 'secret not available');

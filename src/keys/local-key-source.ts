@@ -49,19 +49,13 @@ export class LocalKeySource {
   }
 
   private readFile(path: string): ParsedKeys | 'unchanged' {
-    let signature: string;
-    let content: Buffer;
+    let read: ReturnType<typeof readIfChanged>;
     try {
-      // stat before reading: a write that lands after the read changes the signature and is read next time.
-      // statSync follows symlinks, so a Kubernetes Secret volume's ..data swap shows as a new inode.
-      const st = statSync(path);
-      signature = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-      if (signature === this.signature) return 'unchanged';
-      content = readFileSync(path);
+      read = readIfChanged(path, this.signature);
     } catch (err) {
       throw new ClaimcheckError('jwks_source_unavailable', 'key file unreadable', { cause: err });
     }
-    return this.accept(content, signature);
+    return read === 'unchanged' ? read : this.accept(read.content, read.signature);
   }
 
   /** The keys just read could not be used: read the source again next time even if it has not changed. */
@@ -82,4 +76,16 @@ export class LocalKeySource {
     this.signature = signature;
     return parsed;
   }
+}
+
+/**
+ * A polled key file's content, or `unchanged` while its stat identity is still `signature`;
+ * throws what node:fs throws. The stat comes before the read: a write that lands after the read
+ * changes the signature and is read next time. statSync follows symlinks, so a Kubernetes
+ * Secret volume's ..data swap shows as a new inode.
+ */
+export function readIfChanged(path: string, signature: string | undefined): { signature: string; content: Buffer } | 'unchanged' {
+  const st = statSync(path);
+  const now = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  return now === signature ? 'unchanged' : { signature: now, content: readFileSync(path) };
 }

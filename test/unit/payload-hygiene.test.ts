@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TokenCache, type CacheCounters } from '../../src/authn/token-cache.js';
-import type { Finding } from '../../src/authn/scan-payload.js';
+import type { Finding } from '../../src/decision.js';
 import type { CompiledIssuer } from '../../src/compile/snapshot.js';
 import { compilePayloadRules } from '../../src/compile/payload-rules.js';
 import { KeyRegistry } from '../../src/keys/key-registry.js';
