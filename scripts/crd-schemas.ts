@@ -33,6 +33,11 @@ function exactlyOne(names: string[]): Rule {
   return { rule: `${names.map((n) => `(has(self.${celField(n)}) ? 1 : 0)`).join(' + ')} == 1`, message: `exactly one of ${names.join(', ')} must be set` };
 }
 
+/** `anyOf: [{required: [a]}, {required: [b]}]` → "at least one of" as CEL. */
+function atLeastOne(names: string[]): Rule {
+  return { rule: names.map((n) => `has(self.${celField(n)})`).join(' || '), message: `at least one of ${names.join(', ')} must be set` };
+}
+
 function requiredOnly(branches: JsonSchema[]): string[] | undefined {
   const names = branches.map((b) => (Array.isArray(b.required) && b.required.length === 1 && Object.keys(b).length === 1 ? String(b.required[0]) : undefined));
   return names.every((n) => n !== undefined) ? (names as string[]) : undefined;
@@ -59,6 +64,11 @@ export function toStructural(s: JsonSchema): JsonSchema {
       // claimcheck checks its shape (a bad one makes the resource Accepted=False).
       return { description: String(s.description ?? ''), 'x-kubernetes-preserve-unknown-fields': true };
     }
+  }
+  if (s.anyOf !== undefined) {
+    const names = requiredOnly(s.anyOf as JsonSchema[]);
+    if (!names) throw new Error('gen-crds: anyOf is supported only as required-only branches');
+    rules.push(atLeastOne(names));
   }
   for (const key of ['type', 'enum', 'minItems', 'maxItems', 'minLength', 'maxLength', 'pattern', 'format', 'required', 'x-kubernetes-preserve-unknown-fields']) {
     if (s[key] !== undefined) out[key] = s[key];
@@ -101,7 +111,7 @@ function trustedIssuerSpec(): JsonSchema {
   // bounded lists keep the CEL cost estimate within the API server's budget
   set(spec, ['algorithms'], { maxItems: ALGORITHMS.length });
   addRules(spec, [], [{
-    rule: "!has(self.algorithms) || !self.algorithms.exists(a, a.startsWith('HS')) || has(self.jwks.secretRef)",
+    rule: "!has(self.algorithms) || !self.algorithms.exists(a, a.startsWith('HS')) || (has(self.jwks) && has(self.jwks.secretRef))",
     message: 'HS256/HS384/HS512 need a shared secret: use jwks.secretRef (HMAC secrets are never fetched or inlined)',
     fieldPath: '.algorithms',
   }]);

@@ -35,7 +35,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
   const algorithms = [...new Set(spec.algorithms ?? DEFAULT_ALGORITHMS)];
   if (algorithms.includes('none')) ctx.problem(r, '/spec/algorithms', 'algorithm "none" is never allowed');
   const hmac = algorithms.filter((a) => a.startsWith('HS'));
-  if (hmac.length > 0 && !spec.jwks.secretRef) {
+  if (hmac.length > 0 && !spec.jwks?.secretRef) {
     ctx.problem(r, '/spec/algorithms', `${hmac.join(', ')} need a shared secret: use jwks.secretRef (HMAC secrets are never fetched or inlined)`);
   }
 
@@ -56,6 +56,7 @@ export function compileIssuer(r: TrustedIssuer, ctx: CompileContext): CompiledIs
 
   const payload = compilePayloadRules(spec.payload);
   const decryption = compileDecryption(r);
+  if (decryption && !spec.jwks) ctx.problem(r, '/spec/decryption', 'decryption needs jwks: the decrypted token is a JWS verified with this issuer\'s keys');
   const introspection = compileIntrospection(r, ctx);
   if (ctx.problems.length > before) return undefined;
   const keysFingerprint = fingerprintOf({ issuer: spec.issuer, jwks });
@@ -91,9 +92,10 @@ function compileJwks(
   ctx: CompileContext,
   durationMs: (path: string, text: string | undefined, fallback: string) => number,
 ): CompiledJwks {
-  const j = r.spec.jwks;
+  const j = r.spec.jwks ?? {};
   const allowInsecureHttp = j.allowInsecureHttp === true;
   const out: CompiledJwks = {
+    ...(r.spec.jwks ? {} : { none: true as const }),
     discovery: j.discovery === true,
     allowInsecureHttp,
     refreshIntervalMs: durationMs('/spec/jwks/refreshInterval', j.refreshInterval, DEFAULTS.refreshInterval),
@@ -121,7 +123,7 @@ function compileJwks(
     checkUrl('/spec/jwks/uri', 'jwks.uri', j.uri);
   }
   if (j.discovery === true) checkUrl('/spec/issuer', 'issuer (used for discovery)', r.spec.issuer);
-  if (j.discovery === false && !j.uri && !j.inline && !j.secretRef) ctx.problem(r, '/spec/jwks/discovery', 'discovery: false names no key source');
+  if (r.spec.jwks && j.discovery === false && !j.uri && !j.inline && !j.secretRef) ctx.problem(r, '/spec/jwks/discovery', 'discovery: false names no key source');
   if (j.inline) {
     out.inline = { keys: j.inline.keys };
     j.inline.keys.forEach((k, i) => {

@@ -8,6 +8,8 @@ export type TokenSource =
   | { type: 'query'; query: string };
 
 export interface CompiledJwks {
+  /** no jwks in the spec: an introspection-only issuer (keys/no-key-set.ts) */
+  none?: true;
   uri?: string;
   discovery: boolean;
   inline?: { keys: Jwk[] };

@@ -13,8 +13,10 @@ import type { Introspected, VerifyFailure } from '../authn/types.js';
 import { sha256Binary } from '../digest.js';
 import type { MaybePromise } from '../maybe-async.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { ClaimcheckError } from '../errors.js';
 import { fetchJson } from './fetch-json.js';
+import { outcomeOf } from './fetch-outcome.js';
 import type { SecretReader } from './local-key-source.js';
 import { settledWithin, type Scheduler } from './scheduler.js';
 
@@ -32,6 +34,7 @@ interface Cached extends LruStamped {
 
 export interface IntrospectionOptions {
   logger: Logger;
+  metrics?: Metrics;
   scheduler: Scheduler;
   fetchTimeoutMs: number;
   coldWaitMs: number;
@@ -54,7 +57,11 @@ export class IntrospectionClient {
   introspect(token: string): MaybePromise<Answer> {
     const h = sha256Binary(token);
     const hit = this.cache.get(h);
-    if (hit && this.opts.scheduler.now() < hit.untilMs) return hit.answer;
+    if (hit && this.opts.scheduler.now() < hit.untilMs) {
+      this.opts.metrics?.countIntrospectionCacheLookup('hit');
+      return hit.answer;
+    }
+    this.opts.metrics?.countIntrospectionCacheLookup('miss');
     let pending = this.inflight.get(h);
     if (!pending) {
       pending = this.ask(h, token).finally(() => this.inflight.delete(h));
@@ -69,6 +76,7 @@ export class IntrospectionClient {
     const secret = this.clientSecret();
     if (secret === undefined) {
       this.opts.logger.error({ issuer: this.issuer.key }, 'introspection client secret not available');
+      this.count('unreadable');
       return INTROSPECTION_UNAVAILABLE;
     }
     // RFC 6749 §2.3.1: client id and secret form-encoded, then joined for HTTP Basic
@@ -89,13 +97,19 @@ export class IntrospectionClient {
       // only fetch-json's own coarse messages (no URL, no token, no server text) and its code
       const problem = err instanceof ClaimcheckError ? { code: err.code, problem: err.message } : { problem: 'failed' };
       this.opts.logger.warn({ issuer: this.issuer.key, ...problem }, 'introspection endpoint failed');
+      this.count(outcomeOf(err));
       return INTROSPECTION_UNAVAILABLE;
     }
     const now = this.opts.scheduler.now();
     const answer = toAnswer(body);
+    this.count(answer.ok ? 'active' : 'inactive');
     const untilMs = answer.ok ? Math.min(now + cfg.cacheTtlSec * 1000, expMs(answer.claims) ?? Infinity) : now + INACTIVE_TTL_MS;
     if (untilMs > now && (cfg.cacheTtlSec > 0 || !answer.ok)) this.cache.set(h, { answer, untilMs, lruTick: 0 });
     return answer;
+  }
+
+  private count(outcome: string): void {
+    this.opts.metrics?.introspectionRequests.inc({ issuer: this.issuer.key, outcome });
   }
 
   private clientSecret(): string | undefined {

@@ -13,6 +13,7 @@ import type { Decrypted, Introspected, VerifyFailure } from '../authn/types.js';
 import { IntrospectionClient } from './introspection-client.js';
 import type { SecretReader } from './local-key-source.js';
 import { isRemote } from './remote-documents.js';
+import { NoKeySet } from './no-key-set.js';
 import { RemoteKeySet } from './remote-key-set.js';
 import { DISCOVERY_INTERVAL_MS } from './remote-key-source.js';
 import { realScheduler, settledWithin, withClock, type Scheduler } from './scheduler.js';
@@ -81,7 +82,7 @@ export class KeyRegistry implements KeyLookup {
         continue;
       }
       existing?.close();
-      this.sets.set(issuer.key, isRemote(issuer) ? new RemoteKeySet(issuer, this.setOpts) : new LocalKeySet(issuer, this.setOpts));
+      this.sets.set(issuer.key, newKeySet(issuer, this.setOpts));
     }
     for (const [key, set] of this.sets) {
       if (!seen.has(key)) {
@@ -169,4 +170,9 @@ function syncPerIssuer<T extends { fingerprint: string; update(i: CompiledIssuer
       byIssuer.delete(key);
     }
   }
+}
+
+function newKeySet(issuer: CompiledIssuer, opts: KeySetOptions): KeySet {
+  if (issuer.jwks.none) return new NoKeySet(issuer);
+  return isRemote(issuer) ? new RemoteKeySet(issuer, opts) : new LocalKeySet(issuer, opts);
 }

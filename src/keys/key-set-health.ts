@@ -14,7 +14,8 @@ import { describeFailure, outcomeOf, type FetchOutcome } from './fetch-outcome.j
  */
 export type KeyState = 'loading' | 'failed' | 'fresh' | 'stale' | 'expired';
 
-export type KeySourceKind = 'uri' | 'discovery' | 'inline' | 'file' | 'secret';
+/** none: an issuer with introspection and no jwks (no-key-set.ts) */
+export type KeySourceKind = 'uri' | 'discovery' | 'inline' | 'file' | 'secret' | 'none';
 
 /** One issuer's entry in /readyz and in `claimcheck check --json`. No key material, no server text. */
 export interface KeySetStatus {

@@ -45,7 +45,8 @@ export interface JwksSpec {
 
 export interface TrustedIssuerSpec {
   issuer: string;
-  jwks: JwksSpec;
+  /** absent only for an issuer whose tokens are all opaque (introspection) */
+  jwks?: JwksSpec;
   audiences?: string[];
   algorithms?: string[];
   clockSkew?: string;

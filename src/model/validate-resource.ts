@@ -80,7 +80,7 @@ function problemContext(o: Record<string, unknown>): Omit<ConfigProblem, 'messag
 
 function issuesOf(validate: ValidateFunction, ctx: Omit<ConfigProblem, 'message'>): SchemaIssue[] {
   return (validate.errors ?? [])
-    .filter((e) => !/\/oneOf\/\d+\//.test(e.schemaPath))
+    .filter((e) => !/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath))
     .map((e) => toIssue(e, ctx));
 }
 
@@ -127,6 +127,9 @@ function toIssue(e: ErrorObject, ctx: Omit<ConfigProblem, 'message'>): SchemaIss
     case 'oneOf':
       message = oneOfMessage(e, parent);
       break;
+    case 'anyOf':
+      message = anyOfMessage(parent);
+      break;
     default:
       message = e.message ?? 'is not valid';
   }
@@ -135,15 +138,25 @@ function toIssue(e: ErrorObject, ctx: Omit<ConfigProblem, 'message'>): SchemaIss
 
 /** "exactly one of" for branches that are only `required: [x]`; else the schema's description. */
 function oneOfMessage(e: ErrorObject, parent: Record<string, unknown>): string {
-  const branches = (parent.oneOf ?? []) as Record<string, unknown>[];
-  const names = branches.map((b) => (Array.isArray(b.required) && Object.keys(b).length === 1 ? String(b.required[0]) : undefined));
-  if (names.every((n) => n !== undefined)) {
+  const names = requiredNames((parent.oneOf ?? []) as Record<string, unknown>[]);
+  if (names) {
     const data = (e.data ?? {}) as Record<string, unknown>;
-    const found = names.filter((n) => n !== undefined && n in data);
+    const found = names.filter((n) => n in data);
     const list = names.join(', ');
     return found.length === 0 ? `exactly one of ${list} is required` : `exactly one of ${list} is allowed, found ${found.join(' and ')}`;
   }
   return typeof parent.description === 'string' ? `must be ${parent.description}` : 'is not valid';
+}
+
+/** "at least one of" for branches that are only `required: [x]`. */
+function anyOfMessage(parent: Record<string, unknown>): string {
+  const names = requiredNames((parent.anyOf ?? []) as Record<string, unknown>[]);
+  return names ? `at least one of ${names.join(', ')} is required` : 'is not valid';
+}
+
+function requiredNames(branches: Record<string, unknown>[]): string[] | undefined {
+  const names = branches.map((b) => (Array.isArray(b.required) && Object.keys(b).length === 1 ? String(b.required[0]) : undefined));
+  return names.every((n) => n !== undefined) ? (names as string[]) : undefined;
 }
 
 function article(type: string): string {

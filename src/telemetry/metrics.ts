@@ -104,6 +104,14 @@ export class Metrics {
   });
   private readonly pendingLookups = { hit: 0, miss: 0, rejected_hit: 0 };
   readonly tokenCacheLookups = this.batchedResults('claimcheck_token_cache_lookups_total', 'Verified-token cache lookups: hit, miss, or rejected_hit (a cached bad signature or malformed token)', this.pendingLookups);
+  private readonly pendingIntrospections = { hit: 0, miss: 0 };
+  readonly introspectionCacheLookups = this.batchedResults('claimcheck_introspection_cache_lookups_total', 'Introspection answer cache lookups for opaque tokens: hit or miss', this.pendingIntrospections);
+  readonly introspectionRequests = new Counter({
+    name: 'claimcheck_introspection_requests_total',
+    help: 'Requests to introspection endpoints by issuer and outcome (active, inactive, or why it failed: timeout, http_error, ...)',
+    labelNames: ['issuer', 'outcome'] as const,
+    registers: [this.registry],
+  });
   private readonly pendingAnswers = { hit: 0, miss: 0 };
   readonly answerCacheLookups = this.batchedResults('claimcheck_answer_cache_lookups_total', 'HTTP authorization listener: remembered-answer lookups, hit or miss', this.pendingAnswers);
   readonly ready = new Gauge({
@@ -197,6 +205,10 @@ export class Metrics {
   /** claimcheck_token_cache_lookups_total{result} += 1 */
   countTokenCacheLookup(result: 'hit' | 'miss' | 'rejected_hit'): void {
     this.pendingLookups[result]++;
+  }
+
+  countIntrospectionCacheLookup(result: 'hit' | 'miss'): void {
+    this.pendingIntrospections[result]++;
   }
 
   countAnswerCacheLookup(result: 'hit' | 'miss'): void {

@@ -15,6 +15,7 @@ import type { CheckOutcome, EnvoyClient } from '../helpers/envoy-client.js';
 
 const ISS = 'https://opaque-idp.test.invalid';
 const HOST = 'ledger.example.com';
+const ONLY = 'https://opaque-only.test.invalid';
 const CLIENT_SECRET = 'a secret with spaces & symbols';
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 type Reply = { status?: number; body?: string; delayMs?: number; location?: string };
@@ -59,6 +60,8 @@ describe('token introspection over gRPC', () => {
         resourceDoc('TrustedIssuer', 'other-opaque', { issuer: 'https://other.test.invalid', jwks: { inline: { keys: [jwk] } }, audiences: [AUDIENCE], introspection }),
         resourceDoc('AuthPolicy', 'ledger', { hosts: [HOST], issuers: ['opaque-idp'], rules: [{ name: 'read', match: { paths: ['/**'] }, require: { scopes: { anyOf: ['ledger:read'] } } }], identity: { headers: { 'x-user-id': 'sub', 'x-client': 'client_id' } } }),
         resourceDoc('AuthPolicy', 'jwt-only', { hosts: ['jwt.example.com'], issuers: ['corp-idp'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
+        resourceDoc('TrustedIssuer', 'opaque-only', { issuer: ONLY, audiences: [AUDIENCE], introspection }),
+        resourceDoc('AuthPolicy', 'opaque-only', { hosts: ['only.example.com'], issuers: ['opaque-only'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
         resourceDoc('AuthPolicy', 'two', { hosts: ['two.example.com'], issuers: ['opaque-idp', 'other-opaque'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
         resourceDoc('TokenRevocation', 'revoked', { issuer: 'opaque-idp', jtis: ['revoked-jti'] }),
       ]);
@@ -156,6 +159,30 @@ describe('token introspection over gRPC', () => {
     assert.equal(asked(t), 0);
     const ready = JSON.parse((await cc.http('/readyz')).body) as { rejected: string[] };
     assert.ok(ready.rejected.some((x) => /AuthPolicy default\/two/.test(x) && /2 issuers with introspection/.test(x)), ready.rejected.join('\n'));
+  });
+
+  test('an issuer with introspection and no jwks: its opaque tokens are allowed, a JWT naming it has no key', async () => {
+    const t = opaque();
+    replies.set(t, active({ iss: ONLY }));
+    assert.equal((await check(t, 'only.example.com')).code, 0);
+    const jwt = await server.fx.sign({ iss: ONLY, aud: AUDIENCE, sub: 'ana', exp: now() + 300 }, { header: { kid: 'opaque-1' } });
+    const r = await check(jwt, 'only.example.com');
+    assert.equal(r.httpStatus, 401);
+    assert.equal(errorOf(r).error, 'invalid_token');
+  });
+
+  test('metrics: endpoint requests by issuer and outcome, cache lookups by result', async () => {
+    const metrics = (await cc.http('/metrics')).body;
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const of = (outcome: string) => value(`claimcheck_introspection_requests_total{issuer="default/opaque-idp",outcome="${outcome}"}`);
+    assert.ok(of('active') >= 8, metrics);
+    assert.ok(of('inactive') >= 2);
+    assert.equal(of('redirect'), 1);
+    assert.equal(of('too_large'), 1);
+    assert.ok(of('http_error') >= 1);
+    assert.ok(value('claimcheck_introspection_cache_lookups_total{result="hit"}') >= 3);
+    assert.ok(value('claimcheck_introspection_cache_lookups_total{result="miss"}') >= 10);
+    assert.ok(!/claimcheck_introspection_requests_total\{[^}]*token/.test(metrics));
   });
 
   test('tokens and the client secret never appear in the log', () => {

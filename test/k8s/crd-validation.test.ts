@@ -50,6 +50,8 @@ describe('CRDs in a real kube-apiserver', { skip }, () => {
   const invalid: [string, Plural, unknown, RegExp][] = [
     // schema
     ['a TrustedIssuer without issuer', 'trustedissuers', { jwks: inline }, /spec\.issuer: Required value/],
+    ['a TrustedIssuer with neither jwks nor introspection', 'trustedissuers', { issuer: 'https://idp.example', audiences: ['api'] }, /at least one of jwks, introspection must be set/],
+    ['HS256 on an introspection-only issuer', 'trustedissuers', { issuer: 'https://idp.example', algorithms: ['HS256'], introspection: { endpoint: 'https://idp.example/introspect', clientId: 'c', clientSecretRef: { name: 's', key: 'k' } } }, /HS256\/HS384\/HS512 need a shared secret/],
     ['an unknown algorithm', 'trustedissuers', issuer(inline, { algorithms: ['RS1'] }), /spec\.algorithms\[0\]: Unsupported value: "RS1"/],
     ['a duration in days', 'trustedissuers', issuer(inline, { clockSkew: '1d' }), /spec\.clockSkew: Invalid value: "1d"/],
     ['a rule without a name', 'authpolicies', policy([{ match: { paths: ['/x'] } }]), /spec\.rules\[0\]\.name: Required value/],
@@ -77,9 +79,11 @@ describe('CRDs in a real kube-apiserver', { skip }, () => {
     });
   }
 
-  test('valid edge cases pass: HS256 with a secretRef, a claim path as a list, clockSkew of exactly 5m', async () => {
+  test('valid edge cases pass: HS256 with a secretRef, introspection without jwks, a claim path as a list, clockSkew of exactly 5m', async () => {
     const hs = await create(api, 'trustedissuers', ns, 'hmac', issuer({ secretRef: { name: 'hmac-key' } }, { algorithms: ['HS256'], clockSkew: '5m' }));
     assert.equal(hs.status, 201, JSON.stringify(hs.body));
+    const opaque = await create(api, 'trustedissuers', ns, 'opaque-only', { issuer: 'https://idp.example', introspection: { endpoint: 'https://idp.example/introspect', clientId: 'c', clientSecretRef: { name: 's', key: 'k' } } });
+    assert.equal(opaque.status, 201, JSON.stringify(opaque.body));
     const p = await create(api, 'authpolicies', ns, 'paths', policy([{ name: 'r', require: { claims: [{ claim: ['https://example.com/claims', 'org'], equals: 'acme' }] } }]));
     assert.equal(p.status, 201, JSON.stringify(p.body));
   });

@@ -32,7 +32,7 @@ describe('bundled examples', () => {
     const { resources } = await loadConfigDir(EXAMPLES);
     const issuer = resources.find((r) => r.kind === 'TrustedIssuer');
     assert.ok(issuer && issuer.kind === 'TrustedIssuer');
-    const pub = issuer.spec.jwks.inline!.keys[0]!;
+    const pub = issuer.spec.jwks!.inline!.keys[0]!;
     assert.equal(pub.kid, priv.kid);
     assert.equal(pub.x, priv.x);
     assert.equal(pub.y, priv.y);

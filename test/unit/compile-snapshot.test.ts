@@ -62,6 +62,15 @@ describe('compileSnapshot: issuers', () => {
     assert.equal(snapshot!.issuers.get(`${ROOT}/idp`)!.jwks.secretPath, '/etc/claimcheck/issuers/keys/secret.json');
   });
 
+  test('decryption needs jwks: the inner token is verified with its keys', () => {
+    const introspection = { endpoint: 'https://idp.example.com/introspect', clientId: 'c', clientSecretRef: { name: 's', key: 'k' } };
+    const ok = compile([issuer('idp', undefined, { jwks: undefined, introspection })]);
+    assert.deepEqual(ok.problems, []);
+    assert.equal(ok.snapshot!.issuers.get('claimcheck/idp')?.jwks.none, true);
+    const bad = compile([issuer('idp', undefined, { jwks: undefined, introspection, decryption: { secretRef: { name: 'd', key: 'k' } } })]);
+    assert.ok(bad.problems.some((p) => p.path === '/spec/decryption' && /needs jwks/.test(p.message)), JSON.stringify(bad.problems));
+  });
+
   test('rejects a clockSkew above 5m', () => {
     const { problems } = compile([issuer('idp', undefined, { clockSkew: '6m' })]);
     assert.equal(problems.length, 1);

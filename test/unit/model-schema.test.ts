@@ -152,6 +152,14 @@ spec:
     line: 5,
     message: /missing required field "issuer"/,
   },
+  {
+    name: 'an issuer needs jwks or introspection',
+    yaml: `${ISSUER_HEAD}  audiences: [api]
+`,
+    path: '/spec',
+    line: 5,
+    message: /^at least one of jwks, introspection is required$/,
+  },
 ];
 
 describe('schema validation', () => {
@@ -175,6 +183,11 @@ describe('schema validation', () => {
     const bad = validateResource(withClaim(3));
     assert.equal(bad.length, 1);
     assert.equal(bad[0]!.path, '/spec/rules/0/require/claims/0/claim');
+  });
+
+  test('introspection without jwks is a valid issuer', () => {
+    const spec = { issuer: 'https://idp.example.com', introspection: { endpoint: 'https://idp.example.com/introspect', clientId: 'c', clientSecretRef: { name: 's', key: 'k' } } };
+    assert.deepEqual(validateResource({ apiVersion: 'claimcheck.io/v1alpha1', kind: 'TrustedIssuer', metadata: { name: 'i' }, spec }), []);
   });
 
   test('a resource that is not a mapping is one readable problem', () => {

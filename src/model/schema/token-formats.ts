@@ -124,7 +124,7 @@ export const introspectionSchema = (secretRef: JsonSchema): JsonSchema => ({
   description: doc(
     'Opaque access tokens, checked at the issuer\'s OAuth 2.0 token introspection endpoint (RFC 7662). A token that is not a',
     'JWT or JWE (not three or five base64url segments) is sent only to the introspection issuer of the rule, and a rule may',
-    'name at most one. JWTs of this issuer keep verifying with its `jwks`. The answer must say `active: true` (the boolean);',
+    'name at most one. JWTs of this issuer keep verifying with its `jwks` (which may be left out). The answer must say `active: true` (the boolean);',
     '`iss`, `aud`, `exp`, `nbf` and `iat` in it are checked like a JWT\'s claims, and `scope` and the other members are the',
     'claims rules and identity headers see. Answers are cached (docs/token-formats.md).',
   ),

@@ -56,7 +56,8 @@ export const jwksSchema: JsonSchema = {
     'fields tune fetching for `uri` and `discovery`. Keys are only ever taken from here: the token headers `jku`, `x5u`, `jwk`',
     'and `x5c` are never used or fetched. A key is left out (and logged as skipped) when its `use` is not `sig`, its `key_ops`',
     'lack `verify`, it has private members, it is a symmetric (`oct`) key outside `secretRef`, an RSA key under 2048 bits, an EC',
-    'key not on P-256/P-384/P-521, an OKP key other than Ed25519, or it fits none of `algorithms`.',
+    'key not on P-256/P-384/P-521, an OKP key other than Ed25519, or it fits none of `algorithms`. Required unless the issuer',
+    'has `introspection`; an issuer with introspection and no `jwks` accepts opaque tokens only.',
   ),
   properties: {
     uri: {
@@ -159,7 +160,9 @@ export const jwksSchema: JsonSchema = {
 
 export const trustedIssuerSpecSchema: JsonSchema = {
   type: 'object',
-  required: ['issuer', 'jwks'],
+  required: ['issuer'],
+  // an issuer verifies JWTs with its keys, opaque tokens at its endpoint, or both
+  anyOf: [{ required: ['jwks'] }, { required: ['introspection'] }],
   description: doc(
     'An identity provider whose tokens claimcheck accepts: the `iss` it writes, where its keys come from, and what each token',
     'must satisfy beyond its signature. AuthPolicies and TokenRevocations name it by `metadata.name`.',
