@@ -3,7 +3,7 @@
  * cached under ~/.cache/claimcheck/bench-data/ (signing 100,000 RS256 tokens takes a minute);
  * tokens expire in a year and are regenerated when less than a week is left.
  */
-import { generateKeyPairSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -139,6 +139,11 @@ export function decryptionKey(): KeyObject {
   return createPrivateKey(readFileSync(file));
 }
 
+/** `count` distinct opaque tokens: 32 random bytes, base64url (one segment, so never taken for a JWT) */
+export function opaqueTokens(count: number): string[] {
+  return Array.from({ length: count }, () => randomBytes(32).toString('base64url'));
+}
+
 /** `tokens` as compact JWEs for decryptionKey(): RSA-OAEP-256 + A256GCM, cty JWT (a public-key operation each, ~0.1 ms). */
 export async function encryptTokens(tokens: readonly string[]): Promise<string[]> {
   const key = createPublicKey(decryptionKey());
@@ -149,12 +154,17 @@ export async function encryptTokens(tokens: readonly string[]): Promise<string[]
 
 /**
  * A config directory: one TrustedIssuer (RS256, ES256, EdDSA keys inline) and `policies` AuthPolicies; `identityToken`: the
- * first one signs identity tokens; `decryption`: the issuer decrypts JWEs with decryptionKey().
+ * first one signs identity tokens; `decryption`: the issuer decrypts JWEs with decryptionKey(); `introspection`: the
+ * issuer's introspection endpoint (its client secret beside the config).
  */
-export function writeConfig(dir: string, policies: number, opts: { identityToken?: boolean; decryption?: boolean } = {}): void {
+export function writeConfig(dir: string, policies: number, opts: { identityToken?: boolean; decryption?: boolean; introspection?: string } = {}): void {
   mkdirSync(dir, { recursive: true });
   const keys = benchKeys();
   if (opts.decryption) writeFileSync(join(dir, 'decryption-key.pem'), decryptionKey().export({ type: 'pkcs8', format: 'pem' }));
+  if (opts.introspection) writeFileSync(join(dir, 'introspection-secret'), 'bench-secret\n');
+  const introspection = opts.introspection
+    ? { introspection: { endpoint: opts.introspection, clientId: 'claimcheck', clientSecretRef: { path: './introspection-secret' }, allowInsecureHttp: true, cacheTTL: '5m' } }
+    : {};
   const issuer = {
     apiVersion: 'claimcheck.io/v1alpha1',
     kind: 'TrustedIssuer',
@@ -162,6 +172,7 @@ export function writeConfig(dir: string, policies: number, opts: { identityToken
     spec: {
       issuer: ISSUER, audiences: [AUDIENCE], algorithms: ALGS, jwks: { inline: { keys: ALGS.map((a) => keys.public[a]) } },
       ...(opts.decryption ? { decryption: { secretRef: { path: './decryption-key.pem' } } } : {}),
+      ...introspection,
     },
   };
   writeFileSync(join(dir, 'issuer.yaml'), JSON.stringify(issuer) + '\n');

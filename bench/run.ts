@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildCheckRequest } from '../test/helpers/envoy-client.js';
-import { DATA_DIR, HOST, encryptTokens, forgedToken, peerData, tokenPool, writeConfig, type Alg } from './fixtures.js';
+import { AUDIENCE, DATA_DIR, HOST, ISSUER, encryptTokens, forgedToken, opaqueTokens, peerData, tokenPool, writeConfig, type Alg } from './fixtures.js';
 import { dpopSet } from './dpop-fixtures.js';
 import { writeRequests, type LoadSettings } from './ghz.js';
 import { measure, type GrpcCtx } from './grpc-rows.js';
 import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, tokenSet, type Scenario } from './scenarios.js';
-import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startPeer, startRedis, type ServerUnderTest } from './servers.js';
+import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startIntrospectionEndpoint, startPeer, startRedis, type ServerUnderTest } from './servers.js';
 import { runHttpRows } from './http-rows.js';
 import { printHttpReport } from './http-report.js';
 import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
@@ -71,7 +71,7 @@ async function main(): Promise<number> {
 
   const work = mkdtempSync(join(tmpdir(), 'claimcheck-bench-'));
   try {
-    const configs: Configs = { 10: join(work, 'config-10'), 10000: join(work, 'config-10000'), identity: join(work, 'config-identity'), identityKeys: join(work, 'identity-keys'), jwe: join(work, 'config-jwe') };
+    const configs: Configs = { 10: join(work, 'config-10'), 10000: join(work, 'config-10000'), identity: join(work, 'config-identity'), identityKeys: join(work, 'identity-keys'), jwe: join(work, 'config-jwe'), opaque: join(work, 'config-opaque') };
     writeConfig(configs[10], 10);
     if (scenarios.some((s) => s.server.kind === 'claimcheck' && s.server.decryption)) writeConfig(configs.jwe, 10, { decryption: true });
     if (scenarios.some((s) => s.server.kind === 'claimcheck' && s.server.identityToken)) {
@@ -98,7 +98,8 @@ async function main(): Promise<number> {
       if (r.tokens !== 'pool' && r.tokens !== 'repeated') continue;
       const into = r.tokens === 'pool' ? pools : repeated;
       if (into.has(tokenSet(r))) continue;
-      const signed = await tokenPool(r.alg, r.tokens === 'pool' ? poolSize(r.alg) : 1, log);
+      const count = r.tokens === 'pool' ? poolSize(r.alg) : 1;
+      const signed = r.opaque ? opaqueTokens(count) : await tokenPool(r.alg, count, log);
       const tokens = r.encrypted ? await encryptTokens(signed) : signed;
       if (r.tokens === 'pool') pools.set(tokenSet(r), tokens);
       else repeated.set(tokenSet(r), tokens[0]!);
@@ -189,6 +190,8 @@ interface Configs {
   identityKeys: string;
   /** 10 policies, the issuer with decryption */
   jwe: string;
+  /** 10 policies, the issuer with introspection (written when its endpoint starts) */
+  opaque: string;
 }
 
 async function start(s: Scenario, configs: Configs, peerDir: string, peer: string | undefined): Promise<ServerUnderTest> {
@@ -207,13 +210,25 @@ async function start(s: Scenario, configs: Configs, peerDir: string, peer: strin
     return startClaimcheck(configs.identity, s.server.workers ?? 1, [...extra, '--identity-issuer', 'http://claimcheck.bench.example', '--identity-key-dir', configs.identityKeys], nodeArgs);
   }
   if (s.server.decryption) return startClaimcheck(configs.jwe, s.server.workers ?? 1, extra, nodeArgs);
+  const workers = s.server.workers ?? 1;
+  if (s.server.introspection) {
+    const endpoint = await startIntrospectionEndpoint(ISSUER, AUDIENCE);
+    writeConfig(configs.opaque, 10, { introspection: endpoint.url });
+    return withHelper(endpoint, () => startClaimcheck(configs.opaque, workers, extra, nodeArgs));
+  }
   if (s.server.replayStore !== 'redis') return startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, extra, nodeArgs);
   const redis = await startRedis();
-  const cc = await startClaimcheck(configs[s.server.policies], s.server.workers ?? 1, [...extra, '--replay-store', redis.url], nodeArgs).catch(async (err: unknown) => {
-    await redis.stop();
+  const dir = configs[s.server.policies];
+  return withHelper(redis, () => startClaimcheck(dir, workers, [...extra, '--replay-store', redis.url], nodeArgs));
+}
+
+/** A server that needs a helper process (Redis, an introspection endpoint): both stop together. */
+async function withHelper(helper: { stop(): Promise<void> }, startServer: () => Promise<ServerUnderTest>): Promise<ServerUnderTest> {
+  const cc = await startServer().catch(async (err: unknown) => {
+    await helper.stop();
     throw err;
   });
-  return { ...cc, stop: async () => { await cc.stop(); await redis.stop(); } };
+  return { ...cc, stop: async () => { await cc.stop(); await helper.stop(); } };
 }
 
 main().then(

@@ -9,22 +9,22 @@ export type ServerKind =
   | { kind: 'noop-http1' }
   /** claimcheck's HTTP authorization listener with a constant allow: the floor for the forward-auth rows */
   | { kind: 'noop-authz-http' }
-  /** decryption: the issuer decrypts JWEs (an RSA key, bench/fixtures.ts); grpcServer: --grpc-server grpc-js (grpc-js's Server with claimcheck's codec); authzHttp: serve --authz-http-addr too; replayStore: --replay-store redis:// (a redis-server the run starts); identityToken: the first policy signs identity tokens (an ES256 key) */
-  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number; grpcServer?: 'grpc-js'; authzHttp?: true; replayStore?: 'redis'; identityToken?: true; decryption?: true }
+  /** introspection: the issuer introspects opaque tokens at a local endpoint the run starts (bench/introspection-endpoint.mjs); decryption: the issuer decrypts JWEs (an RSA key, bench/fixtures.ts); grpcServer: --grpc-server grpc-js (grpc-js's Server with claimcheck's codec); authzHttp: serve --authz-http-addr too; replayStore: --replay-store redis:// (a redis-server the run starts); identityToken: the first policy signs identity tokens (an ES256 key) */
+  | { kind: 'claimcheck'; policies: 10 | 10000; workers?: number; grpcServer?: 'grpc-js'; authzHttp?: true; replayStore?: 'redis'; identityToken?: true; decryption?: true; introspection?: true }
   | { kind: 'peer'; gomaxprocs: number };
 
 export type Requests =
-  /** one token, sent again and again; `encrypted`: as a JWE (RSA-OAEP-256 + A256GCM) for the issuer's decryption key */
-  | { tokens: 'repeated'; alg: Alg; path: string; encrypted?: true }
+  /** one token, sent again and again; `encrypted`: as a JWE (RSA-OAEP-256 + A256GCM) for the issuer's decryption key; `opaque`: a random opaque token instead (alg unused) */
+  | { tokens: 'repeated'; alg: Alg; path: string; encrypted?: true; opaque?: true }
   /** a distinct valid token per request: every request is a cache miss */
-  | { tokens: 'pool'; alg: Alg; path: string; encrypted?: true }
+  | { tokens: 'pool'; alg: Alg; path: string; encrypted?: true; opaque?: true }
   /** one token signed by a key nobody trusts */
   | { tokens: 'forged'; path: string }
   /** one RS256 token bound to an ES256 key (cnf.jkt), a new DPoP proof every request (bench/dpop-fixtures.ts) */
   | { tokens: 'dpop'; path: string };
 
 /** The key of a row's tokens in the runner's pools: signed with `alg`, encrypted or not. */
-export const tokenSet = (r: { alg: Alg; encrypted?: true }): string => (r.encrypted ? `${r.alg}+jwe` : r.alg);
+export const tokenSet = (r: { alg: Alg; encrypted?: true; opaque?: true }): string => (r.opaque ? 'opaque' : r.encrypted ? `${r.alg}+jwe` : r.alg);
 
 export interface Scenario {
   id: string;
@@ -66,6 +66,8 @@ export const SCENARIOS: Scenario[] = [
   { id: 'dpop-redis', title: 'DPoP as above, --replay-store redis:// (a local redis-server)', server: { kind: 'claimcheck', policies: 10, replayStore: 'redis' }, requests: { tokens: 'dpop', path: '/api/orders' }, expect: 'allow' },
   { id: 'jwe-repeated', title: 'JWE (RSA-OAEP-256 + A256GCM) around an RS256 token, one token repeated', server: { kind: 'claimcheck', policies: 10, decryption: true }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders', encrypted: true }, expect: 'allow' },
   { id: 'jwe-distinct', title: 'JWE (RSA-OAEP-256 + A256GCM) around an RS256 token, a new one every request', server: { kind: 'claimcheck', policies: 10, decryption: true }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders', encrypted: true }, expect: 'allow' },
+  { id: 'opaque-repeated', title: 'opaque token (introspection, a local endpoint), one token repeated', server: { kind: 'claimcheck', policies: 10, introspection: true }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders', opaque: true }, expect: 'allow' },
+  { id: 'opaque-distinct', title: 'opaque token (introspection, a local endpoint), a new one every request', server: { kind: 'claimcheck', policies: 10, introspection: true }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders', opaque: true }, expect: 'allow' },
   { id: 'identity-repeated', title: 'RS256, one token repeated, identity.token (ES256)', server: { kind: 'claimcheck', policies: 10, identityToken: true }, requests: { tokens: 'repeated', alg: 'RS256', path: '/api/orders' }, expect: 'allow', against: { kind: 'claimcheck', policies: 10 } },
   { id: 'identity-distinct', title: 'RS256, a new token every request, identity.token (ES256)', server: { kind: 'claimcheck', policies: 10, identityToken: true }, requests: { tokens: 'pool', alg: 'RS256', path: '/api/orders' }, expect: 'allow', against: { kind: 'claimcheck', policies: 10 } },
   { id: 'claims', title: 'rule with scopes + 3 claim checks', server: { kind: 'claimcheck', policies: 10 }, requests: { tokens: 'repeated', alg: 'RS256', path: '/claims/orders' }, expect: 'allow' },

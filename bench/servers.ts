@@ -20,8 +20,8 @@ export interface ServerUnderTest {
 }
 
 /** Spawns `cmd`, waits for a JSON log line with `msg === readyMsg` on stderr, keeps draining output after. */
-async function launch(cmd: string, args: string[], readyMsg: string, env: Record<string, string> = {}): Promise<ServerUnderTest & { line: Record<string, unknown> }> {
-  const [c, a] = pinned('server', cmd, args);
+async function launch(cmd: string, args: string[], readyMsg: string, env: Record<string, string> = {}, role: 'server' | 'client' = 'server'): Promise<ServerUnderTest & { line: Record<string, unknown> }> {
+  const [c, a] = pinned(role, cmd, args);
   const child: ChildProcess = spawn(c, a, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let tail = '';
@@ -97,6 +97,15 @@ export async function startPeer(bin: string, policy: string, data: string, gomax
   return launch(bin, ['--addr', '127.0.0.1:0', '--policy', policy, '--data', data, '--query', 'data.envoy.authz.result'], 'peer serving', {
     GOMAXPROCS: String(gomaxprocs),
   });
+}
+
+/**
+ * The opaque-token rows' introspection endpoint, on the client's CPU like Redis: in a
+ * deployment the IdP runs elsewhere. `url` is its endpoint.
+ */
+export async function startIntrospectionEndpoint(issuer: string, audience: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const s = await launch(process.execPath, ['bench/introspection-endpoint.mjs', issuer, audience], 'introspection serving', {}, 'client');
+  return { url: String(s.line.url), stop: s.stop };
 }
 
 const REDIS_BINS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];

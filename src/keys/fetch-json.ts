@@ -13,6 +13,8 @@ export interface FetchOptions {
   maxBytes?: number;
   /** a POST with this body and these headers instead of a GET (token introspection) */
   post?: { body: string; headers: Record<string, string> };
+  /** keep-alive connections of one caller (its own, holding its caBundle); without it, a connection per fetch */
+  agent?: http.Agent;
 }
 
 export interface FetchedJson {
@@ -53,21 +55,30 @@ export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson>
     };
     const headers = { accept: 'application/json, application/jwk-set+json', 'user-agent': 'claimcheck', ...opts.post?.headers };
     const method = opts.post ? 'POST' : 'GET';
-    // A fresh agent-less request each time: `ca` must not leak between issuers through a shared agent.
-    try {
-      req =
-        parsed.protocol === 'https:'
-          ? https.request(parsed, { method, headers, agent: false, ...(opts.caBundle ? { ca: opts.caBundle } : {}) })
-          : http.request(parsed, { method, headers, agent: false });
-    } catch (err) {
-      // e.g. a caBundle that is not PEM
-      fail(new ClaimcheckError('key_fetch_tls', 'TLS setup failed (caBundle)', { cause: err }));
-      return;
-    }
+    // Without opts.agent, a fresh agent-less request each time: `ca` must not leak between issuers through a shared agent.
+    const send = (mayRetry: boolean): void => {
+      try {
+        req =
+          parsed.protocol === 'https:'
+            ? https.request(parsed, { method, headers, agent: opts.agent ?? false, ...(opts.caBundle && !opts.agent ? { ca: opts.caBundle } : {}) })
+            : http.request(parsed, { method, headers, agent: opts.agent ?? false });
+      } catch (err) {
+        // e.g. a caBundle that is not PEM
+        fail(new ClaimcheckError('key_fetch_tls', 'TLS setup failed (caBundle)', { cause: err }));
+        return;
+      }
+      const sent = req;
+      sent.on('error', (err: Error & { code?: unknown }) => {
+        // a kept-alive connection the server closed as it was reused: once more on a new one (node's http.Agent docs)
+        if (mayRetry && sent.reusedSocket && err.code === 'ECONNRESET' && !settled) send(false);
+        else fail(connectionError(err));
+      });
+      sent.on('response', (res) => onResponse(res));
+      sent.end(opts.post?.body);
+    };
     timer = setTimeout(() => fail(new ClaimcheckError('key_fetch_timeout', `timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
     timer.unref();
-    req.on('error', (err) => fail(connectionError(err)));
-    req.on('response', (res) => {
+    const onResponse = (res: http.IncomingMessage): void => {
       const status = res.statusCode ?? 0;
       // Redirects are not followed: a JWKS location is configuration, not something a server may move.
       if (status >= 300 && status < 400) {
@@ -110,8 +121,8 @@ export function fetchJson(url: string, opts: FetchOptions): Promise<FetchedJson>
         clearTimeout(timer);
         resolve({ body, maxAgeSec: parseMaxAge(res.headers['cache-control']) });
       });
-    });
-    req.end(opts.post?.body);
+    };
+    send(true);
   });
 }
 

@@ -6,6 +6,8 @@
  * the cache for the next one.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import type { CompiledIssuer } from '../compile/snapshot.js';
 import { invalid, INTROSPECTION_UNAVAILABLE } from '../authn/invalid.js';
 import { Lru, type LruStamped } from '../authn/lru.js';
@@ -24,6 +26,9 @@ export const INTROSPECTION_CACHE_SIZE = 10_000;
 /** RFC 7662 §4 leaves the inactive case to the server; this is the contract's */
 export const INACTIVE_TTL_MS = 10_000;
 export const MAX_ANSWER_BYTES = 64 * 1024;
+/** connections kept open to one endpoint: enough for a burst of misses, bounded for the IdP's sake */
+export const MAX_CONNECTIONS = 16;
+const SECRET_REREAD_MS = 2000;
 
 type Answer = Introspected | VerifyFailure;
 
@@ -45,13 +50,29 @@ export class IntrospectionClient {
   readonly fingerprint: string;
   private readonly cache = new Lru<string, Cached>(INTROSPECTION_CACHE_SIZE);
   private readonly inflight = new Map<string, Promise<Answer>>();
+  /**
+   * Keep-alive connections of this issuer only (they hold its caBundle): a miss costs a request,
+   * not a TCP and TLS handshake (docs/performance.md). The endpoint and CA are in the fingerprint,
+   * so a change makes a new client and a new agent.
+   */
+  private readonly agent: http.Agent;
+  private secret: { value: string; readAtMs: number } | undefined;
 
   constructor(private issuer: CompiledIssuer, private readonly opts: IntrospectionOptions) {
-    this.fingerprint = issuer.introspection!.fingerprint;
+    const cfg = issuer.introspection!;
+    this.fingerprint = cfg.fingerprint;
+    const pool = { keepAlive: true, maxSockets: MAX_CONNECTIONS, maxFreeSockets: MAX_CONNECTIONS };
+    this.agent = cfg.endpoint.startsWith('https:') ? new https.Agent({ ...pool, ...(cfg.caBundle !== undefined ? { ca: cfg.caBundle } : {}) }) : new http.Agent(pool);
+  }
+
+  close(): void {
+    this.agent.destroy();
+    this.cache.clear();
   }
 
   update(issuer: CompiledIssuer): void {
     this.issuer = issuer;
+    this.secret = undefined;
   }
 
   introspect(token: string): MaybePromise<Answer> {
@@ -87,7 +108,7 @@ export class IntrospectionClient {
         allowInsecureHttp: cfg.allowInsecureHttp,
         timeoutMs: this.opts.fetchTimeoutMs,
         maxBytes: MAX_ANSWER_BYTES,
-        ...(cfg.caBundle !== undefined ? { caBundle: cfg.caBundle } : {}),
+        agent: this.agent,
         post: {
           body: `token=${formEncode(token)}&token_type_hint=access_token`,
           headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -112,7 +133,16 @@ export class IntrospectionClient {
     this.opts.metrics?.introspectionRequests.inc({ issuer: this.issuer.key, outcome });
   }
 
+  /** The secret file is read again once it is 2 s old (like a key file's poll), not on every miss. */
   private clientSecret(): string | undefined {
+    const now = this.opts.scheduler.now();
+    if (this.secret && now - this.secret.readAtMs < SECRET_REREAD_MS) return this.secret.value;
+    const value = this.readClientSecret();
+    this.secret = value === undefined ? undefined : { value, readAtMs: now };
+    return value;
+  }
+
+  private readClientSecret(): string | undefined {
     const cfg = this.issuer.introspection!;
     let content: Buffer | undefined;
     try {

@@ -140,6 +140,7 @@ export class KeyRegistry implements KeyLookup {
     this.sets.clear();
     for (const ring of this.rings.values()) ring.close();
     this.rings.clear();
+    for (const client of this.introspectors.values()) client.close();
     this.introspectors.clear();
   }
 }

@@ -48,7 +48,7 @@ async function smoke(only: string[]): Promise<{ stdout: string; rows: ReportRow[
 }
 
 test('npm run bench --smoke measures the baseline, claimcheck on both gRPC servers and the peer and writes its report', { skip, timeout: 300_000 }, async () => {
-  const only = ['transport', 'repeated', 'repeated-grpc-js', 'distinct', 'dpop', 'dpop-redis', 'forged', ...(peerPath() ? ['peer'] : [])];
+  const only = ['transport', 'repeated', 'repeated-grpc-js', 'distinct', 'dpop', 'dpop-redis', 'opaque-distinct', 'forged', ...(peerPath() ? ['peer'] : [])];
   const { stdout, rows } = await smoke(only);
   assert.match(stdout, /\| scenario \| max req\/s \| × baseline \|/);
   // the baseline runs first and last; every other row has a baseline measured just before it

@@ -18,7 +18,8 @@ const HOST = 'ledger.example.com';
 const ONLY = 'https://opaque-only.test.invalid';
 const CLIENT_SECRET = 'a secret with spaces & symbols';
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
-type Reply = { status?: number; body?: string; delayMs?: number; location?: string };
+/** resets: close the connection without an answer this many times first */
+type Reply = { status?: number; body?: string; delayMs?: number; location?: string; resets?: number };
 
 describe('token introspection over gRPC', () => {
   let server: FixtureServer;
@@ -27,7 +28,7 @@ describe('token introspection over gRPC', () => {
   let endpoint: http.Server;
   /** token -> what the endpoint answers; every request is recorded */
   const replies = new Map<string, Reply>();
-  const seen: { token: string; authorization: string | undefined }[] = [];
+  const seen: { token: string; authorization: string | undefined; port: number }[] = [];
   const now = () => Math.floor(Date.now() / 1000);
   const active = (over: Record<string, unknown> = {}) => ({ body: JSON.stringify({ active: true, iss: ISS, aud: AUDIENCE, sub: 'ana', scope: 'ledger:read', client_id: 'app', exp: now() + 300, iat: now(), ...over }) });
   const opaque = () => randomBytes(24).toString('base64url');
@@ -40,8 +41,13 @@ describe('token introspection over gRPC', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const token = new URLSearchParams(Buffer.concat(chunks).toString()).get('token') ?? '';
-        seen.push({ token, authorization: req.headers.authorization });
+        seen.push({ token, authorization: req.headers.authorization, port: req.socket.remotePort ?? 0 });
         const r = replies.get(token) ?? { body: JSON.stringify({ active: false }) };
+        if (r.resets) {
+          r.resets--;
+          req.socket.destroy();
+          return;
+        }
         setTimeout(() => {
           if (res.destroyed) return;
           res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...(r.location ? { location: r.location } : {}) });
@@ -183,6 +189,34 @@ describe('token introspection over gRPC', () => {
     assert.ok(value('claimcheck_introspection_cache_lookups_total{result="hit"}') >= 3);
     assert.ok(value('claimcheck_introspection_cache_lookups_total{result="miss"}') >= 10);
     assert.ok(!/claimcheck_introspection_requests_total\{[^}]*token/.test(metrics));
+  });
+
+  test('connections are kept alive; one reset on a reused connection is retried once on a new one', async () => {
+    const [a, b] = [opaque(), opaque()];
+    replies.set(a, active());
+    replies.set(b, active());
+    assert.equal((await check(a)).code, 0);
+    assert.equal((await check(b)).code, 0);
+    const ports = seen.filter((x) => x.token === a || x.token === b).map((x) => x.port);
+    assert.equal(ports[0], ports[1], 'the second miss reuses the first connection');
+    const once = opaque();
+    replies.set(once, { ...active(), resets: 1 });
+    assert.equal((await check(once)).code, 0);
+    assert.equal(asked(once), 2);
+    const always = opaque();
+    replies.set(always, { ...active(), resets: 5 });
+    assert.equal((await check(always)).httpStatus, 503);
+    assert.equal(asked(always), 2, 'retried once only');
+  });
+
+  test('a rotated client secret is used within 2 s', async () => {
+    await server.fx.writeRaw('secrets/client', 'the next secret\n');
+    await new Promise((r) => setTimeout(r, 2100));
+    const t = opaque();
+    replies.set(t, active());
+    assert.equal((await check(t)).code, 0);
+    const auth = seen.find((x) => x.token === t)!.authorization!;
+    assert.equal(Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString(), 'claimcheck:the+next+secret');
   });
 
   test('tokens and the client secret never appear in the log', () => {
