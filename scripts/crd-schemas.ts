@@ -103,11 +103,13 @@ function set(schema: JsonSchema, path: string[], values: JsonSchema): void {
 
 function trustedIssuerSpec(): JsonSchema {
   const spec = toStructural(trustedIssuerSpecSchema);
-  // secretRef.path is the file source's way to name a key file; in a cluster it is a Secret.
-  const secretRef = (spec.properties as any).jwks.properties.secretRef as JsonSchema;
-  delete (secretRef.properties as Record<string, unknown>).path;
-  delete secretRef['x-kubernetes-validations'];
-  secretRef.required = ['name'];
+  // `path` is the file source's way to name a key or secret file; in a cluster it is a Secret.
+  const props = spec.properties as Record<string, JsonSchema & { properties: Record<string, JsonSchema> }>;
+  for (const secretRef of [props.jwks!.properties.secretRef!, props.decryption!.properties.secretRef!, props.introspection!.properties.clientSecretRef!, props.introspection!.properties.clientKeyRef!]) {
+    delete (secretRef.properties as Record<string, unknown>).path;
+    delete secretRef['x-kubernetes-validations'];
+    secretRef.required = ['name'];
+  }
   // bounded lists keep the CEL cost estimate within the API server's budget
   set(spec, ['algorithms'], { maxItems: ALGORITHMS.length });
   addRules(spec, [], [{

@@ -26,10 +26,13 @@ export function compileIntrospection(r: TrustedIssuer, ctx: CompileContext): Com
   if (ttlMs === undefined) ctx.problem(r, `${base}/cacheTTL`, `invalid duration ${JSON.stringify(spec.cacheTTL)}`);
   else if (ttlMs > MAX_CACHE_TTL_MS) ctx.problem(r, `${base}/cacheTTL`, `cacheTTL ${spec.cacheTTL} is above the maximum of 1h`);
   if (spec.caBundle !== undefined && !/-----BEGIN CERTIFICATE-----/.test(spec.caBundle)) ctx.problem(r, `${base}/caBundle`, 'caBundle holds no PEM certificate');
-  const ref = spec.clientSecretRef;
+  const ref = spec.clientKeyRef ?? spec.clientSecretRef ?? {};
+  if (spec.clientAssertionAudience !== undefined && !spec.clientKeyRef) ctx.problem(r, `${base}/clientAssertionAudience`, 'clientAssertionAudience applies to clientKeyRef (private_key_jwt) only');
   const out = {
     endpoint: spec.endpoint,
     clientId: spec.clientId,
+    clientAuth: spec.clientKeyRef ? ('private_key_jwt' as const) : ('client_secret_basic' as const),
+    assertionAudience: spec.clientAssertionAudience ?? spec.endpoint,
     ...(ref.name !== undefined ? { secretRef: { name: ref.name, ...(ref.key !== undefined ? { key: ref.key } : {}) } } : {}),
     ...(ref.path !== undefined ? { secretPath: manifestRelative(r, ref.path) } : {}),
     cacheTtlSec: (ttlMs ?? 0) / 1000,

@@ -67,8 +67,13 @@ export interface CompiledDecryption {
 export interface CompiledIntrospection {
   readonly endpoint: string;
   readonly clientId: string;
+  /** client_secret_basic: the credential is the secret; private_key_jwt: a private key signing the assertion */
+  readonly clientAuth: 'client_secret_basic' | 'private_key_jwt';
+  /** the credential (clientSecretRef or clientKeyRef): a Secret, or a file resolved against the manifest */
   readonly secretRef?: { readonly name?: string; readonly key?: string };
   readonly secretPath?: string;
+  /** private_key_jwt: the assertion's aud */
+  readonly assertionAudience: string;
   readonly cacheTtlSec: number;
   readonly caBundle?: string;
   readonly allowInsecureHttp: boolean;

@@ -5,7 +5,6 @@
  * A request waits for the endpoint at most `coldWaitMs`; the introspection goes on and fills
  * the cache for the next one.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { CompiledIssuer } from '../compile/snapshot.js';
@@ -17,6 +16,7 @@ import type { MaybePromise } from '../maybe-async.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { ClaimcheckError } from '../errors.js';
+import { ClientCredential, formEncode } from './client-credential.js';
 import { fetchJson } from './fetch-json.js';
 import { outcomeOf } from './fetch-outcome.js';
 import type { SecretReader } from './local-key-source.js';
@@ -28,7 +28,6 @@ export const INACTIVE_TTL_MS = 10_000;
 export const MAX_ANSWER_BYTES = 64 * 1024;
 /** connections kept open to one endpoint: enough for a burst of misses, bounded for the IdP's sake */
 export const MAX_CONNECTIONS = 16;
-const SECRET_REREAD_MS = 2000;
 
 type Answer = Introspected | VerifyFailure;
 
@@ -56,12 +55,13 @@ export class IntrospectionClient {
    * so a change makes a new client and a new agent.
    */
   private readonly agent: http.Agent;
-  private secret: { value: string; readAtMs: number } | undefined;
+  private readonly credential: ClientCredential;
 
   constructor(private issuer: CompiledIssuer, private readonly opts: IntrospectionOptions) {
     const cfg = issuer.introspection!;
     this.fingerprint = cfg.fingerprint;
     const pool = { keepAlive: true, maxSockets: MAX_CONNECTIONS, maxFreeSockets: MAX_CONNECTIONS };
+    this.credential = new ClientCredential(issuer, opts.scheduler, opts.readSecret);
     this.agent = cfg.endpoint.startsWith('https:') ? new https.Agent({ ...pool, ...(cfg.caBundle !== undefined ? { ca: cfg.caBundle } : {}) }) : new http.Agent(pool);
   }
 
@@ -72,7 +72,7 @@ export class IntrospectionClient {
 
   update(issuer: CompiledIssuer): void {
     this.issuer = issuer;
-    this.secret = undefined;
+    this.credential.update(issuer);
   }
 
   introspect(token: string): MaybePromise<Answer> {
@@ -94,14 +94,12 @@ export class IntrospectionClient {
 
   private async ask(h: string, token: string): Promise<Answer> {
     const cfg = this.issuer.introspection!;
-    const secret = this.clientSecret();
-    if (secret === undefined) {
-      this.opts.logger.error({ issuer: this.issuer.key }, 'introspection client secret not available');
+    const auth = this.credential.authenticate();
+    if (auth === undefined) {
+      this.opts.logger.error({ issuer: this.issuer.key, clientAuth: cfg.clientAuth }, 'introspection client credential not available');
       this.count('unreadable');
       return INTROSPECTION_UNAVAILABLE;
     }
-    // RFC 6749 §2.3.1: client id and secret form-encoded, then joined for HTTP Basic
-    const basic = Buffer.from(`${formEncode(cfg.clientId)}:${formEncode(secret)}`).toString('base64');
     let body: unknown;
     try {
       ({ body } = await fetchJson(cfg.endpoint, {
@@ -110,8 +108,8 @@ export class IntrospectionClient {
         maxBytes: MAX_ANSWER_BYTES,
         agent: this.agent,
         post: {
-          body: `token=${formEncode(token)}&token_type_hint=access_token`,
-          headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: `token=${formEncode(token)}&token_type_hint=access_token${auth.form}`,
+          headers: { ...auth.headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         },
       }));
     } catch (err) {
@@ -132,28 +130,6 @@ export class IntrospectionClient {
   private count(outcome: string): void {
     this.opts.metrics?.introspectionRequests.inc({ issuer: this.issuer.key, outcome });
   }
-
-  /** The secret file is read again once it is 2 s old (like a key file's poll), not on every miss. */
-  private clientSecret(): string | undefined {
-    const now = this.opts.scheduler.now();
-    if (this.secret && now - this.secret.readAtMs < SECRET_REREAD_MS) return this.secret.value;
-    const value = this.readClientSecret();
-    this.secret = value === undefined ? undefined : { value, readAtMs: now };
-    return value;
-  }
-
-  private readClientSecret(): string | undefined {
-    const cfg = this.issuer.introspection!;
-    let content: Buffer | undefined;
-    try {
-      content = cfg.secretPath !== undefined ? readFileSync(cfg.secretPath) : cfg.secretRef ? this.opts.readSecret?.(this.issuer, cfg.secretRef) : undefined;
-    } catch {
-      return undefined;
-    }
-    if (!content || content.length === 0) return undefined;
-    // a trailing newline from `echo` or an editor is not part of the secret
-    return content.toString('utf8').replace(/\r?\n$/, '');
-  }
 }
 
 /** RFC 7662 §2.2: `active` is a boolean; anything else is not an active token. */
@@ -168,5 +144,3 @@ function expMs(claims: Record<string, unknown>): number | undefined {
   return typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
 }
 
-/** application/x-www-form-urlencoded (WHATWG URL §5.2): what URLSearchParams writes */
-const formEncode = (s: string): string => new URLSearchParams({ v: s }).toString().slice(2);

@@ -61,7 +61,10 @@ export interface TrustedIssuerSpec {
 export interface IntrospectionSpec {
   endpoint: string;
   clientId: string;
-  clientSecretRef: SecretRef;
+  /** exactly one of clientSecretRef (client_secret_basic) and clientKeyRef (private_key_jwt) */
+  clientSecretRef?: SecretRef;
+  clientKeyRef?: SecretRef;
+  clientAssertionAudience?: string;
   cacheTTL?: string;
   caBundle?: string;
   allowInsecureHttp?: boolean;

@@ -15,6 +15,8 @@ import type { TestKey } from './tokens.js';
 export interface IdpClient {
   id: string;
   secret: string;
+  /** registered with private_key_jwt (RFC 7523) and these public keys instead of its secret */
+  jwks?: { keys: Record<string, unknown>[] };
 }
 
 export interface IdpResource {
@@ -103,11 +105,10 @@ function createProvider(issuer: string, opts: OidcIdpOptions, keys: TestKey[]): 
   const provider = new Provider(issuer, {
     clients: opts.clients.map((c) => ({
       client_id: c.id,
-      client_secret: c.secret,
+      ...(c.jwks ? { jwks: c.jwks, token_endpoint_auth_method: 'private_key_jwt' } : { client_secret: c.secret, token_endpoint_auth_method: 'client_secret_basic' }),
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_basic',
       ...(opts.mtls ? { tls_client_certificate_bound_access_tokens: true } : {}),
     })),
     jwks: { keys: keys.map(privateJwk) },

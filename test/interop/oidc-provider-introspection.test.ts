@@ -2,11 +2,13 @@
  * Interop: opaque access tokens from a real authorization server, checked at its real
  * introspection endpoint (RFC 7662). oidc-provider issues opaque tokens for one resource;
  * claimcheck, registered there as its own client, introspects them with client_secret_basic
- * over HTTPS under the test CA. No token is made in this file.
+ * over HTTPS under the test CA; a second claimcheck, registered with private_key_jwt, signs an
+ * assertion per request, which the provider verifies and checks for replay. No token is made
+ * in this file.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { eventually } from '../helpers/claimcheck-process.js';
 import type { CheckOutcome } from '../helpers/envoy-client.js';
 import { claimcheckTrustingIdp, type IdpClaimcheck } from '../helpers/idp-claimcheck.js';
@@ -22,8 +24,11 @@ describe('interop: opaque tokens introspected at oidc-provider', () => {
   const ca = createTestCa('claimcheck introspection interop CA');
   const app: IdpClient = { id: 'ledger-app', secret: randomBytes(32).toString('base64url') };
   const claimcheckClient: IdpClient = { id: 'claimcheck', secret: randomBytes(32).toString('base64url') };
+  const clientKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyClient: IdpClient = { id: 'claimcheck-pkjwt', secret: '', jwks: { keys: [{ ...clientKey.publicKey.export({ format: 'jwk' }), kid: 'cc-1', use: 'sig', alg: 'ES256' }] } };
   let idp: OidcIdp;
   let cc: IdpClaimcheck;
+  let ccKey: IdpClaimcheck;
   let endpoint: string;
 
   const tokenFor = async (scope = 'ledger:read') => {
@@ -34,7 +39,7 @@ describe('interop: opaque tokens introspected at oidc-provider', () => {
   const check = (token: string) => cc.envoy.check({ host: HOST, path: '/v1/entries', headers: { authorization: `Bearer ${token}` } });
 
   before(async () => {
-    idp = await startOidcIdp({ tls: ca, keys: [generateKey('RS256', 'idp-key-1')], clients: [app, claimcheckClient], resources: [{ indicator: API, scope: 'ledger:read ledger:write', format: 'opaque' }], introspection: true });
+    idp = await startOidcIdp({ tls: ca, keys: [generateKey('RS256', 'idp-key-1')], clients: [app, claimcheckClient, keyClient], resources: [{ indicator: API, scope: 'ledger:read ledger:write', format: 'opaque' }], introspection: true });
     endpoint = String((await idp.discovery()).introspection_endpoint);
     cc = await claimcheckTrustingIdp(idp, ca, API, {
       hosts: [HOST], issuers: ['oidc-provider'],
@@ -44,8 +49,16 @@ describe('interop: opaque tokens introspected at oidc-provider', () => {
       issuer: { introspection: { endpoint, clientId: claimcheckClient.id, clientSecretRef: { path: './client-secret' }, caBundle: ca.caCert } },
       files: { 'client-secret': `${claimcheckClient.secret}\n` },
     });
+    ccKey = await claimcheckTrustingIdp(idp, ca, API, {
+      hosts: [HOST], issuers: ['oidc-provider'],
+      rules: [{ name: 'read', match: { paths: ['/v1/**'] }, require: { scopes: { anyOf: ['ledger:read'] } } }],
+    }, {
+      issuer: { introspection: { endpoint, clientId: keyClient.id, clientKeyRef: { path: './cc-1.pem' }, caBundle: ca.caCert } },
+      files: { 'cc-1.pem': clientKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+    });
   });
   after(async () => {
+    await ccKey?.close();
     await cc?.close();
     await idp?.close();
   });
@@ -70,6 +83,20 @@ describe('interop: opaque tokens introspected at oidc-provider', () => {
     assert.equal(r.httpStatus, 403);
     const made = await check(randomBytes(32).toString('base64url'));
     assert.deepEqual([made.httpStatus, errorOf(made).error_description], [401, 'token is not active']);
+  });
+
+  test('private_key_jwt: the provider accepts a new assertion for every introspection, never a replayed one', async () => {
+    const checkWithKey = (token: string) => ccKey.envoy.check({ host: HOST, path: '/v1/entries', headers: { authorization: `Bearer ${token}` } });
+    const first = await tokenFor();
+    const r = await eventually(async () => {
+      const out = await checkWithKey(first);
+      return out.code === 0 ? out : undefined;
+    }, 10_000, 100);
+    assert.equal(r!.code, 0);
+    // each miss is one more assertion: were a jti reused, the provider would answer invalid_client (503 here)
+    for (let i = 0; i < 3; i++) assert.equal((await checkWithKey(await tokenFor())).code, 0);
+    assert.equal((await checkWithKey(randomBytes(32).toString('base64url'))).httpStatus, 401);
+    assert.ok(!ccKey.cc.rawLog().includes('BEGIN PRIVATE KEY'));
   });
 
   test('the client secret and the tokens never appear in the log', async () => {

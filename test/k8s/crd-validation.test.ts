@@ -51,6 +51,7 @@ describe('CRDs in a real kube-apiserver', { skip }, () => {
     // schema
     ['a TrustedIssuer without issuer', 'trustedissuers', { jwks: inline }, /spec\.issuer: Required value/],
     ['a TrustedIssuer with neither jwks nor introspection', 'trustedissuers', { issuer: 'https://idp.example', audiences: ['api'] }, /at least one of jwks, introspection must be set/],
+    ['introspection with a client secret and a client key', 'trustedissuers', { issuer: 'https://idp.example', introspection: { endpoint: 'https://idp.example/introspect', clientId: 'c', clientSecretRef: { name: 's' }, clientKeyRef: { name: 'k' } } }, /exactly one of clientSecretRef, clientKeyRef must be set/],
     ['HS256 on an introspection-only issuer', 'trustedissuers', { issuer: 'https://idp.example', algorithms: ['HS256'], introspection: { endpoint: 'https://idp.example/introspect', clientId: 'c', clientSecretRef: { name: 's', key: 'k' } } }, /HS256\/HS384\/HS512 need a shared secret/],
     ['an unknown algorithm', 'trustedissuers', issuer(inline, { algorithms: ['RS1'] }), /spec\.algorithms\[0\]: Unsupported value: "RS1"/],
     ['a duration in days', 'trustedissuers', issuer(inline, { clockSkew: '1d' }), /spec\.clockSkew: Invalid value: "1d"/],

@@ -6,7 +6,9 @@ import { skipFor } from '../helpers/skip.js';
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CompactEncrypt } from 'jose';
 import { eventually } from '../helpers/claimcheck-process.js';
 import { signRaw } from '../helpers/tokens.js';
@@ -174,5 +176,41 @@ describe('claimcheck serve --config-source kubernetes', { skip }, () => {
     assert.equal(patched.status, 200);
     await eventually(async () => (await client.check({ host, path: '/api/x', headers: bearer(await jweFor(k2)) })).code === 0, 5_000, 50);
     assert.equal((await client.check({ host, path: '/api/x', headers: bearer(await jweFor(k1)) })).httpStatus, 401, 'the old key no longer decrypts');
+  });
+
+  test('an introspection-only issuer signs its private_key_jwt assertion with the key in the referenced Secret, rotated too', async () => {
+    const { ns, apps: [app], client } = await setup(1);
+    await allowSecrets(api, app!, ns);
+    const host = `${app}.example.com`;
+    const [k1, k2] = [generateKeyPairSync('ec', { namedCurve: 'P-256' }), generateKeyPairSync('ec', { namedCurve: 'P-256' })];
+    // the endpoint answers active only to an assertion signed by the key it trusts now
+    let trusted: KeyObject = k1.publicKey;
+    const endpoint = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+        const [h, p, sig] = (new URLSearchParams(Buffer.concat(chunks).toString()).get('client_assertion') ?? '..').split('.');
+        const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key: trusted, dsaEncoding: 'ieee-p1363' }, Buffer.from(sig ?? '', 'base64url'));
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(ok ? { active: true, iss: 'https://opaque.example', aud: AUDIENCE, sub: 'ana', scope: 'read', exp: Math.floor(Date.now() / 1000) + 300 } : { error: 'invalid_client' }));
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => void endpoint.close());
+    const pem = (k: typeof k1) => Buffer.from(k.privateKey.export({ type: 'pkcs8', format: 'pem' })).toString('base64');
+    const secretPath = `/api/v1/namespaces/${app}/secrets`;
+    assert.equal((await api.request('POST', secretPath, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'client-key' }, data: { 'cc.pem': pem(k1) } })).status, 201);
+    const introspection = { endpoint: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/introspect`, clientId: 'claimcheck', clientKeyRef: { name: 'client-key', key: 'cc.pem' }, allowInsecureHttp: true };
+    await mustCreate(api, 'trustedissuers', app!, 'opaque', { issuer: 'https://opaque.example', audiences: [AUDIENCE], introspection });
+    await mustCreate(api, 'authpolicies', app!, 'p', policySpec(host, ['opaque']));
+    const opaque = () => bearer(randomBytes(24).toString('base64url'));
+    await eventually(async () => (await client.check({ host, path: '/api/x', headers: opaque() })).code === 0, 5_000, 50);
+    const refs = await settled(async () => condition(await get(api, 'trustedissuers', app!, 'opaque'), 'ResolvedRefs'), 5_000, 50);
+    assert.equal(refs.status, 'True');
+    assert.match(String(refs.message), /client-key/);
+
+    trusted = k2.publicKey;
+    assert.equal((await client.check({ host, path: '/api/x', headers: opaque() })).httpStatus, 503, 'the endpoint refuses the old key');
+    assert.equal((await api.request('PATCH', `${secretPath}/client-key`, { data: { 'cc.pem': pem(k2) } }, 'application/merge-patch+json')).status, 200);
+    await eventually(async () => (await client.check({ host, path: '/api/x', headers: opaque() })).code === 0, 6_000, 100);
   });
 });

@@ -28,7 +28,8 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   compile: ['authz', 'errors', 'model'],
   decision: ['compile', 'authn', 'reasons'],
   authn: ['compile', 'decision', 'digest', 'errors', 'maybe-async', 'reasons'],
-  keys: ['authn', 'compile', 'digest', 'errors', 'maybe-async', 'model', 'telemetry'],
+  // identity: the JWS signer and key reader, for private_key_jwt client assertions
+  keys: ['authn', 'compile', 'digest', 'errors', 'identity', 'maybe-async', 'model', 'telemetry'],
   respond: ['authz', 'compile', 'decision', 'errors', 'grpc-code', 'reasons'],
   pipeline: ['authn', 'authz', 'compile', 'decision', 'errors', 'maybe-async', 'reasons', 'request', 'respond', 'telemetry'],
   grpc: ['errors', 'grpc-code', 'host-port', 'listen-address', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry'],

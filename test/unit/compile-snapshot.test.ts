@@ -71,6 +71,16 @@ describe('compileSnapshot: issuers', () => {
     assert.ok(bad.problems.some((p) => p.path === '/spec/decryption' && /needs jwks/.test(p.message)), JSON.stringify(bad.problems));
   });
 
+  test('introspection: the credential decides client_secret_basic or private_key_jwt; clientAssertionAudience needs the key', () => {
+    const base = { endpoint: 'https://idp.example.com/introspect', clientId: 'c' };
+    const secret = compile([issuer('idp', undefined, { introspection: { ...base, clientSecretRef: { name: 's' } } })]);
+    assert.equal(secret.snapshot!.issuers.get('claimcheck/idp')?.introspection?.clientAuth, 'client_secret_basic');
+    const key = compile([issuer('idp', undefined, { introspection: { ...base, clientKeyRef: { name: 'k' } } })]).snapshot!.issuers.get('claimcheck/idp')!.introspection!;
+    assert.deepEqual([key.clientAuth, key.assertionAudience, key.secretRef?.name], ['private_key_jwt', base.endpoint, 'k']);
+    const bad = compile([issuer('idp', undefined, { introspection: { ...base, clientSecretRef: { name: 's' }, clientAssertionAudience: 'https://idp.example.com' } })]);
+    assert.ok(bad.problems.some((p) => p.path === '/spec/introspection/clientAssertionAudience'), JSON.stringify(bad.problems));
+  });
+
   test('rejects a clockSkew above 5m', () => {
     const { problems } = compile([issuer('idp', undefined, { clockSkew: '6m' })]);
     assert.equal(problems.length, 1);

@@ -185,6 +185,15 @@ describe('schema validation', () => {
     assert.equal(bad[0]!.path, '/spec/rules/0/require/claims/0/claim');
   });
 
+  test('introspection takes exactly one client credential: a secret (client_secret_basic) or a key (private_key_jwt)', () => {
+    const withAuth = (auth: Record<string, unknown>) => validateResource({ apiVersion: 'claimcheck.io/v1alpha1', kind: 'TrustedIssuer', metadata: { name: 'i' }, spec: { issuer: 'https://idp.example.com', introspection: { endpoint: 'https://idp.example.com/introspect', clientId: 'c', ...auth } } });
+    assert.deepEqual(withAuth({ clientKeyRef: { path: './k.pem' }, clientAssertionAudience: 'https://idp.example.com' }), []);
+    const both = withAuth({ clientKeyRef: { path: './k.pem' }, clientSecretRef: { path: './s' } });
+    assert.deepEqual(both.map((p) => [p.path, p.message]), [['/spec/introspection', 'exactly one of clientSecretRef, clientKeyRef is allowed, found clientSecretRef and clientKeyRef']]);
+    const neither = withAuth({});
+    assert.deepEqual(neither.map((p) => [p.path, p.message]), [['/spec/introspection', 'exactly one of clientSecretRef, clientKeyRef is required']]);
+  });
+
   test('introspection without jwks is a valid issuer', () => {
     const spec = { issuer: 'https://idp.example.com', introspection: { endpoint: 'https://idp.example.com/introspect', clientId: 'c', clientSecretRef: { name: 's', key: 'k' } } };
     assert.deepEqual(validateResource({ apiVersion: 'claimcheck.io/v1alpha1', kind: 'TrustedIssuer', metadata: { name: 'i' }, spec }), []);

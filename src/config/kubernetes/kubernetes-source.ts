@@ -172,7 +172,7 @@ export class KubernetesSource {
     // the Secrets of signature keys, decryption keys and the introspection client secret
     const refs = resources
       .filter((r): r is TrustedIssuer => r.kind === 'TrustedIssuer')
-      .flatMap((r) => [r.spec.jwks?.secretRef?.name, r.spec.decryption?.secretRef.name, r.spec.introspection?.clientSecretRef.name].flatMap((name) => (name ? [{ namespace: r.metadata.namespace ?? this.opts.namespace, name }] : [])));
+      .flatMap((r) => [r.spec.jwks?.secretRef?.name, r.spec.decryption?.secretRef.name, r.spec.introspection?.clientSecretRef?.name, r.spec.introspection?.clientKeyRef?.name].flatMap((name) => (name ? [{ namespace: r.metadata.namespace ?? this.opts.namespace, name }] : [])));
     this.secrets.reconcile(refs);
     if (!this.view) await this.secrets.waitSynced(SECRET_SYNC_WAIT_MS);
     if (this.stopped) return;

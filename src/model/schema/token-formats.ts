@@ -120,7 +120,9 @@ export const payloadSchema: JsonSchema = {
 
 export const introspectionSchema = (secretRef: JsonSchema): JsonSchema => ({
   type: 'object',
-  required: ['endpoint', 'clientId', 'clientSecretRef'],
+  required: ['endpoint', 'clientId'],
+  // how claimcheck authenticates to the endpoint: the credential named decides
+  oneOf: [{ required: ['clientSecretRef'] }, { required: ['clientKeyRef'] }],
   description: doc(
     'Opaque access tokens, checked at the issuer\'s OAuth 2.0 token introspection endpoint (RFC 7662). A token that is not a',
     'JWT or JWE (not three or five base64url segments) is sent only to the introspection issuer of the rule, and a rule may',
@@ -138,13 +140,36 @@ export const introspectionSchema = (secretRef: JsonSchema): JsonSchema => ({
       ),
       examples: ['https://idp.example.com/oauth2/introspect'],
     },
-    clientId: { ...nonEmptyString, description: 'claimcheck\'s client id at the IdP, sent with `client_secret_basic` (RFC 6749 §2.3.1).', examples: ['claimcheck'] },
+    clientId: {
+      ...nonEmptyString,
+      description: 'claimcheck\'s client id at the IdP: the user name of `client_secret_basic`, or `iss` and `sub` of the `private_key_jwt` assertion.',
+      examples: ['claimcheck'],
+    },
     clientSecretRef: {
       ...secretRef,
       description: doc(
-        'The client secret: a Kubernetes Secret (`name`, `key`) or a file (`path`, file source). The content is the raw secret;',
-        'one trailing newline is not part of it. Read again for every introspection request, so a rotated secret applies at once.',
+        'Authenticate with `client_secret_basic` (RFC 6749 §2.3.1) and this client secret: a Kubernetes Secret (`name`, `key`) or a',
+        'file (`path`, file source). The content is the raw secret; one trailing newline is not part of it. Read again once the',
+        'copy in memory is 2 s old, so a rotated secret applies within 2 s. Exactly one of `clientSecretRef` and `clientKeyRef`.',
       ),
+    },
+    clientKeyRef: {
+      ...secretRef,
+      description: doc(
+        'Authenticate with `private_key_jwt` (RFC 7523 §2.2, OpenID Connect Core §9) and this private key: a Kubernetes Secret',
+        '(`name`, `key`) or a file (`path`, file source) holding a private JWK or a PEM private key (PKCS#8, SEC 1 or PKCS#1): ES256',
+        '(P-256), EdDSA (Ed25519), RS256 or PS256 (a JWK with `"alg": "PS256"`; RSA of at least 2048 bits). The `kid` is the JWK\'s,',
+        'or the key name without `.pem`. Every introspection request carries a new assertion (a fresh `jti`, 60 s lifetime), as',
+        'IdPs that detect replays require. Register the public key with the IdP. Re-read like `clientSecretRef`.',
+      ),
+    },
+    clientAssertionAudience: {
+      ...nonEmptyString,
+      description: doc(
+        'The `aud` of the `private_key_jwt` assertion. Default: the `endpoint` URL, which oidc-provider, Keycloak and Okta accept;',
+        'set the issuer identifier or the token endpoint URL for an IdP that wants one of those.',
+      ),
+      examples: ['https://idp.example.com'],
     },
     cacheTTL: {
       ...durationSchema,

@@ -131,7 +131,7 @@ interface Refs {
 function resolvedRefs(o: WatchedObject, spec: Record<string, any>, namespace: string, ctx: StatusContext): Refs {
   if (o.info.kind === 'TrustedIssuer') {
     // the Secrets of signature keys, decryption keys and the introspection client: the first not found decides
-    const refs = [spec.jwks?.secretRef, spec.decryption?.secretRef, spec.introspection?.clientSecretRef].filter((r): r is { name: string; key?: string } => typeof r?.name === 'string');
+    const refs = [spec.jwks?.secretRef, spec.decryption?.secretRef, spec.introspection?.clientSecretRef, spec.introspection?.clientKeyRef].filter((r): r is { name: string; key?: string } => typeof r?.name === 'string');
     if (refs.length === 0) return { status: 'True', reason: 'ResolvedRefs', message: 'no references' };
     const found: string[] = [];
     for (const ref of refs) {
