@@ -101,6 +101,8 @@ export class AnswerCache {
     if (!v?.reused || typeof exp !== 'number') return;
     // a sender-constrained token comes with a new proof (or a peer certificate) every time
     if (v.claims.cnf !== undefined) return;
+    // an introspected token is good for as long as its answer is cached (cacheTTL), not until its exp
+    if (v.alg === 'introspection') return;
     if (plan.headersToSet.some((h) => h.name === 'cookie')) return;
     // an identity token is reused for half its ttl only, and carries the caller's principal
     if (decision.policy?.identity.token) return;

@@ -151,6 +151,17 @@ describe('token introspection over gRPC', () => {
     assert.equal((await check(t)).httpStatus, 503);
   });
 
+  test('an answer with cnf (RFC 9449 §6.2, RFC 8705 §3.2) binds the opaque token: as a bearer token it is refused', async () => {
+    const dpopBound = opaque();
+    replies.set(dpopBound, active({ cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } }));
+    const r = await check(dpopBound);
+    assert.equal(r.httpStatus, 401);
+    assert.match(r.headers['www-authenticate'] ?? '', /^DPoP /);
+    const certBound = opaque();
+    replies.set(certBound, active({ cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } }));
+    assert.equal((await check(certBound)).httpStatus, 401);
+  });
+
   test('revocation applies to introspected tokens', async () => {
     const t = opaque();
     replies.set(t, active({ jti: 'revoked-jti' }));
@@ -161,7 +172,8 @@ describe('token introspection over gRPC', () => {
   test('an opaque token is never sent to a rule without an introspection issuer; two per rule is a validation error', async () => {
     const t = opaque();
     replies.set(t, active());
-    assert.equal((await check(t, 'jwt.example.com')).httpStatus, 401);
+    const r = await check(t, 'jwt.example.com');
+    assert.deepEqual([r.httpStatus, errorOf(r).error_description], [401, 'malformed token']);
     assert.equal(asked(t), 0);
     const ready = JSON.parse((await cc.http('/readyz')).body) as { rejected: string[] };
     assert.ok(ready.rejected.some((x) => /AuthPolicy default\/two/.test(x) && /2 issuers with introspection/.test(x)), ready.rejected.join('\n'));
