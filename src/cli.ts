@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { badFlag } from './cli/flag.js';
 import { readFlags, type FlagValues } from './cli/read-flags.js';
 import { grpcListenerOptions } from './cli/grpc-flags.js';
+import { tlsFilesFor } from './cli/tls-flags.js';
+import type { TlsFiles } from './tls/server-tls.js';
 import type { GrpcListenerOptions } from './grpc/server.js';
 import type { DecisionLogOptions } from './telemetry/decision-log.js';
 import type { KubernetesOptions } from './config/kubernetes/kubernetes-options.js';
@@ -24,6 +26,8 @@ export interface ServeOptions {
   httpAddr: string;
   /** the HTTP authorization listener (src/http-authz/); off when undefined */
   authzHttpAddr?: string;
+  /** TLS per listener (src/tls/); plaintext where undefined */
+  tls: Readonly<{ grpc?: TlsFiles; http?: TlsFiles; authzHttp?: TlsFiles }>;
   unmatchedHost: 'deny' | 'allow';
   logLevel: string;
   namespace: string;
@@ -97,6 +101,7 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     grpcListener: grpcListenerOptions(v),
     httpAddr: v['http-addr'] ?? `${host}:9090`,
     ...(v['authz-http-addr'] !== undefined ? { authzHttpAddr: v['authz-http-addr'] } : {}),
+    tls: tlsOptions(v),
     unmatchedHost: v['unmatched-host'],
     logLevel: v['log-level'],
     namespace,
@@ -120,6 +125,12 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
       tokenId: v['decision-log-jti'],
     }),
   });
+}
+
+function tlsOptions(v: FlagValues): ServeOptions['tls'] {
+  const [grpc, http, authzHttp] = [tlsFilesFor(v, 'grpc'), tlsFilesFor(v, 'http'), tlsFilesFor(v, 'authz-http')];
+  if (authzHttp && v['authz-http-addr'] === undefined) badFlag('--authz-http-tls-cert needs --authz-http-addr');
+  return Object.freeze({ ...(grpc ? { grpc } : {}), ...(http ? { http } : {}), ...(authzHttp ? { authzHttp } : {}) });
 }
 
 function identityOptions(v: FlagValues): { identity?: ServeOptions['identity'] } {

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'key_fetch_too_large'
   // listeners
   | 'listen_failed'
+  | 'tls_files_invalid'
   // gRPC
   | 'invalid_request_proto'
   | 'invalid_response_plan'

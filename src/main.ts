@@ -28,6 +28,7 @@ import { ClaimcheckError } from './errors.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
 import { TokenCache } from './authn/token-cache.js';
 import { workerBridge } from './workers.js';
+import { ServerTls } from './tls/server-tls.js';
 
 const MAX_REJECTED_SHOWN = 100;
 
@@ -123,7 +124,9 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     options: { unmatchedHost: opts.unmatchedHost, maxTokenBytes: opts.maxTokenBytes, reservedHeaderPrefix: opts.reservedHeaderPrefix },
   };
   const check = createCheckHandler({ ...handlerDeps, protocol: 'grpc' });
+  const tls = listenerTls(opts, logger, metrics, bridge !== undefined);
   const grpc = await startGrpcServer({
+    ...(tls.grpc ? { tls: tls.grpc } : {}),
     addr: opts.grpcAddr,
     check,
     health,
@@ -136,13 +139,14 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   const answerCache = opts.answerCacheSize > 0 ? new AnswerCache(opts.answerCacheSize) : undefined;
   const httpCheck = createCheckHandler({ ...handlerDeps, protocol: 'http', ...(answerCache ? { answerCache } : {}) });
   const answers: AnswerLookup | undefined = answerCache ? { sources: () => snapshot, cached: httpCheck.cached } : undefined;
-  const authzHttp = opts.authzHttpAddr !== undefined ? await startAuthzListener(opts.authzHttpAddr, { check: httpCheck, answers, hasIdentityAlias }, logger, metrics) : undefined;
+  const authzHttp = opts.authzHttpAddr !== undefined ? await startAuthzListener(opts.authzHttpAddr, { check: httpCheck, answers, hasIdentityAlias, ...(tls.authzHttp ? { tls: tls.authzHttp } : {}) }, logger, metrics) : undefined;
 
   // --ready-requires-keys: a replica whose IdP is unreachable leaves the Service rather than answer 503s
   const keysUsable = () => !opts.readyRequiresKeys || allReady(referenced, keys.status());
   const isReady = () => !draining && !!snapshot && keysSettled && keysUsable();
   const http = bridge ? undefined : await startHttpServer({
     addr: opts.httpAddr,
+    ...(tls.http ? { tls: tls.http } : {}),
     registry: metrics.registry,
     ...(identity ? { wellKnown: identity.documents } : {}),
     readiness: () => ({
@@ -194,6 +198,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       await http?.close();
       keys.close();
       identity?.stop();
+      for (const t of Object.values(tls)) t?.close();
       await sender.replay.close();
       logger.info('stopped');
       logger.flush();
@@ -214,7 +219,18 @@ function senderContext(opts: Readonly<ServeOptions>): SenderContext {
   }
 }
 
-function startAuthzListener(addr: string, parts: Pick<AuthzHttpServerOptions, 'check' | 'answers' | 'hasIdentityAlias'>, logger: Logger, metrics: Metrics): Promise<RunningAuthzHttpServer> {
+/** Every listener's TLS, read and checked before any listens: bad files fail the start. In a worker the primary serves HTTP. */
+function listenerTls(opts: Readonly<ServeOptions>, logger: Logger, metrics: Metrics, inWorker: boolean): { grpc?: ServerTls; http?: ServerTls; authzHttp?: ServerTls } {
+  const deps = { logger, report: metrics.tls };
+  const { grpc, http, authzHttp } = opts.tls;
+  return {
+    ...(grpc ? { grpc: new ServerTls('grpc', grpc, deps) } : {}),
+    ...(http && !inWorker ? { http: new ServerTls('http', http, deps) } : {}),
+    ...(authzHttp ? { authzHttp: new ServerTls('authz-http', authzHttp, deps) } : {}),
+  };
+}
+
+function startAuthzListener(addr: string, parts: Pick<AuthzHttpServerOptions, 'check' | 'answers' | 'hasIdentityAlias' | 'tls'>, logger: Logger, metrics: Metrics): Promise<RunningAuthzHttpServer> {
   const errors = new LogLimiter(logger, { count: (kind) => metrics.malformedRequests.inc({ kind, protocol: 'http' }) });
   return startAuthzHttpServer({
     addr,

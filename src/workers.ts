@@ -23,6 +23,7 @@ import { clusterRegistry, exposeToPrimary, type Registry } from './telemetry/clu
 import type { ServeOptions } from './cli.js';
 import { startHttpServer } from './http/server.js';
 import { startIdentityService } from './identity/identity-service.js';
+import { ServerTls } from './tls/server-tls.js';
 import type { Logger } from './telemetry/logger.js';
 
 const STATUS = 'claimcheck:status';
@@ -172,13 +173,20 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
     await Promise.all(exits);
     clearTimeout(limit);
     await http?.close();
+    httpTls?.close();
     identity?.stop();
   };
 
   // the workers sign; the primary serves the JWKS of the same directory
   const identity = opts.identity ? await startIdentityService(opts.identity, logger) : undefined;
+  // bad TLS files fail the start here, once, rather than in every worker in turn
+  if (opts.tls.grpc) new ServerTls('grpc', opts.tls.grpc, { logger }).close();
+  if (opts.tls.authzHttp) new ServerTls('authz-http', opts.tls.authzHttp, { logger }).close();
+  // its reloads are logged; the TLS metrics are the workers' (their registries are the ones summed)
+  const httpTls = opts.tls.http ? new ServerTls('http', opts.tls.http, { logger }) : undefined;
   http = await startHttpServer({
     addr: opts.httpAddr,
+    ...(httpTls ? { tls: httpTls } : {}),
     registry: aggregated,
     ...(identity ? { wellKnown: identity.documents } : {}),
     readiness: () => ({

@@ -7,6 +7,7 @@ import { listFlag, oneOf, optional, switchFlag, text, withDefault, bool } from '
 import { durationMs, fraction, headerPair, headerPrefix, identityIssuer, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt, replayStore } from './flag-values.js';
 import { GRPC_FLAGS } from './grpc-flags.js';
 import { KUBERNETES_FLAGS } from './kubernetes-flags.js';
+import { TLS_FLAGS } from './tls-flags.js';
 
 const CONFIG = ['serve', 'check'] as const;
 
@@ -41,6 +42,7 @@ export const FLAGS = {
     help: 'HTTP authorization listener: Envoy http_service on /ext-authz/, forward auth on /forward-auth',
     doc: 'the HTTP authorization listener ([http-authz.md](http-authz.md)): Envoy and Istio `http_service` on `/ext-authz/<path>`, Traefik, Caddy and nginx forward auth on `/forward-auth`; off unless set. Same address forms as `--grpc-addr`. For proxies only: keep clients off it',
   }),
+  ...TLS_FLAGS,
   'unmatched-host': withDefault(['serve'], 'deny', oneOf(['deny', 'allow'] as const), {
     value: 'deny|allow',
     help: 'what a request for a host without a policy gets',

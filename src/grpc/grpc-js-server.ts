@@ -15,6 +15,8 @@ import * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../grpc-code.js';
 import { isPromise } from '../maybe-async.js';
 import type { GrpcMethod, Http2GrpcServerOptions, UnaryReply } from './transport/http2-grpc-server.js';
+import type { ServerTls } from '../tls/server-tls.js';
+import type { TlsMaterial } from '../tls/tls-material.js';
 
 const raw = (b: Buffer) => b;
 
@@ -47,8 +49,18 @@ export class GrpcJsServer {
   listen(target: { host: string; port: number } | { path: string }): Promise<number | undefined> {
     const addr = 'path' in target ? `unix:${target.path}` : `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve('path' in target ? undefined : port)));
+      this.server.bindAsync(addr, this.credentials(), (err, port) => (err ? reject(err) : resolve('path' in target ? undefined : port)));
     });
+  }
+
+  /** --grpc-tls-*: grpc-js reads the pair through a CertificateProvider, fed by the ServerTls on every change. */
+  private credentials(): grpc.ServerCredentials {
+    const tls = this.opts.tls;
+    if (!tls) return grpc.ServerCredentials.createInsecure();
+    const provider = certificateProvider(tls);
+    // grpc-js's function names its first parameter the CA provider but uses it as the identity
+    // one (server-credentials.js 1.14); the same object in both places works either way
+    return grpc.experimental.createCertificateProviderServerCredentials(provider, tls.mutual ? provider : null, tls.mutual);
   }
 
   tryShutdown(callback: () => void): void {
@@ -137,4 +149,29 @@ export class GrpcJsServer {
       // the reporter must not keep the call from being answered
     }
   }
+}
+
+function certificateProvider(tls: ServerTls): grpc.experimental.CertificateProvider {
+  const identity = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+  const ca = new Set<grpc.experimental.CaCertificateUpdateListener>();
+  const identityOf = (m: TlsMaterial) => ({ certificate: m.raw.cert, privateKey: m.raw.key });
+  tls.onChange((m) => {
+    for (const l of identity) l(identityOf(m));
+    if (m.raw.clientCa) for (const l of ca) l({ caCertificate: m.raw.clientCa });
+  });
+  // The first update must come later than the call that subscribes: grpc-js adds the server as
+  // a watcher of its credentials only after subscribing, and an update before that is lost,
+  // leaving the server to drop every connection (server.js createHttp2Server, 1.14).
+  return {
+    addIdentityCertificateListener: (l) => {
+      identity.add(l);
+      queueMicrotask(() => identity.has(l) && l(identityOf(tls.current)));
+    },
+    removeIdentityCertificateListener: (l) => void identity.delete(l),
+    addCaCertificateListener: (l) => {
+      ca.add(l);
+      queueMicrotask(() => ca.has(l) && tls.current.raw.clientCa && l({ caCertificate: tls.current.raw.clientCa }));
+    },
+    removeCaCertificateListener: (l) => void ca.delete(l),
+  };
 }

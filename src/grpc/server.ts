@@ -8,6 +8,7 @@ import { GrpcJsServer } from './grpc-js-server.js';
 import { healthMethods, type HealthState } from './health.js';
 import { hostOf, parseHostPort, removeStaleSocket, socketPath } from '../listen-address.js';
 import { Http2GrpcServer, type GrpcMethod } from './transport/http2-grpc-server.js';
+import type { ServerTls } from '../tls/server-tls.js';
 
 export { parseHostPort } from '../listen-address.js';
 
@@ -47,6 +48,8 @@ export interface GrpcServerOptions {
   onInternalError?: (err: unknown) => void;
   /** a request denied or refused before a decision (undecodable, too large, too slow, connection busy) */
   onRefused?: (refusal: StreamRefusal, err?: unknown) => void;
+  /** --grpc-tls-* */
+  tls?: ServerTls;
 }
 
 export interface RunningGrpcServer {
@@ -87,6 +90,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     ...limits,
     onHandlerError: (err: unknown) => opts.onInternalError?.(err),
     onRefused: (refusal: StreamRefusal) => opts.onRefused?.(refusal),
+    ...(opts.tls ? { tls: opts.tls } : {}),
   };
   const server = kind === 'grpc-js' ? new GrpcJsServer(methods, transportOptions) : new Http2GrpcServer(methods, transportOptions);
 

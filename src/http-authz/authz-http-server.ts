@@ -4,7 +4,9 @@
  * Check handler as gRPC, or a denial: a request that cannot be decided on is a 4xx, and
  * anything that goes wrong inside is a 503 deny, never a 500 from Node.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHttp1Server } from '../tls/secure-server.js';
+import type { ServerTls } from '../tls/server-tls.js';
 import type { Socket } from 'node:net';
 import { ClaimcheckError } from '../errors.js';
 import { hostOf, parseHostPort, removeStaleSocket, socketPath } from '../listen-address.js';
@@ -51,6 +53,8 @@ export interface AuthzHttpServerOptions {
   hasIdentityAlias?(headers: ReadonlyMap<string, readonly string[]>): boolean;
   /** a request denied before a decision: not an authorization request, too large, unparsable */
   onRefused?(refusal: HttpRefusal): void;
+  /** --authz-http-tls-*: HTTPS (and with a client CA, mTLS) */
+  tls?: ServerTls;
 }
 
 export interface AnswerLookup {
@@ -97,7 +101,8 @@ export async function startAuthzHttpServer(opts: AuthzHttpServerOptions): Promis
     res.end();
   };
 
-  const server: Server = createServer(
+  const server: Server = createHttp1Server(
+    opts.tls,
     { maxHeaderSize: HTTP_LIMITS.parserMaxHeaderBytes, requestTimeout: HTTP_LIMITS.requestTimeoutMs, keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs },
     (req, res) => {
       const url = req.url ?? '/';

@@ -1,5 +1,7 @@
 /** /healthz (alive), /readyz (config loaded and keys settled), /metrics (Prometheus). */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import type { ServerTls } from '../tls/server-tls.js';
+import { createHttp1Server } from '../tls/secure-server.js';
 import { splitHostPort } from '../host-port.js';
 
 export interface ReadinessReport {
@@ -14,13 +16,15 @@ export interface HttpServerOptions {
   readiness(): ReadinessReport;
   /** identity tokens: the discovery document and JWKS, at `/.well-known/` and under the issuer URL's path */
   wellKnown?: { readonly pathPrefix: string; discovery(): string; jwks(): string };
+  /** --http-tls-*: HTTPS (and with a client CA, mTLS) */
+  tls?: ServerTls;
 }
 
 /** Keys are fetched again on an unknown kid, so a short max-age only bounds how long a removed key is still trusted. */
 const WELL_KNOWN_MAX_AGE_SEC = 60;
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+  const server = createHttp1Server(opts.tls, {}, (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     let document: 'jwks' | 'discovery' | undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BatchedHistogram } from './batched-histogram.js';
+import { TlsMetrics } from './tls-metrics.js';
 
 /** Which listener a Check came in on: gRPC ext_authz, or the HTTP authorization listener. */
 export type Protocol = 'grpc' | 'http';
@@ -158,6 +159,8 @@ export class Metrics {
     help: '1 while this replica holds the status Lease',
     registers: [this.registry],
   });
+
+  readonly tls = new TlsMetrics(this.registry);
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'claimcheck_' });

@@ -147,12 +147,10 @@ export interface EnvoyClient {
   close(): void;
 }
 
-export function createEnvoyClient(address: string): EnvoyClient {
+/** `credentials`: TLS (grpc.credentials.createSsl) for a listener with --grpc-tls-*; plaintext by default. */
+export function createEnvoyClient(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): EnvoyClient {
   const pkg = grpc.loadPackageDefinition(loadUpstreamProtos()) as any;
-  const client: grpc.Client & Record<string, any> = new pkg.envoy.service.auth.v3.Authorization(
-    address,
-    grpc.credentials.createInsecure(),
-  );
+  const client: grpc.Client & Record<string, any> = new pkg.envoy.service.auth.v3.Authorization(address, credentials);
   const checkRaw = (request: any) =>
     new Promise<CheckOutcome>((resolve, reject) => {
       client.Check(request, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res: any) => {

@@ -54,15 +54,24 @@ export function createTestCa(name = 'claimcheck test CA'): TestCa {
 
 /** A fresh EC key and a certificate for it with subject CN=`cn`, signed by `ca`: what an mTLS client presents. */
 export function issueClientCertificate(ca: TestCa, cn: string): ClientCertificate {
-  const dir = mkdtempSync(join(tmpdir(), 'claimcheck-client-cert-'));
+  return issue(ca, cn, ['extendedKeyUsage=clientAuth']);
+}
+
+/** Another 127.0.0.1/localhost server certificate of `ca`, with a fresh key: a rotation's next pair. */
+export function issueServerCertificate(ca: TestCa, cn = 'localhost'): ClientCertificate {
+  return issue(ca, cn, ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth']);
+}
+
+function issue(ca: TestCa, cn: string, extensions: string[]): ClientCertificate {
+  const dir = mkdtempSync(join(tmpdir(), 'claimcheck-cert-'));
   try {
     writeFileSync(join(dir, 'ca.crt'), ca.caCert);
     writeFileSync(join(dir, 'ca.key'), ca.caKey, { mode: 0o600 });
-    openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/CN=${cn}`]);
-    writeFileSync(join(dir, 'ext.cnf'), ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth', ''].join('\n'));
-    openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-out', 'client.crt', '-days', '2', '-extfile', 'ext.cnf']);
-    return { cert: readFileSync(join(dir, 'client.crt'), 'utf8'), key: readFileSync(join(dir, 'client.key'), 'utf8') };
+    openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${cn}`]);
+    writeFileSync(join(dir, 'ext.cnf'), ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', ...extensions, ''].join('\n'));
+    openssl(dir, ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+      '-out', 'leaf.crt', '-days', '2', '-extfile', 'ext.cnf']);
+    return { cert: readFileSync(join(dir, 'leaf.crt'), 'utf8'), key: readFileSync(join(dir, 'leaf.key'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

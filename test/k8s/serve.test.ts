@@ -204,7 +204,11 @@ describe('claimcheck serve --config-source kubernetes', { skip }, () => {
     await mustCreate(api, 'authpolicies', app!, 'p', policySpec(host, ['opaque']));
     const opaque = () => bearer(randomBytes(24).toString('base64url'));
     await eventually(async () => (await client.check({ host, path: '/api/x', headers: opaque() })).code === 0, 5_000, 50);
-    const refs = await settled(async () => condition(await get(api, 'trustedissuers', app!, 'opaque'), 'ResolvedRefs'), 5_000, 50);
+    // Unknown (Pending) until the status writer has read the Secret too
+    const refs = await settled(async () => {
+      const c = condition(await get(api, 'trustedissuers', app!, 'opaque'), 'ResolvedRefs');
+      return c?.status === 'Unknown' ? undefined : c;
+    }, 10_000, 100);
     assert.equal(refs.status, 'True');
     assert.match(String(refs.message), /client-key/);
 

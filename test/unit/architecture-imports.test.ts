@@ -32,16 +32,18 @@ export const MAY_IMPORT: Record<string, readonly string[] | typeof ANY> = {
   keys: ['authn', 'compile', 'digest', 'errors', 'identity', 'maybe-async', 'model', 'telemetry'],
   respond: ['authz', 'compile', 'decision', 'errors', 'grpc-code', 'reasons'],
   pipeline: ['authn', 'authz', 'compile', 'decision', 'errors', 'maybe-async', 'reasons', 'request', 'respond', 'telemetry'],
-  grpc: ['errors', 'grpc-code', 'host-port', 'listen-address', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry'],
+  grpc: ['errors', 'grpc-code', 'host-port', 'listen-address', 'maybe-async', 'pipeline', 'request', 'respond', 'telemetry', 'tls'],
   // the HTTP authorization listener: Envoy's http_service and forward-auth proxies
-  'http-authz': ['digest', 'errors', 'listen-address', 'maybe-async', 'pipeline', 'reasons', 'request', 'respond', 'telemetry'],
-  http: ['host-port', 'telemetry'],
+  'http-authz': ['digest', 'errors', 'listen-address', 'maybe-async', 'pipeline', 'reasons', 'request', 'respond', 'telemetry', 'tls'],
+  http: ['host-port', 'telemetry', 'tls'],
+  // TLS on the listeners: the files, their checks and their reloads
+  tls: ['errors', 'telemetry'],
   // identity tokens: the key directory, the minter, the discovery documents
   identity: ['authn', 'authz', 'compile', 'decision', 'digest', 'telemetry'],
   config: ['compile', 'errors', 'keys', 'model', 'telemetry'],
   telemetry: ['authz', 'decision', 'errors', 'request'],
   // option types and the listeners' default limits
-  cli: ['config', 'errors', 'grpc', 'host-port', 'model', 'telemetry'],
+  cli: ['config', 'errors', 'grpc', 'host-port', 'model', 'telemetry', 'tls'],
   'policy-test': ['authn', 'authz', 'commands', 'compile', 'decision', 'errors', 'keys', 'model', 'request', 'respond', 'telemetry'],
   // composition: these wire the rooms together
   commands: ANY,

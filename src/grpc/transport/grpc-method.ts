@@ -1,4 +1,5 @@
 /** The methods the transport serves and its options: what a caller of Http2GrpcServer hands it. */
+import type { ServerTls } from '../../tls/server-tls.js';
 import type { MaybePromise } from '../../maybe-async.js';
 import type { RequestRefusal, StreamRefusal } from '../../respond/request-refusals.js';
 import type { UnaryReply } from './reply.js';
@@ -33,5 +34,7 @@ export interface Http2GrpcServerOptions extends SessionTimerOptions {
   onHandlerError?: (err: unknown) => void;
   /** a call was refused before its method ran */
   onRefused?: (refusal: StreamRefusal) => void;
+  /** --grpc-tls-*: TLS with ALPN h2 (and with a client CA, mTLS) */
+  tls?: ServerTls;
 }
 

@@ -22,6 +22,7 @@ import { answerWhenEnded, readRequestMessage } from './read-request.js';
 import { OK_TRAILERS, RESPONSE_HEADERS, respondNotGrpc, respondSafely, sendReply, sendStatus, type UnaryReply } from './reply.js';
 import { ConnectionBudget, MessageDeadlines } from './request-limits.js';
 import { startSessionTimers } from './session-lifecycle.js';
+import { createHttp2Server } from '../../tls/secure-server.js';
 
 export type { UnaryReply } from './reply.js';
 export type { GrpcMethod, Http2GrpcServerOptions, ServerStreamCall } from './grpc-method.js';
@@ -40,7 +41,7 @@ const MAX_SESSION_MEMORY_MB = 64;
 const LINGER_MS = 50;
 
 export class Http2GrpcServer {
-  private readonly server: http2.Http2Server;
+  private readonly server: http2.Http2Server | http2.Http2SecureServer;
   private readonly sessions = new Map<http2.Http2Session, ConnectionBudget>();
   private readonly openStreams = new Set<() => void>();
   // Destroying a session ends its socket only once nghttp2 reports its last write done, and
@@ -55,7 +56,7 @@ export class Http2GrpcServer {
     private readonly methods: ReadonlyMap<string, GrpcMethod>,
     private readonly opts: Http2GrpcServerOptions,
   ) {
-    this.server = http2.createServer({ maxSessionMemory: MAX_SESSION_MEMORY_MB, settings: { maxConcurrentStreams: opts.maxConcurrentStreams } });
+    this.server = createHttp2Server(opts.tls, { maxSessionMemory: MAX_SESSION_MEMORY_MB, settings: { maxConcurrentStreams: opts.maxConcurrentStreams } });
     this.deadlines = new MessageDeadlines(opts.requestMessageTimeoutMs);
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
