@@ -65,6 +65,22 @@ describe('deploy/envoy/envoy.yaml with Envoy\'s own protos', () => {
     assert.equal(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, 9191);
   });
 
+  test('claimcheck-cluster-mtls.yaml is the same cluster over mutual TLS: a strict Cluster with an UpstreamTlsContext offering h2', () => {
+    const tlsProto = new StrictProtoJson([...UPSTREAM_INCLUDE_DIRS, PROTOBUFJS], ['envoy/config/cluster/v3/cluster.proto', 'envoy/extensions/transport_sockets/tls/v3/tls.proto', 'envoy/extensions/upstreams/http/v3/http_protocol_options.proto']);
+    const mtls = YAML.parse(readFileSync(deploy('envoy/claimcheck-cluster-mtls.yaml'), 'utf8'));
+    const issues = tlsProto.validate(mtls, 'envoy.config.cluster.v3.Cluster');
+    assert.deepEqual(issues, [], formatIssues(issues));
+    const ctx = mtls.transport_socket.typed_config.common_tls_context;
+    assert.deepEqual(ctx.alpn_protocols, ['h2']);
+    assert.ok(ctx.tls_certificates[0].certificate_chain.filename && ctx.validation_context.trusted_ca.filename);
+    const plain = envoy.static_resources.clusters.find((c: any) => c.name === 'claimcheck');
+    const { transport_socket: _, ...rest } = mtls;
+    assert.deepEqual(rest, plain, 'everything but the transport socket is envoy.yaml\'s cluster');
+    assertMutationsCaught(tlsProto, mtls, 'envoy.config.cluster.v3.Cluster', [
+      ['misspelled', (d) => { d.transport_socket.typed_config.common_tls_context.alpn_protocol = ['h2']; }, /unknown field "alpn_protocol"/],
+    ]);
+  });
+
   test('every dynamic metadata key the access log reads is one claimcheck sets on an allowed request', async () => {
     const format = JSON.stringify(envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.access_log);
     const keys = [...format.matchAll(/%DYNAMIC_METADATA\(envoy\.filters\.http\.ext_authz:([a-z_]+)\)%/g)].map((m) => m[1]!);
@@ -217,6 +233,7 @@ describe('deploy/ manifests against a real kube-apiserver with the Istio, Gatewa
     ['sidecar (app with in-pod claimcheck, ServiceEntry, AuthorizationPolicy)', 'sidecar'],
     ['Envoy Gateway (Gateway, HTTPRoute, SecurityPolicy with extAuth, ReferenceGrant, policy)', 'gateway'],
     ['Istio HTTP variant (AuthorizationPolicy CUSTOM naming the envoyExtAuthzHttp provider)', 'istio/http'],
+    ['Istio TLS origination to a claimcheck outside the mesh (DestinationRule MUTUAL)', 'istio/tls'],
     ['Envoy Gateway HTTP variant (SecurityPolicy with extAuth.http, ReferenceGrant)', 'gateway/http'],
   ];
   for (const [what, dir] of sets) {
@@ -232,6 +249,7 @@ describe('deploy/ manifests against a real kube-apiserver with the Istio, Gatewa
   const misspelled: [string, string, string, RegExp][] = [
     ...['istio/authorizationpolicy.yaml', 'istio/http/authorizationpolicy.yaml'].map((f): [string, string, string, RegExp] => [f, 'action: CUSTOM', 'action: CUSTOM\n  provder: {name: x}', /unknown field "spec\.provder"/]),
     ['gateway/http/securitypolicy.yaml', 'path: /ext-authz', 'path: /ext-authz\n      pathPrefix: /ext-authz', /unknown field "spec\.extAuth\.http\.pathPrefix"/],
+    ['istio/tls/destinationrule.yaml', 'mode: MUTUAL', 'mode: MUTUAL\n          credentialNames: x', /unknown field "spec\.trafficPolicy\.portLevelSettings\[0\]\.tls\.credentialNames"/],
   ];
   for (const [file, from, to, message] of misspelled) {
     test(`a misspelled field in deploy/${file} is rejected by the CRD schema (the dry run is strict)`, async () => {
