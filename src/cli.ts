@@ -230,9 +230,14 @@ export interface HealthcheckOptions {
   addr: string;
   service: string;
   timeoutMs: number;
+  /** TLS to a listener with --grpc-tls-*: the CA to trust, and a client certificate for mTLS */
+  tls?: { ca: string; cert?: string; key?: string };
 }
 
 export function parseHealthcheck(argv: string[], env: NodeJS.ProcessEnv = process.env): HealthcheckOptions {
   const { values: v } = readFlags('healthcheck', argv, env);
-  return { addr: v.addr, service: v.service, timeoutMs: v.timeout };
+  const [ca, cert, key] = [v['tls-ca'], v['tls-cert'], v['tls-key']];
+  if ((cert === undefined) !== (key === undefined)) badFlag('--tls-cert and --tls-key go together');
+  if (cert !== undefined && ca === undefined) badFlag('--tls-cert needs --tls-ca');
+  return { addr: v.addr, service: v.service, timeoutMs: v.timeout, ...(ca !== undefined ? { tls: { ca, ...(cert !== undefined ? { cert, key: key! } : {}) } } : {}) };
 }

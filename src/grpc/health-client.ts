@@ -11,8 +11,9 @@ export type HealthCheckResult =
  * Kubernetes `grpc:` probe; an RPC error (unreachable, NOT_FOUND for an unknown
  * service, deadline) is reported with its gRPC status name.
  */
-export function checkHealth(addr: string, service: string, timeoutMs: number): Promise<HealthCheckResult> {
-  const client = new grpc.Client(addr, grpc.credentials.createInsecure());
+export function checkHealth(addr: string, service: string, timeoutMs: number, tls?: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<HealthCheckResult> {
+  const credentials = tls ? grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null) : grpc.credentials.createInsecure();
+  const client = new grpc.Client(addr, credentials);
   return new Promise<HealthCheckResult>((resolve) => {
     const deadline = new Date(Date.now() + timeoutMs);
     client.makeUnaryRequest(HEALTH_CHECK_PATH, encodeHealthRequest, decodeHealthResponse, service, { deadline }, (err, status) => {

@@ -17,9 +17,19 @@ import { X509Certificate } from 'node:crypto';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { createEnvoyClient, type EnvoyClient } from '../helpers/envoy-client.js';
 import { createTestCa, issueClientCertificate, issueServerCertificate, type ClientCertificate } from '../helpers/test-ca.js';
-import { eventually, testGrpcServer } from '../helpers/claimcheck-process.js';
+import { BIN, eventually, testGrpcServer } from '../helpers/claimcheck-process.js';
+import { spawn } from 'node:child_process';
 
 const HOST = 'payments.example.com';
+
+function runBin(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+}
 
 describe(`TLS on the listeners (--grpc-server ${testGrpcServer()})`, () => {
   const ca = createTestCa('claimcheck listener CA');
@@ -114,6 +124,18 @@ describe(`TLS on the listeners (--grpc-server ${testGrpcServer()})`, () => {
     const authz = await httpsGet(server.cc.authzHttpPort, '/forward-auth', { cert: envoyCert.cert, key: envoyCert.key, headers: { 'x-forwarded-host': HOST, 'x-forwarded-uri': '/v1/accounts', 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https' } });
     assert.equal(authz.status, 401);
     await assert.rejects(httpsGet(server.cc.authzHttpPort, '/forward-auth'));
+  });
+
+  test('claimcheck healthcheck --tls-ca/--tls-cert/--tls-key (the helm test hook) is SERVING; without the client certificate it fails', async () => {
+    writeFileSync(join(dir, 'client.crt'), envoyCert.cert);
+    writeFileSync(join(dir, 'client.key'), envoyCert.key);
+    const addr = `127.0.0.1:${grpcPort()}`;
+    const tlsArgs = ['--tls-ca', join(dir, 'ca.crt')];
+    const ok = await runBin(['healthcheck', '--addr', addr, ...tlsArgs, '--tls-cert', join(dir, 'client.crt'), '--tls-key', join(dir, 'client.key')]);
+    assert.deepEqual([ok.code, ok.stdout], [0, `${addr}: SERVING\n`]);
+    const refused = await runBin(['healthcheck', '--addr', addr, '--timeout', '2s', ...tlsArgs]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout, /UNAVAILABLE|DEADLINE_EXCEEDED/);
   });
 
   test('a rotated Secret reaches new connections within 5 s; a connection opened before keeps working', async () => {

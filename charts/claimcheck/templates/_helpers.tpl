@@ -125,3 +125,11 @@ claimcheck serves the discovery document and the JWKS.
 {{- define "claimcheck.identityIssuer" -}}
 {{- default (printf "http://%s:%d" (include "claimcheck.grpcService" .) (int .Values.ports.metrics)) .Values.identityTokens.issuer }}
 {{- end }}
+
+{{/*
+TLS on the listeners: the Secret (the user's, or the one cert-manager writes) and where
+it is mounted. No subPath, so the kubelet's atomic ..data swap reaches claimcheck.
+*/}}
+{{- define "claimcheck.tlsSecret" -}}
+{{- default (printf "%s-tls" (include "claimcheck.fullname" .)) .Values.tls.secretName }}
+{{- end }}
