@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import https from 'node:https';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = `${REPO}bin/claimcheck.js`;
@@ -38,7 +39,8 @@ export interface ClaimcheckProcess {
 }
 
 /** Without `configDir`, serve picks its default directory (./config of `cwd`, else the bundled examples). */
-export async function startClaimcheck(opts: { configDir?: string; args?: string[]; env?: Record<string, string>; grpcAddr?: string; cwd?: string }): Promise<ClaimcheckProcess> {
+/** `httpsCa`: the HTTP listener serves TLS (--http-tls-*) under this CA, and http() asks over HTTPS. */
+export async function startClaimcheck(opts: { configDir?: string; args?: string[]; env?: Record<string, string>; grpcAddr?: string; cwd?: string; httpsCa?: string }): Promise<ClaimcheckProcess> {
   const args = [
     BIN,
     'serve',
@@ -91,6 +93,7 @@ export async function startClaimcheck(opts: { configDir?: string; args?: string[
     rawLog: () => raw,
     waitForLog,
     http: async (path) => {
+      if (opts.httpsCa) return httpsGet(httpPort, path, opts.httpsCa);
       const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
       return { status: res.status, body: await res.text() };
     },
@@ -116,4 +119,15 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : String(last)})`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** GET https://127.0.0.1:PORT/PATH trusting `ca`; `opts` adds a client certificate or headers. */
+export function httpsGet(port: number, path: string, ca: string, opts: https.RequestOptions = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path, ca, ...opts }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).once('error', reject);
+  });
 }

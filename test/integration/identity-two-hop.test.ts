@@ -3,6 +3,8 @@
  * an identity token; B trusts A through A's own discovery document and JWKS (a TrustedIssuer
  * with `discovery: true`), takes the identity token as its credential and builds its identity
  * headers from A's claims. B refuses a tampered, expired, other-audience or foreign token.
+ * Twice: over plain HTTP, and with A's HTTP listener on TLS (--http-tls-*) and B trusting it
+ * through `caBundle`.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,11 +17,14 @@ import { eventually, startClaimcheck, type ClaimcheckProcess } from '../helpers/
 import { createEnvoyClient, type CheckOutcome, type EnvoyClient } from '../helpers/envoy-client.js';
 import { freePort } from '../helpers/free-port.js';
 import { ecPrivateKeyPem } from '../helpers/tokens.js';
+import { createTestCa } from '../helpers/test-ca.js';
 
 const HEADER = 'x-claimcheck-identity';
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 
-describe('identity tokens: A signs, B trusts A by discovery', () => {
+for (const scheme of ['http', 'https'] as const)
+describe(`identity tokens: A signs, B trusts A by discovery over ${scheme}`, () => {
+  const tlsCa = scheme === 'https' ? createTestCa('claimcheck A CA') : undefined;
   let fa: Fixture;
   let fb: Fixture;
   let a: ClaimcheckProcess;
@@ -37,14 +42,21 @@ describe('identity tokens: A signs, B trusts A by discovery', () => {
     privatePem = ecPrivateKeyPem();
     await writeFile(join(keyDir, 'a-1.pem'), privatePem);
     const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
+    issuer = `${scheme}://127.0.0.1:${port}`;
+    const tlsArgs: string[] = [];
+    if (tlsCa) {
+      await writeFile(join(fa.dir, 'tls.crt'), tlsCa.serverCert);
+      await writeFile(join(fa.dir, 'tls.key'), tlsCa.serverKey);
+      tlsArgs.push('--http-tls-cert', join(fa.dir, 'tls.crt'), '--http-tls-key', join(fa.dir, 'tls.key'));
+    }
+    const transport = tlsCa ? { caBundle: tlsCa.caCert } : { allowInsecureHttp: true };
     const token = (extra: Record<string, unknown>) => ({ audiences: ['orders'], claims: { sub: 'sub', tenant: 'tenant', scope: 'scope' }, ...extra });
     await fa.write('policy.yaml', [
       { ...paymentsPolicy({ identity: { headers: { 'x-user-id': 'sub' }, token: token({}) } }) },
       { ...paymentsPolicy({ hosts: ['billing.example.com'], identity: { token: token({ audiences: ['billing'] }) } }), metadata: { name: 'billing' } },
     ]);
     await fb.write('issuer.yaml', [
-      resourceDoc('TrustedIssuer', 'claimcheck-a', { issuer, jwks: { discovery: true, allowInsecureHttp: true, minRefreshInterval: '1s' }, audiences: ['orders'], algorithms: ['ES256'], clockSkew: '0s' }),
+      resourceDoc('TrustedIssuer', 'claimcheck-a', { issuer, jwks: { discovery: true, ...transport, minRefreshInterval: '1s' }, audiences: ['orders'], algorithms: ['ES256'], clockSkew: '0s' }),
     ]);
     await fb.write('policy.yaml', [
       resourceDoc('AuthPolicy', 'orders', {
@@ -53,7 +65,7 @@ describe('identity tokens: A signs, B trusts A by discovery', () => {
         identity: { headers: { 'x-user': 'sub', 'x-tenant': 'tenant', 'x-caller': ['act', 'sub'] } },
       }),
     ]);
-    a = await startClaimcheck({ configDir: fa.dir, args: ['--workers', '1', '--http-addr', `127.0.0.1:${port}`, '--identity-issuer', issuer, '--identity-key-dir', keyDir] });
+    a = await startClaimcheck({ configDir: fa.dir, args: ['--workers', '1', '--http-addr', `127.0.0.1:${port}`, '--identity-issuer', issuer, '--identity-key-dir', keyDir, ...tlsArgs], ...(tlsCa ? { httpsCa: tlsCa.caCert } : {}) });
     b = await startClaimcheck({ configDir: fb.dir, args: ['--workers', '1'] });
     ca = createEnvoyClient(a.grpcAddress);
     cb = createEnvoyClient(b.grpcAddress);

@@ -17,7 +17,7 @@ import { X509Certificate } from 'node:crypto';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { createEnvoyClient, type EnvoyClient } from '../helpers/envoy-client.js';
 import { createTestCa, issueClientCertificate, issueServerCertificate, type ClientCertificate } from '../helpers/test-ca.js';
-import { BIN, eventually, testGrpcServer } from '../helpers/claimcheck-process.js';
+import { BIN, eventually, httpsGet, testGrpcServer } from '../helpers/claimcheck-process.js';
 import { spawn } from 'node:child_process';
 
 const HOST = 'payments.example.com';
@@ -68,14 +68,7 @@ describe(`TLS on the listeners (--grpc-server ${testGrpcServer()})`, () => {
       s.once('error', reject);
     });
   const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256;
-  const httpsGet = (port: number, path: string, opts: https.RequestOptions = {}) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      https.get({ host: '127.0.0.1', port, path, ca: ca.caCert, ...opts }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      }).once('error', reject);
-    });
+  const get = (port: number, path: string, opts: https.RequestOptions = {}) => httpsGet(port, path, ca.caCert, opts);
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'claimcheck-tls-'));
@@ -119,11 +112,11 @@ describe(`TLS on the listeners (--grpc-server ${testGrpcServer()})`, () => {
   });
 
   test('the HTTP listener serves HTTPS; the authorization listener requires a client certificate', async () => {
-    assert.equal((await httpsGet(server.cc.httpPort, '/healthz')).status, 200);
+    assert.equal((await get(server.cc.httpPort, '/healthz')).status, 200);
     await assert.rejects(fetch(`http://127.0.0.1:${server.cc.httpPort}/healthz`));
-    const authz = await httpsGet(server.cc.authzHttpPort, '/forward-auth', { cert: envoyCert.cert, key: envoyCert.key, headers: { 'x-forwarded-host': HOST, 'x-forwarded-uri': '/v1/accounts', 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https' } });
+    const authz = await get(server.cc.authzHttpPort, '/forward-auth', { cert: envoyCert.cert, key: envoyCert.key, headers: { 'x-forwarded-host': HOST, 'x-forwarded-uri': '/v1/accounts', 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https' } });
     assert.equal(authz.status, 401);
-    await assert.rejects(httpsGet(server.cc.authzHttpPort, '/forward-auth'));
+    await assert.rejects(get(server.cc.authzHttpPort, '/forward-auth'));
   });
 
   test('claimcheck healthcheck --tls-ca/--tls-cert/--tls-key (the helm test hook) is SERVING; without the client certificate it fails', async () => {
@@ -162,7 +155,7 @@ describe(`TLS on the listeners (--grpc-server ${testGrpcServer()})`, () => {
     assert.match(String(line.problem), /does not match the certificate/);
     assert.equal(await servedFingerprint(grpcPort(), 'h2'), before);
     assert.equal((await client(ssl(envoyCert)).check({ host: HOST, path: '/v1/accounts' })).httpStatus, 401);
-    const metrics = await httpsGet(server.cc.httpPort, '/metrics');
+    const metrics = await get(server.cc.httpPort, '/metrics');
     assert.match(metrics.body, /claimcheck_tls_reloads_total\{listener="grpc",result="error"\} 1\b/);
     assert.match(metrics.body, /claimcheck_tls_certificate_expiry_timestamp_seconds\{listener="grpc"\} \d{10}\b/);
     assert.ok(!server.cc.rawLog().includes('PRIVATE KEY'), 'no key material in the log');
