@@ -1,7 +1,8 @@
 /** argv → typed, frozen options for each command. Validated once; a bad flag is one clear line and exit 2. */
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
+import { usableCpus, type CpuCount } from './cli/cpu-count.js';
 import { fileURLToPath } from 'node:url';
 import { badFlag } from './cli/flag.js';
 import { readFlags, type FlagValues } from './cli/read-flags.js';
@@ -40,6 +41,8 @@ export interface ServeOptions {
   kubernetes: Readonly<KubernetesServeOptions>;
   /** processes serving gRPC; 1 = no cluster (src/workers.ts) */
   workers: number;
+  /** what set `workers`: the flag, or for auto the limit that decided (cli/cpu-count.ts) */
+  workersFrom: 'flag' | 'unix-socket' | CpuCount['from'];
   /** verified tokens kept (src/authn/token-cache.ts); 0 disables the cache */
   tokenCacheSize: number;
   /** allowed answers kept by the HTTP listener (src/pipeline/answer-cache.ts); 0 disables it */
@@ -111,7 +114,7 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     keysReadyTimeoutMs: v['keys-ready-timeout'],
     readyRequiresKeys: v['ready-requires-keys'],
     kubernetes: kubernetesOptions(v, namespace),
-    workers: workerCount(v.workers, grpcAddr, v['authz-http-addr']),
+    ...workerCount(v.workers, grpcAddr, v['authz-http-addr'], () => usableCpus()),
     tokenCacheSize: v['token-cache-size'],
     answerCacheSize: v['answer-cache-size'],
     ...(v['dpop-nonce-secret-file'] !== undefined ? { dpopNonceSecretFile: v['dpop-nonce-secret-file'] } : {}),
@@ -145,12 +148,16 @@ function identityOptions(v: FlagValues): { identity?: ServeOptions['identity'] }
   return { identity: Object.freeze({ issuer, keyDir, ...(signingKid !== undefined ? { signingKid } : {}) }) };
 }
 
-/** Default: one per CPU; one on a unix socket (a sidecar serves one pod, and workers cannot share a socket path). */
-function workerCount(n: number | undefined, grpcAddr: string, authzHttpAddr: string | undefined): number {
+/** auto: one per usable CPU (cli/cpu-count.ts); one on a unix socket (a sidecar serves one pod, and workers cannot share a socket path). */
+function workerCount(n: number | 'auto', grpcAddr: string, authzHttpAddr: string | undefined, cpus: () => CpuCount): Pick<ServeOptions, 'workers' | 'workersFrom'> {
   const unix = grpcAddr.startsWith('unix:') || !!authzHttpAddr?.startsWith('unix:');
-  if (n === undefined) return unix ? 1 : availableParallelism();
+  if (n === 'auto') {
+    if (unix) return { workers: 1, workersFrom: 'unix-socket' };
+    const c = cpus();
+    return { workers: c.cpus, workersFrom: c.from };
+  }
   if (n > 1 && unix) badFlag(`--workers ${n} cannot serve a unix socket: use --workers 1 (sidecar) or TCP listen addresses`);
-  return n;
+  return { workers: n, workersFrom: 'flag' };
 }
 
 function kubernetesOptions(v: FlagValues, namespace: string): Readonly<KubernetesServeOptions> {

@@ -182,7 +182,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     logger.info({ grpc: grpc.address, pid: process.pid, config: source.description, ready: isReady() }, 'worker serving');
     bridge.listening(grpc.address, authzHttp?.address);
   } else {
-    logger.info({ grpc: grpc.address, ...(authzHttp ? { authzHttp: authzHttp.address } : {}), http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http!.port}`, config: source.description, ready: isReady() }, 'claimcheck serving');
+    logger.info({ grpc: grpc.address, ...(authzHttp ? { authzHttp: authzHttp.address } : {}), http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http!.port}`, workers: 1, workersFrom: opts.workersFrom, config: source.description, ready: isReady() }, 'claimcheck serving');
   }
 
   let stopping: Promise<void> | undefined;

@@ -130,7 +130,7 @@ export async function runPrimary(opts: Readonly<ServeOptions>, logger: Logger): 
     if (announced || listening.length < opts.workers || !http) return;
     announced = true;
     logger.info(
-      { grpc: listening[0]!.listening, ...(listening[0]!.authzHttp ? { authzHttp: listening[0]!.authzHttp } : {}), http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, workers: opts.workers, pid: process.pid, ready: isReady() },
+      { grpc: listening[0]!.listening, ...(listening[0]!.authzHttp ? { authzHttp: listening[0]!.authzHttp } : {}), http: `${opts.httpAddr.replace(/:\d+$/, '')}:${http.port}`, workers: opts.workers, workersFrom: opts.workersFrom, pid: process.pid, ready: isReady() },
       'claimcheck serving',
     );
   };

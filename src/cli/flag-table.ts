@@ -4,7 +4,7 @@
  * (scripts/gen-flag-docs.ts) are generated from this table.
  */
 import { listFlag, oneOf, optional, switchFlag, text, withDefault, bool } from './flag.js';
-import { durationMs, fraction, headerPair, headerPrefix, identityIssuer, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt, replayStore } from './flag-values.js';
+import { autoOrPositiveInt, durationMs, fraction, headerPair, headerPrefix, identityIssuer, listenAddr, nonNegativeInt, positiveDurationMs, positiveInt, replayStore } from './flag-values.js';
 import { GRPC_FLAGS } from './grpc-flags.js';
 import { KUBERNETES_FLAGS } from './kubernetes-flags.js';
 import { TLS_FLAGS } from './tls-flags.js';
@@ -79,11 +79,10 @@ export const FLAGS = {
     value: 'LEVEL',
     help: 'trace, debug, info, warn, error, fatal or silent',
   }),
-  workers: optional(['serve'], positiveInt, {
-    value: 'N',
-    defaultText: 'CPUs; 1 on a unix socket',
-    help: 'gRPC worker processes (node:cluster)',
-    doc: 'gRPC worker processes (`node:cluster`); the primary serves `/metrics` summed over workers and `/readyz` for all of them ([performance.md](performance.md#multi-core---workers-n))',
+  workers: withDefault(['serve'], 'auto', autoOrPositiveInt, {
+    value: 'N|auto',
+    help: 'gRPC worker processes (node:cluster); auto: the CPUs the container may use',
+    doc: 'gRPC worker processes (`node:cluster`); the primary serves `/metrics` summed over workers and `/readyz` for all of them ([performance.md](performance.md#multi-core---workers-n)). `auto`: the CPUs this process may use, the smallest of the cgroup CPU quota (`cpu.max`, or cgroup v1 `cpu.cfs_quota_us`; a fraction rounds down, at least 1), the cgroup cpuset and `os.availableParallelism()`; 1 on a unix socket. The decision is logged at start',
   }),
   'token-cache-size': withDefault(['serve'], '100000', nonNegativeInt, {
     value: 'N',

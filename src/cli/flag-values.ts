@@ -9,6 +9,9 @@ export const positiveInt: Parse<number> = (raw, name) => {
   return n;
 };
 
+/** `auto` or a positive integer (--workers) */
+export const autoOrPositiveInt: Parse<number | 'auto'> = (raw, name) => (raw === 'auto' ? 'auto' : positiveInt(raw, name));
+
 export const nonNegativeInt: Parse<number> = (raw, name) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) badFlag(`--${name} must be a non-negative integer (got "${raw}")`);

@@ -157,7 +157,10 @@ describe('Helm chart: rendered objects', { skip }, () => {
     const ha = parseServe(containerOf(template({ values: [ciValues('ha-values.yaml')] })).args.slice(1));
     assert.deepEqual(ha.kubernetes.watchNamespaces, ['claimcheck-system', 'payments', 'orders']);
     assert.equal(ha.configSource, 'kubernetes');
-    assert.equal(ha.workers, 1);
+    // auto by default: the CPUs the container may use (cli/cpu-count.ts), not a fixed number
+    assert.ok(containerOf(defaults).args.includes('--workers=auto'));
+    assert.notEqual(ha.workersFrom, 'flag');
+    assert.equal(parseServe(containerOf(template({ set: ['server.workers=3'] })).args.slice(1)).workers, 3);
   });
 
   test('topology spread constraints select the chart pods unless a selector is given', () => {
