@@ -8,6 +8,7 @@ import { badFlag } from './cli/flag.js';
 import { readFlags, type FlagValues } from './cli/read-flags.js';
 import { grpcListenerOptions } from './cli/grpc-flags.js';
 import { tlsFilesFor } from './cli/tls-flags.js';
+import { keyLimitsOf, type KeyLimits } from './cli/limit-flags.js';
 import type { TlsFiles } from './tls/server-tls.js';
 import type { GrpcListenerOptions } from './grpc/server.js';
 import type { DecisionLogOptions } from './telemetry/decision-log.js';
@@ -38,6 +39,10 @@ export interface ServeOptions {
   keysReadyTimeoutMs: number;
   /** readiness also needs usable keys for every referenced issuer */
   readyRequiresKeys: boolean;
+  /** --key-fetch-wait, --key-fetch-timeout, --jwks-max-*, --discovery-refresh-interval */
+  keyLimits: Readonly<KeyLimits>;
+  /** --cel-cost-limit */
+  celCostLimit: number;
   kubernetes: Readonly<KubernetesServeOptions>;
   /** processes serving gRPC; 1 = no cluster (src/workers.ts) */
   workers: number;
@@ -75,6 +80,9 @@ export interface CheckOptions {
   explainKeys: boolean;
   keyWaitMs: number;
   maxTokenBytes: number;
+  /** absent: the defaults */
+  keyLimits?: Readonly<KeyLimits>;
+  celCostLimit?: number;
 }
 
 export function defaultConfigDir(): { dir: string; origin: ConfigDirOrigin } {
@@ -113,6 +121,8 @@ export function parseServe(argv: string[], env: NodeJS.ProcessEnv = process.env)
     drainTimeoutMs: v['drain-timeout'],
     keysReadyTimeoutMs: v['keys-ready-timeout'],
     readyRequiresKeys: v['ready-requires-keys'],
+    keyLimits: keyLimitsOf(v),
+    celCostLimit: v['cel-cost-limit'],
     kubernetes: kubernetesOptions(v, namespace),
     ...workerCount(v.workers, grpcAddr, v['authz-http-addr'], () => usableCpus()),
     tokenCacheSize: v['token-cache-size'],
@@ -191,60 +201,28 @@ export function parseCheck(argv: string[], env: NodeJS.ProcessEnv = process.env)
     explainKeys: v['explain-keys'],
     keyWaitMs: v['key-wait'],
     maxTokenBytes: v['max-token-bytes'],
+    keyLimits: keyLimitsOf(v),
+    celCostLimit: v['cel-cost-limit'],
   });
 }
 
-export function parseValidate(argv: string[], env: NodeJS.ProcessEnv = process.env): { paths: string[]; namespace: string } {
+export function parseValidate(argv: string[], env: NodeJS.ProcessEnv = process.env): { paths: string[]; namespace: string; celCostLimit: number } {
   const { values, positionals } = readFlags('validate', argv, env, true);
   if (positionals.length === 0) badFlag('validate needs at least one FILE or DIR');
-  return { paths: positionals, namespace: namespaceOf(values) };
+  return { paths: positionals, namespace: namespaceOf(values), celCostLimit: values['cel-cost-limit'] };
 }
 
 export interface TestOptions {
   paths: string[];
   namespace: string;
   maxTokenBytes: number;
+  celCostLimit: number;
 }
 
 export function parseTest(argv: string[], env: NodeJS.ProcessEnv = process.env): TestOptions {
   const { values, positionals } = readFlags('test', argv, env, true);
   if (positionals.length === 0) badFlag('test needs at least one FILE or DIR');
-  return { paths: positionals, namespace: namespaceOf(values), maxTokenBytes: values['max-token-bytes'] };
+  return { paths: positionals, namespace: namespaceOf(values), maxTokenBytes: values['max-token-bytes'], celCostLimit: values['cel-cost-limit'] };
 }
 
-export interface DemoTokenOptions {
-  sub: string;
-  scope: string;
-  tenant?: string;
-  ttlSec: number;
-  jti?: string;
-  aud: string;
-}
-
-export function parseDemoToken(argv: string[], env: NodeJS.ProcessEnv = process.env): DemoTokenOptions {
-  const { values: v } = readFlags('demo-token', argv, env);
-  return {
-    sub: v.sub,
-    scope: v.scope,
-    ...(v.tenant !== undefined ? { tenant: v.tenant } : {}),
-    ttlSec: Math.round(v.ttl / 1000),
-    ...(v.jti !== undefined ? { jti: v.jti } : {}),
-    aud: v.aud,
-  };
-}
-
-export interface HealthcheckOptions {
-  addr: string;
-  service: string;
-  timeoutMs: number;
-  /** TLS to a listener with --grpc-tls-*: the CA to trust, and a client certificate for mTLS */
-  tls?: { ca: string; cert?: string; key?: string };
-}
-
-export function parseHealthcheck(argv: string[], env: NodeJS.ProcessEnv = process.env): HealthcheckOptions {
-  const { values: v } = readFlags('healthcheck', argv, env);
-  const [ca, cert, key] = [v['tls-ca'], v['tls-cert'], v['tls-key']];
-  if ((cert === undefined) !== (key === undefined)) badFlag('--tls-cert and --tls-key go together');
-  if (cert !== undefined && ca === undefined) badFlag('--tls-cert needs --tls-ca');
-  return { addr: v.addr, service: v.service, timeoutMs: v.timeout, ...(ca !== undefined ? { tls: { ca, ...(cert !== undefined ? { cert, key: key! } : {}) } } : {}) };
-}
+export { parseDemoToken, parseHealthcheck, type DemoTokenOptions, type HealthcheckOptions } from './cli/tool-commands.js';

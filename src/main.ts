@@ -9,7 +9,7 @@ import { LogLimiter } from './telemetry/log-limiter.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { compileSnapshot } from './compile/compile-snapshot.js';
-import { createConfigSource } from './config/config-source.js';
+import { compileSettings, createConfigSource } from './config/config-source.js';
 import { KeyRegistry } from './keys/key-registry.js';
 import { HealthState } from './grpc/health.js';
 import { startGrpcServer } from './grpc/server.js';
@@ -73,7 +73,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   const sender = senderContext(opts);
   const identity = opts.identity ? await startIdentityService(opts.identity, logger) : undefined;
   // kubernetes source: secretRef Secrets come from its watches (called only after the source exists)
-  const keys = new KeyRegistry({ logger, metrics, readSecret: (issuer, ref) => source.readSecret?.(issuer, ref) });
+  const keys = new KeyRegistry({ logger, metrics, ...opts.keyLimits, readSecret: (issuer, ref) => source.readSecret?.(issuer, ref) });
   const health = new HealthState();
   let snapshot: Snapshot | undefined;
   let generation = 0;
@@ -84,7 +84,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   let referenced: ReadonlySet<string> = new Set();
   const shownRejected = () => rejected.slice(0, MAX_REJECTED_SHOWN).map(formatProblem);
   const applyConfig = ({ resources, refusedIssuers, rejected: refused, fatal, files }: ConfigDelivery): void => {
-    const r = fatal.length === 0 ? compileSnapshot(resources, { namespace: opts.namespace, generation: generation + 1, refusedIssuers, identityIssuer: opts.identity?.issuer ?? null }) : undefined;
+    const r = fatal.length === 0 ? compileSnapshot(resources, { namespace: opts.namespace, generation: generation + 1, refusedIssuers, ...compileSettings(opts) }) : undefined;
     const problems = r ? r.problems : fatal;
     if (!r?.snapshot || problems.length > 0) {
       metrics.configReloads.inc({ result: 'error' });

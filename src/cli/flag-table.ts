@@ -8,6 +8,7 @@ import { autoOrPositiveInt, durationMs, fraction, headerPair, headerPrefix, iden
 import { GRPC_FLAGS } from './grpc-flags.js';
 import { KUBERNETES_FLAGS } from './kubernetes-flags.js';
 import { TLS_FLAGS } from './tls-flags.js';
+import { LIMIT_FLAGS } from './limit-flags.js';
 
 const CONFIG = ['serve', 'check'] as const;
 
@@ -66,6 +67,7 @@ export const FLAGS = {
     value: 'DURATION',
     help: 'on SIGTERM: health turns NOT_SERVING, in-flight Checks finish for up to this long',
   }),
+  ...LIMIT_FLAGS,
   'keys-ready-timeout': withDefault(['serve'], '5s', durationMs(), {
     value: 'DURATION',
     help: "at startup, how long readiness waits for every issuer's first key load",

@@ -9,6 +9,24 @@ export const positiveInt: Parse<number> = (raw, name) => {
   return n;
 };
 
+/** An integer within [min, max]: the bounds a limit may be tuned within (cli/limit-flags.ts). */
+export function intInRange(min: number, max: number): Parse<number> {
+  return (raw, name) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) badFlag(`--${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+    return n;
+  };
+}
+
+/** A duration within [minMs, maxMs]. */
+export function durationInRange(minMs: number, maxMs: number, shown: [string, string]): Parse<number> {
+  return (raw, name) => {
+    const ms = tryParseDuration(raw);
+    if (ms === undefined || ms < minMs || ms > maxMs) badFlag(`--${name} must be a duration from ${shown[0]} to ${shown[1]} (got "${raw}")`);
+    return ms;
+  };
+}
+
 /** `auto` or a positive integer (--workers) */
 export const autoOrPositiveInt: Parse<number | 'auto'> = (raw, name) => (raw === 'auto' ? 'auto' : positiveInt(raw, name));
 

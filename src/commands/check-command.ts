@@ -8,14 +8,14 @@ import { decideOffline, loadSnapshot } from './offline-decision.js';
 
 /** Exit codes: 0 allow, 1 deny, 2 a configuration that does not load (no decision is made). */
 export async function runCheckCommand(o: Readonly<CheckOptions>, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const loaded = await loadSnapshot(o.configDir, o.namespace);
+  const loaded = await loadSnapshot(o.configDir, o.namespace, o.celCostLimit);
   if (!loaded.snapshot) {
     for (const p of loaded.problems) out(`error: ${formatProblem(p)}\n`);
     out(`no decision: the configuration in ${o.configDir} has ${loaded.problems.length} error(s)\n`);
     return 2;
   }
   const snapshot = loaded.snapshot;
-  const keys = new KeyRegistry({ logger: silentLogger() });
+  const keys = new KeyRegistry({ logger: silentLogger(), ...o.keyLimits });
   try {
     keys.sync(snapshot.issuers.values());
     await keys.waitReady(o.keyWaitMs).catch(() => undefined);

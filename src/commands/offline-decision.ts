@@ -27,10 +27,11 @@ export const RESERVED_PREFIX = 'x-claimcheck-';
 export type LoadedSnapshot = { snapshot: Snapshot; problems?: undefined } | { snapshot?: undefined; problems: ConfigProblem[] };
 
 /** Load and compile a config directory; any problem (as `validate` reports it) means no snapshot. */
-export async function loadSnapshot(configDir: string, namespace: string): Promise<LoadedSnapshot> {
+/** `celCostLimit`: --cel-cost-limit, as serve would compile with it */
+export async function loadSnapshot(configDir: string, namespace: string, celCostLimit?: number): Promise<LoadedSnapshot> {
   const loaded = await loadConfigDir(configDir);
   if (loaded.problems.length > 0) return { problems: loaded.problems };
-  const compiled = compileSnapshot(loaded.resources, { namespace, generation: 1 });
+  const compiled = compileSnapshot(loaded.resources, { namespace, generation: 1, ...(celCostLimit !== undefined ? { celCostLimit } : {}) });
   if (!compiled.snapshot || compiled.problems.length > 0) return { problems: await locateProblems(compiled.problems) };
   return { snapshot: compiled.snapshot };
 }

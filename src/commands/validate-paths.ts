@@ -21,7 +21,7 @@ export interface ValidationReport {
  * contributes its *.yaml and *.yml files. A path without any claimcheck.io
  * document is an error: a typo must not pass as "valid".
  */
-export async function validatePaths(paths: string[], opts: { namespace: string }): Promise<ValidationReport> {
+export async function validatePaths(paths: string[], opts: { namespace: string; celCostLimit?: number }): Promise<ValidationReport> {
   const problems: ConfigProblem[] = [];
   const resources = [];
   const seen = new Set<string>();
@@ -44,7 +44,7 @@ export async function validatePaths(paths: string[], opts: { namespace: string }
       problems.push({ file: p, message: files.length === 0 ? 'no *.yaml or *.yml files here' : 'no claimcheck.io/v1alpha1 documents here' });
     }
   }
-  const compiled = compileSnapshot(resources, { namespace: opts.namespace, generation: 0 });
+  const compiled = compileSnapshot(resources, { namespace: opts.namespace, generation: 0, ...(opts.celCostLimit !== undefined ? { celCostLimit: opts.celCostLimit } : {}) });
   return {
     problems: [...problems, ...(await locateProblems(compiled.problems))],
     warnings: await locateProblems(compiled.warnings),

@@ -1,3 +1,4 @@
+import { CEL_COST_LIMIT } from '../authz/cel/cost-model.js';
 import type { ConfigProblem } from '../errors.js';
 import type { AnyResource, AuthPolicy, TokenRevocation, TrustedIssuer } from '../model/types.js';
 import { CompileContext } from './context.js';
@@ -8,7 +9,15 @@ import { compilePolicy } from './policies.js';
 import { compileRevocations } from './revocations.js';
 import type { CompiledPolicy, Snapshot } from './snapshot.js';
 
-export interface CompileOptions {
+/** What the server's flags decide about compiling, the same for the file and Kubernetes sources and the offline commands. */
+export interface CompileSettings {
+  /** --identity-issuer; null: none, so policies with identity.token are refused; undefined: not checked */
+  identityIssuer?: string | null;
+  /** --cel-cost-limit; default CEL_COST_LIMIT */
+  celCostLimit?: number;
+}
+
+export interface CompileOptions extends CompileSettings {
   /** claimcheck's own namespace: the default namespace and the mesh-wide issuer namespace */
   namespace: string;
   generation: number;
@@ -19,8 +28,6 @@ export interface CompileOptions {
    * tokens are denied
    */
   refusedIssuers?: ReadonlySet<string>;
-  /** --identity-issuer; null: none, so policies with identity.token are refused; undefined: not checked */
-  identityIssuer?: string | null;
 }
 
 export interface CompileResult {
@@ -32,7 +39,7 @@ export interface CompileResult {
 
 /** Resources → immutable Snapshot. Pure: no I/O, no clock except `nowMs` (for expired revocations). */
 export function compileSnapshot(resources: readonly AnyResource[], opts: CompileOptions): CompileResult {
-  const ctx = new CompileContext(opts.namespace, opts.nowMs ?? Date.now(), opts.identityIssuer);
+  const ctx = new CompileContext(opts.namespace, opts.nowMs ?? Date.now(), opts.identityIssuer, opts.celCostLimit ?? CEL_COST_LIMIT);
   const issuers: TrustedIssuer[] = [];
   const policies: AuthPolicy[] = [];
   const revocations: TokenRevocation[] = [];

@@ -1,3 +1,4 @@
+import { CEL_COST_LIMIT } from '../authz/cel/cost-model.js';
 import type { ConfigProblem } from '../errors.js';
 import { dirname, resolve } from 'node:path';
 import type { AnyResource, Origin } from '../model/types.js';
@@ -18,6 +19,8 @@ export class CompileContext {
     readonly nowMs: number,
     /** --identity-issuer; null: the server has none (identity.token is refused); undefined: not checked (offline commands) */
     readonly identityIssuer?: string | null,
+    /** --cel-cost-limit */
+    readonly celCostLimit = CEL_COST_LIMIT,
   ) {}
 
   namespaceOf(r: AnyResource): string {

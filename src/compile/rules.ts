@@ -60,7 +60,7 @@ export function compileRule(
   let condition: CompiledCondition | undefined;
   if (req?.when !== undefined) {
     const when = req.when;
-    const c = ctx.share('condition', when, () => compileCondition(when));
+    const c = ctx.share('condition', when, () => compileCondition(when, ctx.celCostLimit));
     if (c.ok) condition = c.condition;
     else ctx.problem(r, `${base}/require/when`, c.message);
   }

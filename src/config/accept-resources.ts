@@ -11,7 +11,7 @@
  * Pure: the caller keeps `lastGood` between calls.
  */
 import type { ConfigProblem } from '../errors.js';
-import { compileSnapshot } from '../compile/compile-snapshot.js';
+import { compileSnapshot, type CompileSettings } from '../compile/compile-snapshot.js';
 import type { AnyResource } from '../model/types.js';
 
 export interface AcceptInput {
@@ -25,8 +25,8 @@ export interface AcceptInput {
   existing: ReadonlySet<string>;
   namespace: string;
   nowMs?: number;
-  /** compile's identityIssuer: null refuses policies with identity.token */
-  identityIssuer?: string | null;
+  /** the server's compile settings (identity issuer, CEL cost limit) */
+  settings?: CompileSettings;
 }
 
 export interface Acceptance {
@@ -91,7 +91,7 @@ export function acceptResources(input: AcceptInput): Acceptance {
       generation: 0,
       refusedIssuers: refused,
       ...(input.nowMs !== undefined ? { nowMs: input.nowMs } : {}),
-      ...(input.identityIssuer !== undefined ? { identityIssuer: input.identityIssuer } : {}),
+      ...input.settings,
     });
     if (result.problems.length === 0) {
       for (const [key, r] of candidates) lastGood.set(key, r);

@@ -7,6 +7,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { IssuerKeyStatus } from './kubernetes/status/conditions.js';
 import { FileConfigSource } from './file-source.js';
 import { FileAcceptance } from './file-acceptance.js';
+import type { CompileSettings } from '../compile/compile-snapshot.js';
 
 export interface ConfigSource {
   /** Delivers the whole current resource set on every change; the first delivery happens before this resolves. */
@@ -28,6 +29,13 @@ export interface ConfigSourceOptions {
   kubernetes: Readonly<KubernetesOptions>;
   /** --identity-issuer: without it a policy with identity.token is refused */
   identity?: Readonly<{ issuer: string }>;
+  /** --cel-cost-limit */
+  celCostLimit?: number;
+}
+
+/** The compile settings these options decide, for every compile of the server (sources and main). */
+export function compileSettings(opts: Readonly<ConfigSourceOptions>): CompileSettings {
+  return { identityIssuer: opts.identity?.issuer ?? null, ...(opts.celCostLimit !== undefined ? { celCostLimit: opts.celCostLimit } : {}) };
 }
 
 export async function createConfigSource(opts: Readonly<ConfigSourceOptions>, logger: Logger, metrics?: Metrics): Promise<ConfigSource> {
@@ -37,7 +45,7 @@ export async function createConfigSource(opts: Readonly<ConfigSourceOptions>, lo
     return createKubernetesConfigSource(opts, logger, metrics);
   }
   const source = new FileConfigSource({ dir: opts.configDir, logger });
-  const acceptance = new FileAcceptance(opts.namespace, logger, opts.identity?.issuer ?? null);
+  const acceptance = new FileAcceptance(opts.namespace, logger, compileSettings(opts));
   return {
     start: (cb) => source.start(async (loaded) => cb(await acceptance.accept(loaded))),
     stop: () => source.stop(),

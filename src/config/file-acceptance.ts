@@ -3,6 +3,7 @@
  * resource with a problem is refused (its last good version keeps serving), every other
  * resource is served.
  */
+import type { CompileSettings } from '../compile/compile-snapshot.js';
 import type { ConfigProblem } from '../errors.js';
 import type { LoadedConfig } from '../model/load-config-dir.js';
 import { locateProblems } from '../model/locate-problems.js';
@@ -16,7 +17,7 @@ export class FileAcceptance {
   private readonly lastGood = new Map<string, AnyResource>();
   private readonly log: RejectionLog;
 
-  constructor(private readonly namespace: string, logger: Logger, private readonly identityIssuer?: string | null) {
+  constructor(private readonly namespace: string, logger: Logger, private readonly settings?: CompileSettings) {
     this.log = new RejectionLog(logger);
   }
 
@@ -38,7 +39,7 @@ export class FileAcceptance {
     const broken = new Set([...unplaced.values()].flat().map((p) => p.file));
     const existing = new Set([...loaded.resources.map((r) => keyOf(r, ns)), ...invalid.keys()]);
     for (const [key, r] of this.lastGood) if (r.origin && broken.has(r.origin.file)) existing.add(key);
-    const acceptance = acceptResources({ resources: loaded.resources, invalid, lastGood: this.lastGood, existing, namespace: ns, ...(this.identityIssuer !== undefined ? { identityIssuer: this.identityIssuer } : {}) });
+    const acceptance = acceptResources({ resources: loaded.resources, invalid, lastGood: this.lastGood, existing, namespace: ns, ...(this.settings ? { settings: this.settings } : {}) });
     if (acceptance.global.length > 0) return { resources: [], refusedIssuers: new Set(), rejected: acceptance.global, fatal: acceptance.global, files: loaded.files };
 
     const rejected = new Map<string, ConfigProblem[]>(unplaced);

@@ -16,6 +16,8 @@ import { isRemote } from './remote-documents.js';
 import { NoKeySet } from './no-key-set.js';
 import { RemoteKeySet } from './remote-key-set.js';
 import { DISCOVERY_INTERVAL_MS } from './remote-key-source.js';
+import { MAX_BODY_BYTES } from './fetch-json.js';
+import { MAX_KEYS } from './parse-jwks.js';
 import { realScheduler, settledWithin, withClock, type Scheduler } from './scheduler.js';
 
 /**
@@ -23,6 +25,8 @@ import { realScheduler, settledWithin, withClock, type Scheduler } from './sched
  * than Envoy's timeout error; the fetch itself goes on in the background.
  */
 export const COLD_WAIT_MS = 150;
+/** per remote request, like jose's createRemoteJWKSet */
+export const FETCH_TIMEOUT_MS = 5000;
 /** Like the file config source's rescan: a changed key file is picked up within about two seconds. */
 export const SOURCE_POLL_MS = 2000;
 
@@ -39,6 +43,10 @@ export interface KeyRegistryOptions {
   coldWaitMs?: number;
   /** re-read of the OIDC discovery document; default DISCOVERY_INTERVAL_MS (1 h) */
   discoveryIntervalMs?: number;
+  /** JWKS and discovery body cap; default MAX_BODY_BYTES (512 KiB) */
+  jwksMaxBytes?: number;
+  /** keys in one JWKS; default MAX_KEYS (100) */
+  jwksMaxKeys?: number;
   /** check of a local key file or Secret for changes; default SOURCE_POLL_MS (2 s) */
   sourcePollMs?: number;
   /** content of a `secretRef` without a file path (kubernetes Secrets) */
@@ -60,9 +68,11 @@ export class KeyRegistry implements KeyLookup {
       logger: opts.logger,
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       scheduler: opts.now ? withClock(scheduler, opts.now) : scheduler,
-      fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,
+      fetchTimeoutMs: opts.fetchTimeoutMs ?? FETCH_TIMEOUT_MS,
       coldWaitMs: opts.coldWaitMs ?? COLD_WAIT_MS,
       discoveryIntervalMs: opts.discoveryIntervalMs ?? DISCOVERY_INTERVAL_MS,
+      jwksMaxBytes: opts.jwksMaxBytes ?? MAX_BODY_BYTES,
+      jwksMaxKeys: opts.jwksMaxKeys ?? MAX_KEYS,
       sourcePollMs: opts.sourcePollMs ?? SOURCE_POLL_MS,
       ...(opts.readSecret ? { readSecret: opts.readSecret } : {}),
     };

@@ -38,6 +38,10 @@ export interface KeySetOptions {
   /** longest a Check waits for a fetch in flight */
   coldWaitMs: number;
   discoveryIntervalMs: number;
+  /** a JWKS or discovery document larger than this is a failed fetch */
+  jwksMaxBytes: number;
+  /** a JWKS with more keys is refused as a whole */
+  jwksMaxKeys: number;
   /** how often a local key file or Secret is checked for changes */
   sourcePollMs: number;
   readSecret?: SecretReader;

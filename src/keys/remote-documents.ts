@@ -8,12 +8,20 @@ export function isRemote(issuer: CompiledIssuer): boolean {
   return issuer.jwks.uri !== undefined || issuer.jwks.discovery;
 }
 
+/** --key-fetch-timeout, --jwks-max-bytes, --jwks-max-keys (docs/keys.md "Limits") */
+export interface DocumentLimits {
+  timeoutMs: number;
+  maxBytes: number;
+  maxKeys: number;
+}
+
 /** Both documents are fetched under the same rules: the issuer's caBundle only, http:// only when allowed. */
-function fetchFor(issuer: CompiledIssuer, url: string, timeoutMs: number): Promise<FetchedJson> {
+function fetchFor(issuer: CompiledIssuer, url: string, limits: DocumentLimits): Promise<FetchedJson> {
   return fetchJson(url, {
     ...(issuer.jwks.caBundle !== undefined ? { caBundle: issuer.jwks.caBundle } : {}),
     allowInsecureHttp: issuer.jwks.allowInsecureHttp,
-    timeoutMs,
+    timeoutMs: limits.timeoutMs,
+    maxBytes: limits.maxBytes,
   });
 }
 
@@ -23,9 +31,9 @@ function fetchFor(issuer: CompiledIssuer, url: string, timeoutMs: number): Promi
  * attacker-controlled document could point us at its own keys.
  * Error codes: those of fetchJson, discovery_invalid, discovery_issuer_mismatch.
  */
-export async function discoverJwksUri(issuer: CompiledIssuer, timeoutMs: number): Promise<string> {
+export async function discoverJwksUri(issuer: CompiledIssuer, limits: DocumentLimits): Promise<string> {
   const base = issuer.issuer.replace(/\/$/, '');
-  const { body } = await fetchFor(issuer, `${base}/.well-known/openid-configuration`, timeoutMs);
+  const { body } = await fetchFor(issuer, `${base}/.well-known/openid-configuration`, limits);
   const doc = body as { issuer?: unknown; jwks_uri?: unknown } | null;
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new ClaimcheckError('discovery_invalid', 'discovery document is not an object');
@@ -36,8 +44,8 @@ export async function discoverJwksUri(issuer: CompiledIssuer, timeoutMs: number)
 }
 
 /** Error codes: those of fetchJson, jwks_invalid, jwks_too_many_keys. */
-export async function fetchJwks(issuer: CompiledIssuer, jwksUri: string, timeoutMs: number): Promise<{ parsed: ParsedKeys; maxAgeSec?: number }> {
-  const { body, maxAgeSec } = await fetchFor(issuer, jwksUri, timeoutMs);
+export async function fetchJwks(issuer: CompiledIssuer, jwksUri: string, limits: DocumentLimits): Promise<{ parsed: ParsedKeys; maxAgeSec?: number }> {
+  const { body, maxAgeSec } = await fetchFor(issuer, jwksUri, limits);
   // A remote set never carries symmetric keys: anyone who can read it could forge tokens.
-  return { parsed: parseJwks(body, { symmetricAllowed: false }), ...(maxAgeSec !== undefined ? { maxAgeSec } : {}) };
+  return { parsed: parseJwks(body, { symmetricAllowed: false, maxKeys: limits.maxKeys }), ...(maxAgeSec !== undefined ? { maxAgeSec } : {}) };
 }

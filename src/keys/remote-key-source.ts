@@ -3,7 +3,7 @@ import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { isUnreachable, outcomeOf, type FetchOutcome } from './fetch-outcome.js';
-import { discoverJwksUri, fetchJwks } from './remote-documents.js';
+import { discoverJwksUri, fetchJwks, type DocumentLimits } from './remote-documents.js';
 import type { ParsedKeys } from './parse-jwks.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -21,6 +21,8 @@ export interface RemoteSourceOptions {
   scheduler: Pick<Scheduler, 'now'>;
   fetchTimeoutMs: number;
   discoveryIntervalMs: number;
+  jwksMaxBytes: number;
+  jwksMaxKeys: number;
 }
 
 export class RemoteKeySource {
@@ -43,7 +45,7 @@ export class RemoteKeySource {
     const uri = issuer.jwks.uri ?? (await this.discovered(issuer));
     this.jwksUri = uri;
     try {
-      const { parsed, maxAgeSec } = await fetchJwks(issuer, uri, this.opts.fetchTimeoutMs);
+      const { parsed, maxAgeSec } = await fetchJwks(issuer, uri, this.limits());
       const value = await prepare(parsed);
       this.count(issuer, 'jwks', 'ok');
       return { value, ...(maxAgeSec !== undefined ? { maxAgeSec } : {}) };
@@ -60,7 +62,7 @@ export class RemoteKeySource {
     const known = this.jwksUri;
     if (known !== undefined && !this.rediscover && now - this.discoveredAtMs < this.opts.discoveryIntervalMs) return known;
     try {
-      const uri = await discoverJwksUri(issuer, this.opts.fetchTimeoutMs);
+      const uri = await discoverJwksUri(issuer, this.limits());
       this.count(issuer, 'discovery', 'ok');
       if (known !== undefined && uri !== known) {
         this.opts.logger.info({ issuer: issuer.key, iss: issuer.issuer, jwksUri: uri, previous: known }, 'discovery: jwks_uri changed');
@@ -80,6 +82,10 @@ export class RemoteKeySource {
       this.jwksUri = undefined;
       throw err;
     }
+  }
+
+  private limits(): DocumentLimits {
+    return { timeoutMs: this.opts.fetchTimeoutMs, maxBytes: this.opts.jwksMaxBytes, maxKeys: this.opts.jwksMaxKeys };
   }
 
   private count(issuer: CompiledIssuer, document: 'jwks' | 'discovery', outcome: FetchOutcome): void {

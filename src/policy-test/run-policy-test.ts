@@ -15,6 +15,8 @@ export interface RunOptions {
   /** claimcheck's own namespace: resources without one, and the mesh-wide issuers */
   namespace: string;
   maxTokenBytes: number;
+  /** --cel-cost-limit */
+  celCostLimit?: number;
 }
 
 export interface CaseResult {
@@ -36,7 +38,7 @@ export interface PolicyTestReport {
 const KEYS_READY_MS = 10_000;
 
 export async function runPolicyTest(test: PolicyTest, opts: RunOptions): Promise<PolicyTestReport> {
-  const loaded = await loadSnapshot(test.configDir, opts.namespace);
+  const loaded = await loadSnapshot(test.configDir, opts.namespace, opts.celCostLimit);
   if (!loaded.snapshot) {
     const head: ConfigProblem = { file: test.file, line: test.line, message: `configuration ${test.config} has ${loaded.problems.length} error(s); no case of this document ran` };
     return { results: [], problems: [head, ...loaded.problems] };

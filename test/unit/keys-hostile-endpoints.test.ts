@@ -33,7 +33,8 @@ interface Case {
   message: RegExp;
   /** breaks the endpoint after the first load */
   breakIt(s: JwksServer, extra: { redirectTarget: JwksServer }): void;
-  fetchTimeoutMs?: number;
+  /** the registry's limits (--key-fetch-timeout, --jwks-max-bytes, --jwks-max-keys) */
+  limits?: { fetchTimeoutMs?: number; jwksMaxBytes?: number; jwksMaxKeys?: number };
 }
 
 const cases: Case[] = [
@@ -52,7 +53,15 @@ const cases: Case[] = [
   { name: 'only unusable keys', outcome: 'no_usable_keys', message: /no usable keys/, breakIt: (s) => s.setJwks({ keys: [{ ...k1.jwk, use: 'enc' }] }) },
   { name: 'a closed connection', outcome: 'connect_error', message: /connection/, breakIt: (s) => s.setFault({ closeConnection: true }) },
   // The answer comes after three timeouts' worth: late enough to time out, soon enough not to keep the run alive.
-  { name: 'a slow endpoint', outcome: 'timeout', message: /timed out after 300 ms/, breakIt: (s) => s.setFault({ delayMs: 1000 }), fetchTimeoutMs: 300 },
+  { name: 'a slow endpoint', outcome: 'timeout', message: /timed out after 300 ms/, breakIt: (s) => s.setFault({ delayMs: 1000 }), limits: { fetchTimeoutMs: 300 } },
+  { name: 'a body over a lowered --jwks-max-bytes', outcome: 'too_large', message: /4096 bytes/, breakIt: (s) => s.setFault({ hugeBodyBytes: 8 * 1024 }), limits: { jwksMaxBytes: 4096 } },
+  {
+    name: 'more keys than a lowered --jwks-max-keys',
+    outcome: 'too_many_keys',
+    message: /more than 3 keys/,
+    breakIt: (s) => s.setJwks({ keys: Array.from({ length: 4 }, (_, i) => ({ ...k2.jwk, kid: `few-${i}` })) }),
+    limits: { jwksMaxKeys: 3 },
+  },
 ];
 
 describe('a broken or hostile JWKS endpoint after a good load', () => {
@@ -62,7 +71,7 @@ describe('a broken or hostile JWKS endpoint after a good load', () => {
       const redirectTarget = await keyServer([k2]);
       const clock = new FakeScheduler();
       const metrics = new Metrics();
-      const reg = registry(clock, { metrics, ...(c.fetchTimeoutMs ? { fetchTimeoutMs: c.fetchTimeoutMs } : {}) });
+      const reg = registry(clock, { metrics, ...c.limits });
       // The refresh is due at 10 min; a cooldown past 11 min keeps the unknown kid below from refetching.
       const issuer = remoteIssuer(s, { refreshIntervalMs: 10 * MINUTE, minRefreshIntervalMs: 2 * MINUTE });
       await load(reg, issuer);
@@ -120,7 +129,7 @@ describe('a broken or hostile JWKS endpoint after a good load', () => {
       const s = await keyServer([k1]);
       const redirectTarget = await keyServer([k2]);
       c.breakIt(s, { redirectTarget });
-      const reg = registry(new FakeScheduler(), c.fetchTimeoutMs ? { fetchTimeoutMs: c.fetchTimeoutMs } : {});
+      const reg = registry(new FakeScheduler(), { ...c.limits });
       const issuer = remoteIssuer(s);
       const st = await load(reg, issuer);
       assert.deepEqual([st.state, st.ready, st.keyCount, st.errorCode], ['failed', false, 0, c.outcome], c.name);

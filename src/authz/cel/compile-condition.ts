@@ -41,7 +41,8 @@ function loadError(kind: string, err: unknown, expression: string): string {
   return `CEL ${what} at line ${loc.line}, column ${loc.column}: ${firstLine(e.message) || 'invalid expression'}`;
 }
 
-export function compileCondition(expression: string): CompileConditionResult {
+/** `costLimit`: --cel-cost-limit, checked at load for empty inputs and at every evaluation for the real ones. */
+export function compileCondition(expression: string, costLimit = CEL_COST_LIMIT): CompileConditionResult {
   if (expression.length > MAX_EXPRESSION_LENGTH) {
     return { ok: false, message: `CEL expression is ${expression.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are allowed` };
   }
@@ -60,8 +61,8 @@ export function compileCondition(expression: string): CompileConditionResult {
   }
   const model = analyseCost(program.ast);
   const baseCost = estimateCost(model, { collection: 0, string: 0 });
-  if (!(baseCost <= CEL_COST_LIMIT)) {
-    return { ok: false, message: `CEL expression is too expensive: its cost bound is ${baseCost} units even for empty inputs (limit ${CEL_COST_LIMIT})` };
+  if (!(baseCost <= costLimit)) {
+    return { ok: false, message: `CEL expression is too expensive: its cost bound is ${baseCost} units even for empty inputs (limit ${costLimit})` };
   }
 
   const evaluate = (input: ConditionInput): ConditionResult => {
@@ -69,8 +70,8 @@ export function compileCondition(expression: string): CompileConditionResult {
     try {
       const activation = buildActivation(input, model.reads);
       cost = estimateCost(model, measureInputs(activation, model.reads));
-      if (!(cost <= CEL_COST_LIMIT)) {
-        return { ok: false, code: 'cost_limit_exceeded', description: `cost bound ${cost} exceeds the limit of ${CEL_COST_LIMIT}`, cost };
+      if (!(cost <= costLimit)) {
+        return { ok: false, code: 'cost_limit_exceeded', description: `cost bound ${cost} exceeds the limit of ${costLimit}`, cost };
       }
       const value: unknown = program(activation);
       if (typeof value !== 'boolean') {

@@ -2,7 +2,7 @@
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { startStatusReporting, type StatusReporting } from './status/start-status.js';
-import type { ConfigSource, ConfigSourceOptions } from '../config-source.js';
+import { compileSettings, type ConfigSource, type ConfigSourceOptions } from '../config-source.js';
 import { createKubeClient, loadKubeConfig } from './kube-client.js';
 import { KubernetesSource, type KubernetesView } from './kubernetes-source.js';
 import { WATCHED_KINDS } from './to-resource.js';
@@ -14,7 +14,7 @@ export function createKubernetesConfigSource(opts: Readonly<ConfigSourceOptions>
   const source = new KubernetesSource({
     client,
     namespace: opts.namespace,
-    identityIssuer: opts.identity?.issuer ?? null,
+    settings: compileSettings(opts),
     watchNamespaces: k.watchNamespaces,
     relistIntervalMs: k.relistIntervalMs,
     idleTimeoutMs: k.watchIdleTimeoutMs,

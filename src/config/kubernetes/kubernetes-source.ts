@@ -4,6 +4,7 @@
  * Watch callbacks only mark the source dirty; one worker builds the resource set, decides
  * per-resource acceptance and delivers it (pepr's "informer callbacks only enqueue").
  */
+import type { CompileSettings } from '../../compile/compile-snapshot.js';
 import type { ConfigProblem } from '../../errors.js';
 import type { ConfigDelivery } from '../config-delivery.js';
 import { RejectionLog } from '../rejection-log.js';
@@ -28,7 +29,8 @@ export interface KubernetesSourceOptions {
   /** coalesces bursts of events (a `kubectl apply` of many objects) into one build */
   batchMs?: number;
   /** --identity-issuer; null: policies with identity.token are refused */
-  identityIssuer?: string | null;
+  /** the server's compile settings (identity issuer, CEL cost limit) */
+  settings?: CompileSettings;
 }
 
 export interface WatchedObject {
@@ -189,7 +191,7 @@ export class KubernetesSource {
         lastGood: this.lastGood,
         existing: new Set(objects.map((o) => o.key)),
         namespace: this.opts.namespace,
-        ...(this.opts.identityIssuer !== undefined ? { identityIssuer: this.opts.identityIssuer } : {}),
+        ...(this.opts.settings ? { settings: this.opts.settings } : {}),
       });
       this.lastInputs = inputs;
       this.rejections.report(acceptance.rejected, new Set(acceptance.served.map((r) => keyOf(r, this.opts.namespace))));
