@@ -5,6 +5,7 @@ import { skipFor } from '../helpers/skip.js';
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { eventually } from '../helpers/claimcheck-process.js';
 import { k8sSkipReason, startKubeApiserver, type KubeApiserver } from './harness.js';
 import {
@@ -94,6 +95,8 @@ describe('status of claimcheck resources', { skip }, () => {
     const ti = await conds('trustedissuers', 'idp');
     assert.deepEqual([ti.c('Accepted')?.status, ti.c('ResolvedRefs')?.status, ti.c('KeysReady')?.status, ti.c('KeysReady')?.reason], ['True', 'True', 'True', 'KeysLoaded']);
     assert.deepEqual(ti.obj.status.keyIds, ['kid-a']);
+    assert.match(ti.obj.status.lastRefreshTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.ok(Math.abs(Date.now() - Date.parse(ti.obj.status.lastRefreshTime)) < 60_000, ti.obj.status.lastRefreshTime);
     assert.equal(ti.obj.status.observedGeneration, ti.obj.metadata.generation);
     assert.equal(ti.c('Accepted')?.observedGeneration, ti.obj.metadata.generation);
     const hmac = await conds('trustedissuers', 'hmac');
@@ -123,6 +126,18 @@ describe('status of claimcheck resources', { skip }, () => {
     }, 5_000, 100);
     assert.deepEqual(events.map((e) => `${e.type}/${e.reason}`).sort(), ['Warning/IssuerNotFound', 'Warning/UnresolvedRefs']);
 
+    // the HMAC issuer's Secret appears: KeysReady turns True, and one Normal Event says so
+    const secret = await api.request('POST', `/api/v1/namespaces/${app}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'missing' }, data: { key: randomBytes(32).toString('base64') } });
+    assert.equal(secret.status, 201, JSON.stringify(secret.body));
+    await eventually(async () => (await conds('trustedissuers', 'hmac')).c('KeysReady')?.status === 'True', 10_000, 100);
+    const recovered: any[] = await settled(async () => {
+      const r = await api.request('GET', `/api/v1/namespaces/${app}/events?fieldSelector=involvedObject.name=hmac`);
+      const normal = (r.body.items ?? []).filter((e: any) => e.type === 'Normal');
+      return normal.length > 0 ? normal : undefined;
+    }, 5_000, 100);
+    assert.deepEqual(recovered.map((e) => `${e.reason}: ${e.involvedObject.kind}`), ['KeysLoaded: TrustedIssuer']);
+    assert.ok((await conds('trustedissuers', 'hmac')).obj.status.lastRefreshTime);
+
     // the first load plus 8 creates; the status writes they cause change no spec and must not recompile anything
     const generation = metric((await cc!.http('/metrics')).body, 'claimcheck_config_generation');
     assert.ok(generation >= 1 && generation <= 9, `snapshot generation ${generation}`);
@@ -131,7 +146,8 @@ describe('status of claimcheck resources', { skip }, () => {
     assert.match(await table('ccap'), /^dangling\s+\["[^"]+"\]\s+False\s/m);
     assert.match(await table('ccap'), /^zz-older\s+\["[^"]+"\]\s+True\s/m);
     assert.match(await table('ccti'), /^idp\s+https:\/\/idp\.k8s-test\.invalid\s+True\s+True\s/m);
-    assert.match(await table('ccti'), /^hmac\s+https:\/\/hmac\.example\s+False\s+True\s/m);
+    // ready since its Secret appeared above
+    assert.match(await table('ccti'), /^hmac\s+https:\/\/hmac\.example\s+True\s+True\s/m);
     assert.match(await table('cctr'), /^expired\s+idp\s+True\s+True\s/m);
     assert.match(await table('cctr'), /^active\s+idp\s+False\s+True\s/m);
   });

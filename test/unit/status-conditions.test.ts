@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desiredStatus, sameStatus, withTransitionTimes, type Condition, type StatusContext } from '../../src/config/kubernetes/status/conditions.js';
+import { LAST_REFRESH_WRITE_MS, desiredStatus, sameStatus, withTransitionTimes, type Condition, type StatusContext } from '../../src/config/kubernetes/status/conditions.js';
 import type { WatchedObject } from '../../src/config/kubernetes/kubernetes-source.js';
 import type { AnyResource } from '../../src/model/types.js';
 
@@ -87,4 +87,14 @@ test('a status that differs only in lastTransitionTime is not written again; a c
   assert.equal(later[0]!.lastTransitionTime, '2026-01-01T00:00:00Z', 'same status keeps its transition time');
   const flipped = withTransitionTimes([{ ...desired.conditions[0]!, status: 'False' }], written.conditions, '2026-02-02T00:00:00Z');
   assert.equal(flipped[0]!.lastTransitionTime, '2026-02-02T00:00:00Z');
+});
+
+test('lastRefreshTime is written once, then again only when it moved by LAST_REFRESH_WRITE_MS', () => {
+  const conditions = [{ type: 'KeysReady', status: 'True' as const, reason: 'KeysLoaded', message: 'ok', observedGeneration: 1 }];
+  const at = (iso: string) => ({ observedGeneration: 1, conditions, lastRefreshTime: iso });
+  const written = { observedGeneration: 1, conditions: withTransitionTimes(conditions, undefined, '2026-01-01T00:00:00Z'), lastRefreshTime: '2026-01-01T00:00:00Z' };
+  assert.ok(!sameStatus({ ...written, lastRefreshTime: undefined }, at('2026-01-01T00:00:00Z')), 'absent: written');
+  assert.ok(sameStatus(written, at('2026-01-01T00:04:59Z')), 'a refresh within 5 min: not written');
+  assert.ok(!sameStatus(written, at(new Date(Date.parse('2026-01-01T00:00:00Z') + LAST_REFRESH_WRITE_MS).toISOString())), 'five minutes on: written');
+  assert.ok(!sameStatus(written, { observedGeneration: 1, conditions }), 'keys gone: cleared');
 });

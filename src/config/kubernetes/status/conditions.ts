@@ -27,7 +27,15 @@ export interface DesiredStatus {
   conditions: Condition[];
   /** TrustedIssuer only */
   keyIds?: string[];
+  /** TrustedIssuer only: when its keys were last confirmed current (RFC 3339, seconds) */
+  lastRefreshTime?: string;
 }
+
+/**
+ * lastRefreshTime moves on every successful fetch or unchanged poll (every 2 s for a key
+ * file); it is written again only once it is this much newer than what the object holds.
+ */
+export const LAST_REFRESH_WRITE_MS = 5 * 60_000;
 
 /** The parts of a key set's status that conditions use (see KeyRegistry.status()). */
 export interface IssuerKeyStatus {
@@ -35,6 +43,8 @@ export interface IssuerKeyStatus {
   ready: boolean;
   keyCount: number;
   keyIds?: string[];
+  /** ISO time the keys were last confirmed current */
+  lastRefresh?: string;
   stale?: boolean;
   state?: string;
   error?: string;
@@ -96,6 +106,7 @@ export function desiredStatus(o: WatchedObject, ctx: StatusContext): DesiredStat
     const ks = ctx.keys.get(`${namespace}/${o.obj.metadata.name}`);
     conditions.push(keysReady(ks, served !== undefined, cond));
     if (ks?.keyIds && ks.ready) status.keyIds = [...ks.keyIds].sort();
+    if (ks?.lastRefresh) status.lastRefreshTime = ks.lastRefresh.replace(/\.\d+Z$/, 'Z');
   } else if (o.info.kind === 'AuthPolicy') {
     const conflicts = warnings.filter((w) => CONFLICT.test(w.message));
     conditions.push(conflicts.length > 0
@@ -181,10 +192,17 @@ export function withTransitionTimes(desired: readonly Condition[], existing: rea
 export function sameStatus(current: Record<string, any> | undefined, desired: DesiredStatus): boolean {
   if (!current || current.observedGeneration !== desired.observedGeneration) return false;
   if (JSON.stringify(current.keyIds ?? null) !== JSON.stringify(desired.keyIds ?? null)) return false;
+  if (!sameRefresh(current.lastRefreshTime, desired.lastRefreshTime)) return false;
   const have = (current.conditions ?? []) as Condition[];
   if (have.length !== desired.conditions.length) return false;
   return desired.conditions.every((d) => {
     const c = have.find((h) => h.type === d.type);
     return !!c && c.status === d.status && c.reason === d.reason && c.message === d.message && c.observedGeneration === d.observedGeneration;
   });
+}
+
+function sameRefresh(current: unknown, desired: string | undefined): boolean {
+  if (desired === undefined) return current === undefined || current === null;
+  if (typeof current !== 'string') return false;
+  return Date.parse(desired) - Date.parse(current) < LAST_REFRESH_WRITE_MS;
 }

@@ -109,7 +109,10 @@ export class StatusWriter {
     const nowIso = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const conditions = withTransitionTimes(desired.conditions, current?.conditions as Condition[] | undefined, nowIso);
     const status: Record<string, unknown> = { observedGeneration: desired.observedGeneration, conditions };
-    if (o.info.kind === 'TrustedIssuer') status.keyIds = desired.keyIds ?? null;
+    if (o.info.kind === 'TrustedIssuer') {
+      status.keyIds = desired.keyIds ?? null;
+      status.lastRefreshTime = desired.lastRefreshTime ?? null;
+    }
     const path = `/apis/${API_VERSION}/namespaces/${encodeURIComponent(m.namespace ?? '')}/${o.info.plural}/${encodeURIComponent(m.name)}/status`;
     try {
       await this.opts.client.request('PATCH', `${path}?fieldManager=${encodeURIComponent(`claimcheck-${this.opts.identity}`.slice(0, 128))}`, {
@@ -129,13 +132,17 @@ export class StatusWriter {
     if (this.opts.events !== false) await this.emitEvents(o, conditions, current?.conditions as Condition[] | undefined, nowIso);
   }
 
-  /** One Warning Event when a condition turns False (or changes its reason while False). */
+  /**
+   * One Warning Event when a condition turns False (or changes its reason while False), and a
+   * Normal one when KeysReady turns True after it was not: the keys are back.
+   */
   private async emitEvents(o: WatchedObject, conditions: Condition[], before: Condition[] | undefined, nowIso: string): Promise<void> {
     const m = o.obj.metadata;
     for (const c of conditions) {
-      if (!FAILING[c.type] || c.status !== 'False') continue;
       const prev = before?.find((b) => b.type === c.type);
-      if (prev && prev.status === 'False' && prev.reason === c.reason) continue;
+      const failing = FAILING[c.type] && c.status === 'False' && !(prev && prev.status === 'False' && prev.reason === c.reason);
+      const recovered = c.type === 'KeysReady' && c.status === 'True' && prev !== undefined && prev.status !== 'True';
+      if (!failing && !recovered) continue;
       try {
         await this.opts.client.request('POST', `/api/v1/namespaces/${encodeURIComponent(m.namespace ?? '')}/events`, {
           body: {
@@ -143,7 +150,7 @@ export class StatusWriter {
             kind: 'Event',
             metadata: { generateName: `${m.name}.`, namespace: m.namespace },
             involvedObject: { apiVersion: API_VERSION, kind: o.info.kind, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
-            type: 'Warning',
+            type: failing ? 'Warning' : 'Normal',
             reason: c.reason,
             message: c.message,
             source: { component: 'claimcheck' },
