@@ -20,7 +20,7 @@ import { dpopSet } from './dpop-fixtures.js';
 import { writeRequests, type LoadSettings } from './ghz.js';
 import { measure, type GrpcCtx } from './grpc-rows.js';
 import { HTTP_SCENARIOS, SCENARIOS, fixedRateFor, tokenSet, type Scenario } from './scenarios.js';
-import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startIntrospectionEndpoint, startPeer, startRedis, type ServerUnderTest } from './servers.js';
+import { startClaimcheck, startNoop, startNoopAuthzHttp, startNoopH2, startNoopHttp1, startIntrospectionEndpoint, startOtlpSink, startPeer, startRedis, type ServerUnderTest } from './servers.js';
 import { runHttpRows } from './http-rows.js';
 import { printHttpReport } from './http-report.js';
 import { ghzPath, peerPath, GHZ_VERSION, OPA_VERSION } from './tools.js';
@@ -211,6 +211,12 @@ async function start(s: Scenario, configs: Configs, peerDir: string, peer: strin
   }
   if (s.server.decryption) return startClaimcheck(configs.jwe, s.server.workers ?? 1, extra, nodeArgs);
   const workers = s.server.workers ?? 1;
+  if (s.server.tracing) {
+    const sink = await startOtlpSink();
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_TRACES_SAMPLER: s.server.tracing.sampler, ...(s.server.tracing.arg ? { OTEL_TRACES_SAMPLER_ARG: s.server.tracing.arg } : {}) };
+    const dir = configs[s.server.policies];
+    return withHelper(sink, () => startClaimcheck(dir, workers, extra, nodeArgs, env));
+  }
   if (s.server.introspection) {
     const endpoint = await startIntrospectionEndpoint(ISSUER, AUDIENCE);
     writeConfig(configs.opaque, 10, { introspection: endpoint.url });

@@ -75,11 +75,13 @@ export async function startNoopAuthzHttp(nodeArgs: string[] = []): Promise<Serve
   return launch(process.execPath, [...nodeArgs, 'bench/noop-authz-http-server.mjs', '127.0.0.1:0'], 'noop serving');
 }
 
-export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = [], nodeArgs: string[] = []): Promise<ServerUnderTest> {
+/** `env`: extra environment, e.g. the OTEL_* variables of the tracing rows */
+export async function startClaimcheck(configDir: string, workers = 1, extra: string[] = [], nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<ServerUnderTest> {
   const s = await launch(
     process.execPath,
     [...nodeArgs, 'bin/claimcheck.js', 'serve', '--config-dir', configDir, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--log-level', 'info', '--workers', String(workers), ...extra],
     'claimcheck serving',
+    env,
   );
   const httpPort = Number(String(s.line.http).split(':').pop());
   // ready = configuration loaded and keys settled
@@ -105,6 +107,12 @@ export async function startPeer(bin: string, policy: string, data: string, gomax
  */
 export async function startIntrospectionEndpoint(issuer: string, audience: string): Promise<{ url: string; stop(): Promise<void> }> {
   const s = await launch(process.execPath, ['bench/introspection-endpoint.mjs', issuer, audience], 'introspection serving', {}, 'client');
+  return { url: String(s.line.url), stop: s.stop };
+}
+
+/** The tracing rows' OTLP/HTTP endpoint (bench/otlp-sink.mjs), on the client's CPU. */
+export async function startOtlpSink(): Promise<{ url: string; stop(): Promise<void> }> {
+  const s = await launch(process.execPath, ['bench/otlp-sink.mjs'], 'otlp sink serving', {}, 'client');
   return { url: String(s.line.url), stop: s.stop };
 }
 

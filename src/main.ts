@@ -29,6 +29,10 @@ import { createDecisionLog } from './telemetry/decision-log.js';
 import { TokenCache } from './authn/token-cache.js';
 import { workerBridge } from './workers.js';
 import { ServerTls } from './tls/server-tls.js';
+import { startTracing } from './telemetry/tracing.js';
+import { packageVersion } from './commands/version.js';
+import type { AuthRequest } from './request.js';
+import type { AnswerKey } from './pipeline/answer-cache.js';
 
 const MAX_REJECTED_SHOWN = 100;
 
@@ -73,7 +77,8 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   const sender = senderContext(opts);
   const identity = opts.identity ? await startIdentityService(opts.identity, logger) : undefined;
   // kubernetes source: secretRef Secrets come from its watches (called only after the source exists)
-  const keys = new KeyRegistry({ logger, metrics, ...opts.keyLimits, readSecret: (issuer, ref) => source.readSecret?.(issuer, ref) });
+  const tracing = await startTracing(process.env, logger, packageVersion());
+  const keys = new KeyRegistry({ logger, metrics, ...opts.keyLimits, ...(tracing ? { traceFetch: tracing.fetchSpan } : {}), readSecret: (issuer, ref) => source.readSecret?.(issuer, ref) });
   const health = new HealthState();
   let snapshot: Snapshot | undefined;
   let generation = 0;
@@ -118,7 +123,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
     tokenCache,
     metrics,
     logger,
-    decisionLog: createDecisionLog(logger, opts.decisionLog),
+    decisionLog: tracing ? tracing.observe(createDecisionLog(logger, opts.decisionLog)) : createDecisionLog(logger, opts.decisionLog),
     sender,
     ...(identity ? { identityTokens: identity.minter } : {}),
     options: { unmatchedHost: opts.unmatchedHost, maxTokenBytes: opts.maxTokenBytes, reservedHeaderPrefix: opts.reservedHeaderPrefix },
@@ -128,7 +133,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
   const grpc = await startGrpcServer({
     ...(tls.grpc ? { tls: tls.grpc } : {}),
     addr: opts.grpcAddr,
-    check,
+    check: tracing ? (req) => tracing.traceCheck(req, () => check(req)) : check,
     health,
     listener: opts.grpcListener,
     onInternalError: (err) => requestErrors.error('internal_error', { err: err instanceof Error ? err.message : String(err) }, 'internal error in Check adapter; denied with 503'),
@@ -137,7 +142,8 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
 
   const hasIdentityAlias = (headers: ReadonlyMap<string, readonly string[]>) => snapshot !== undefined && identityAliases(headers.keys(), snapshot, opts.reservedHeaderPrefix) !== undefined;
   const answerCache = opts.answerCacheSize > 0 ? new AnswerCache(opts.answerCacheSize) : undefined;
-  const httpCheck = createCheckHandler({ ...handlerDeps, protocol: 'http', ...(answerCache ? { answerCache } : {}) });
+  const untracedHttpCheck = createCheckHandler({ ...handlerDeps, protocol: 'http', ...(answerCache ? { answerCache } : {}) });
+  const httpCheck = tracing ? Object.assign((req: AuthRequest, key?: AnswerKey) => tracing.traceCheck(req, () => untracedHttpCheck(req, key)), { cached: untracedHttpCheck.cached }) : untracedHttpCheck;
   const answers: AnswerLookup | undefined = answerCache ? { sources: () => snapshot, cached: httpCheck.cached } : undefined;
   const authzHttp = opts.authzHttpAddr !== undefined ? await startAuthzListener(opts.authzHttpAddr, { check: httpCheck, answers, hasIdentityAlias, ...(tls.authzHttp ? { tls: tls.authzHttp } : {}) }, logger, metrics) : undefined;
 
@@ -200,6 +206,7 @@ export async function serve(opts: Readonly<ServeOptions>, logger: Logger = creat
       identity?.stop();
       for (const t of Object.values(tls)) t?.close();
       await sender.replay.close();
+      await tracing?.shutdown().catch(() => undefined);
       logger.info('stopped');
       logger.flush();
       bridge?.done();

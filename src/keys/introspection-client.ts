@@ -19,6 +19,7 @@ import { ClaimcheckError } from '../errors.js';
 import { ClientCredential, formEncode } from './client-credential.js';
 import { fetchJson } from './fetch-json.js';
 import { outcomeOf } from './fetch-outcome.js';
+import type { TraceFetch } from './key-set.js';
 import type { SecretReader } from './local-key-source.js';
 import { settledWithin, type Scheduler } from './scheduler.js';
 
@@ -43,6 +44,7 @@ export interface IntrospectionOptions {
   fetchTimeoutMs: number;
   coldWaitMs: number;
   readSecret?: SecretReader;
+  traceFetch?: TraceFetch;
 }
 
 export class IntrospectionClient {
@@ -101,6 +103,7 @@ export class IntrospectionClient {
       return INTROSPECTION_UNAVAILABLE;
     }
     let body: unknown;
+    const span = this.opts.traceFetch?.('introspection', this.issuer.key);
     try {
       ({ body } = await fetchJson(cfg.endpoint, {
         allowInsecureHttp: cfg.allowInsecureHttp,
@@ -116,19 +119,20 @@ export class IntrospectionClient {
       // only fetch-json's own coarse messages (no URL, no token, no server text) and its code
       const problem = err instanceof ClaimcheckError ? { code: err.code, problem: err.message } : { problem: 'failed' };
       this.opts.logger.warn({ issuer: this.issuer.key, ...problem }, 'introspection endpoint failed');
-      this.count(outcomeOf(err));
+      this.count(outcomeOf(err), span);
       return INTROSPECTION_UNAVAILABLE;
     }
     const now = this.opts.scheduler.now();
     const answer = toAnswer(body);
-    this.count(answer.ok ? 'active' : 'inactive');
+    this.count(answer.ok ? 'active' : 'inactive', span);
     const untilMs = answer.ok ? Math.min(now + cfg.cacheTtlSec * 1000, expMs(answer.claims) ?? Infinity) : now + INACTIVE_TTL_MS;
     if (untilMs > now && (cfg.cacheTtlSec > 0 || !answer.ok)) this.cache.set(h, { answer, untilMs, lruTick: 0 });
     return answer;
   }
 
-  private count(outcome: string): void {
+  private count(outcome: string, span?: (outcome: string) => void): void {
     this.opts.metrics?.introspectionRequests.inc({ issuer: this.issuer.key, outcome });
+    span?.(outcome);
   }
 }
 

@@ -5,7 +5,7 @@ import type { CompiledIssuer } from '../compile/snapshot.js';
 import type { MaybePromise } from '../maybe-async.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { KeySet, KeySetOptions } from './key-set.js';
+import type { KeySet, KeySetOptions, TraceFetch } from './key-set.js';
 import type { KeySetStatus } from './key-set-health.js';
 import { LocalKeySet } from './local-key-set.js';
 import { DecryptionKeyRing } from './decryption-key-ring.js';
@@ -47,6 +47,8 @@ export interface KeyRegistryOptions {
   jwksMaxBytes?: number;
   /** keys in one JWKS; default MAX_KEYS (100) */
   jwksMaxKeys?: number;
+  /** OpenTelemetry: a span per JWKS, discovery or introspection request */
+  traceFetch?: TraceFetch;
   /** check of a local key file or Secret for changes; default SOURCE_POLL_MS (2 s) */
   sourcePollMs?: number;
   /** content of a `secretRef` without a file path (kubernetes Secrets) */
@@ -75,6 +77,7 @@ export class KeyRegistry implements KeyLookup {
       jwksMaxKeys: opts.jwksMaxKeys ?? MAX_KEYS,
       sourcePollMs: opts.sourcePollMs ?? SOURCE_POLL_MS,
       ...(opts.readSecret ? { readSecret: opts.readSecret } : {}),
+      ...(opts.traceFetch ? { traceFetch: opts.traceFetch } : {}),
     };
     // Key count, last refresh, readiness and staleness are read at scrape time: always current, and a removed issuer simply disappears.
     this.unwatch = opts.metrics?.watchKeySets(() => [...this.sets.values()].map((s) => s.sample()));

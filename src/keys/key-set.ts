@@ -8,6 +8,8 @@ import type { KeySetSample, KeySetStatus } from './key-set-health.js';
 import type { SecretReader } from './local-key-source.js';
 import type { Scheduler } from './scheduler.js';
 
+export type TraceFetch = (document: 'jwks' | 'discovery' | 'introspection', issuer: string) => (outcome: string) => void;
+
 export interface KeySet {
   /** the issuer's keysFingerprint this set was built for */
   readonly fingerprint: string;
@@ -42,6 +44,8 @@ export interface KeySetOptions {
   jwksMaxBytes: number;
   /** a JWKS with more keys is refused as a whole */
   jwksMaxKeys: number;
+  /** a trace span per remote request (telemetry/tracing.ts); call the result with the outcome */
+  traceFetch?: TraceFetch;
   /** how often a local key file or Secret is checked for changes */
   sourcePollMs: number;
   readSecret?: SecretReader;

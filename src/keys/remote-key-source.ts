@@ -4,6 +4,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { isUnreachable, outcomeOf, type FetchOutcome } from './fetch-outcome.js';
 import { discoverJwksUri, fetchJwks, type DocumentLimits } from './remote-documents.js';
+import type { TraceFetch } from './key-set.js';
 import type { ParsedKeys } from './parse-jwks.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -23,6 +24,7 @@ export interface RemoteSourceOptions {
   discoveryIntervalMs: number;
   jwksMaxBytes: number;
   jwksMaxKeys: number;
+  traceFetch?: TraceFetch;
 }
 
 export class RemoteKeySource {
@@ -44,13 +46,14 @@ export class RemoteKeySource {
   async load<T>(issuer: CompiledIssuer, prepare: (parsed: ParsedKeys) => Promise<T>): Promise<{ value: T; maxAgeSec?: number }> {
     const uri = issuer.jwks.uri ?? (await this.discovered(issuer));
     this.jwksUri = uri;
+    const span = this.opts.traceFetch?.('jwks', issuer.key);
     try {
       const { parsed, maxAgeSec } = await fetchJwks(issuer, uri, this.limits());
       const value = await prepare(parsed);
-      this.count(issuer, 'jwks', 'ok');
+      this.count(issuer, 'jwks', 'ok', span);
       return { value, ...(maxAgeSec !== undefined ? { maxAgeSec } : {}) };
     } catch (err) {
-      this.count(issuer, 'jwks', outcomeOf(err));
+      this.count(issuer, 'jwks', outcomeOf(err), span);
       // The jwks_uri itself may be what moved: ask discovery again before the next try.
       this.rediscover = true;
       throw err;
@@ -61,9 +64,10 @@ export class RemoteKeySource {
     const now = this.opts.scheduler.now();
     const known = this.jwksUri;
     if (known !== undefined && !this.rediscover && now - this.discoveredAtMs < this.opts.discoveryIntervalMs) return known;
+    const span = this.opts.traceFetch?.('discovery', issuer.key);
     try {
       const uri = await discoverJwksUri(issuer, this.limits());
-      this.count(issuer, 'discovery', 'ok');
+      this.count(issuer, 'discovery', 'ok', span);
       if (known !== undefined && uri !== known) {
         this.opts.logger.info({ issuer: issuer.key, iss: issuer.issuer, jwksUri: uri, previous: known }, 'discovery: jwks_uri changed');
       }
@@ -72,7 +76,7 @@ export class RemoteKeySource {
       return uri;
     } catch (err) {
       const outcome = outcomeOf(err);
-      this.count(issuer, 'discovery', outcome);
+      this.count(issuer, 'discovery', outcome, span);
       // An endpoint that cannot be reached right now does not stop JWKS refreshes from the location it
       // last validated; a document that answers and is refused (another issuer, no jwks_uri) does.
       if (known !== undefined && isUnreachable(outcome)) {
@@ -88,7 +92,8 @@ export class RemoteKeySource {
     return { timeoutMs: this.opts.fetchTimeoutMs, maxBytes: this.opts.jwksMaxBytes, maxKeys: this.opts.jwksMaxKeys };
   }
 
-  private count(issuer: CompiledIssuer, document: 'jwks' | 'discovery', outcome: FetchOutcome): void {
+  private count(issuer: CompiledIssuer, document: 'jwks' | 'discovery', outcome: FetchOutcome, span?: (outcome: string) => void): void {
     this.opts.metrics?.keyFetches.inc({ issuer: issuer.key, document, outcome });
+    span?.(outcome);
   }
 }

@@ -61,6 +61,8 @@ const PACKAGES: Record<string, readonly string[]> = {
   jose: ['keys/prepared-key.ts', 'keys/decrypt-token.ts', 'commands/'],
   ioredis: ['authn/redis-replay-store.ts'],
   'prom-client': ['telemetry/'],
+  // OpenTelemetry: loaded by tracing.ts only, and only when tracing is on
+  ...Object.fromEntries(['api', 'sdk-trace', 'resources', 'core', 'propagator-b3', 'context-async-hooks', 'exporter-trace-otlp-grpc', 'exporter-trace-otlp-proto'].map((p) => [`@opentelemetry/${p}`, ['telemetry/tracing.ts']])),
   pino: ['telemetry/'],
   '@marcbachmann/cel-js': ['authz/cel/'],
   re2js: ['authz/'],
