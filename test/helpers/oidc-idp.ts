@@ -92,6 +92,8 @@ export function httpsRequest(url: string, ca: string, opts: { method?: string; h
       res.on('error', reject);
     });
     req.on('error', reject);
+    // a request that hangs fails the suite with its URL instead of holding it until the test timeout
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
     req.end(opts.body);
   });
 }

@@ -85,3 +85,29 @@ test('npm run bench --smoke --only http-…: forward auth over HTTP/1.1 keep-ali
   const [, , repeated, distinct] = rows;
   assert.ok(distinct!.cpuPer10k > repeated!.cpuPer10k, `a new RS256 token costs more CPU than a repeated one (${distinct!.cpuPer10k} vs ${repeated!.cpuPer10k})`);
 });
+
+test('npm run soak --smoke: segments at a fixed rate with reloads and key rotations, memory samples, the verdict table and a PNG', { skip, timeout: 300_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'claimcheck-soak-smoke-'));
+  try {
+    const [json, png] = [join(dir, 'soak.json'), join(dir, 'soak.png')];
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/soak.ts', '--smoke', '--json', json, '--png', png], { cwd: REPO });
+      let [out, err] = ['', ''];
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.stderr.on('data', (d) => (err += String(d)));
+      child.on('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
+    });
+    // 1 is a missed target (a smoke's few seconds prove nothing about stability); 2 is a failure
+    assert.ok(code === 0 || code === 1, stderr);
+    const r = JSON.parse(await readFile(json, 'utf8')) as { segments: { calls: number; errors: number }[]; samples: { rssMiB: number; heapMiB: number }[]; reloads: number; rotations: number };
+    assert.equal(r.segments.length, 3);
+    assert.ok(r.segments.every((s) => s.calls > 0), 'every segment sent calls');
+    assert.equal(r.segments.reduce((n, s) => n + s.errors, 0), 0, 'no call failed through reloads and rotations');
+    assert.ok(r.samples.length >= 4 && r.samples.every((s) => s.rssMiB > 0 && s.heapMiB > 0), JSON.stringify(r.samples));
+    assert.ok(r.reloads >= 2 && r.rotations >= 1, `reloads ${r.reloads}, rotations ${r.rotations}`);
+    assert.match(stdout, /\| RSS growth after the first ten minutes \|/);
+    assert.deepEqual([...(await readFile(png)).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -69,7 +69,7 @@ describe('token introspection over gRPC', () => {
         resourceDoc('TrustedIssuer', 'opaque-only', { issuer: ONLY, audiences: [AUDIENCE], introspection }),
         resourceDoc('AuthPolicy', 'opaque-only', { hosts: ['only.example.com'], issuers: ['opaque-only'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
         resourceDoc('AuthPolicy', 'two', { hosts: ['two.example.com'], issuers: ['opaque-idp', 'other-opaque'], rules: [{ name: 'all', match: { paths: ['/**'] } }] }),
-        resourceDoc('TokenRevocation', 'revoked', { issuer: 'opaque-idp', jtis: ['revoked-jti'] }),
+        resourceDoc('TokenRevocation', 'revoked', { issuer: 'opaque-idp', jtis: ['revoked-jti'], subjects: [{ subject: 'mallory', issuedBefore: '2099-01-01T00:00:00Z' }] }),
       ]);
     }, ['--workers', '1']);
     ({ cc, client: envoy } = server);
@@ -162,11 +162,13 @@ describe('token introspection over gRPC', () => {
     assert.equal((await check(certBound)).httpStatus, 401);
   });
 
-  test('revocation applies to introspected tokens', async () => {
-    const t = opaque();
-    replies.set(t, active({ jti: 'revoked-jti' }));
-    const r = await check(t);
-    assert.deepEqual([r.httpStatus, errorOf(r).error_description], [401, 'token revoked']);
+  test('revocation applies to introspected tokens: by jti, and by subject for tokens issued before the cut-off', async () => {
+    for (const over of [{ jti: 'revoked-jti' }, { sub: 'mallory' }]) {
+      const t = opaque();
+      replies.set(t, active(over));
+      const r = await check(t);
+      assert.deepEqual([r.httpStatus, errorOf(r).error_description], [401, 'token revoked'], JSON.stringify(over));
+    }
   });
 
   test('an opaque token is never sent to a rule without an introspection issuer; two per rule is a validation error', async () => {

@@ -20,7 +20,7 @@ const HOST = 'ledger.example.test';
 const API = 'https://ledger.example.test/api';
 const errorOf = (r: CheckOutcome) => JSON.parse(r.body ?? '{}') as { error?: string; error_description?: string };
 
-describe('interop: opaque tokens introspected at oidc-provider', () => {
+describe('interop: opaque tokens introspected at oidc-provider', { timeout: 60_000 }, () => {
   const ca = createTestCa('claimcheck introspection interop CA');
   const app: IdpClient = { id: 'ledger-app', secret: randomBytes(32).toString('base64url') };
   const claimcheckClient: IdpClient = { id: 'claimcheck', secret: randomBytes(32).toString('base64url') };

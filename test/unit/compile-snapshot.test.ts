@@ -71,6 +71,16 @@ describe('compileSnapshot: issuers', () => {
     assert.ok(bad.problems.some((p) => p.path === '/spec/decryption' && /needs jwks/.test(p.message)), JSON.stringify(bad.problems));
   });
 
+  test('introspection: https only unless allowInsecureHttp (a warning then); cacheTTL at most 1h; a caBundle must hold a certificate', () => {
+    const at = (over: Record<string, unknown>) => compile([issuer('idp', undefined, { introspection: { endpoint: 'http://idp.example.com/introspect', clientId: 'c', clientSecretRef: { name: 's' }, ...over } as never })]);
+    assert.ok(at({}).problems.some((p) => p.path === '/spec/introspection/endpoint' && /allowInsecureHttp/.test(p.message)));
+    const insecure = at({ allowInsecureHttp: true });
+    assert.deepEqual(insecure.problems, []);
+    assert.ok(insecure.warnings.some((w) => w.path === '/spec/introspection/allowInsecureHttp'));
+    assert.ok(at({ endpoint: 'https://idp.example.com/i', cacheTTL: '2h' }).problems.some((p) => p.path === '/spec/introspection/cacheTTL'));
+    assert.ok(at({ endpoint: 'https://idp.example.com/i', caBundle: 'not a certificate' }).problems.some((p) => p.path === '/spec/introspection/caBundle'));
+  });
+
   test('introspection: the credential decides client_secret_basic or private_key_jwt; clientAssertionAudience needs the key', () => {
     const base = { endpoint: 'https://idp.example.com/introspect', clientId: 'c' };
     const secret = compile([issuer('idp', undefined, { introspection: { ...base, clientSecretRef: { name: 's' } } })]);

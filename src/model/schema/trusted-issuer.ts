@@ -161,7 +161,6 @@ export const jwksSchema: JsonSchema = {
 export const trustedIssuerSpecSchema: JsonSchema = {
   type: 'object',
   required: ['issuer'],
-  // an issuer verifies JWTs with its keys, opaque tokens at its endpoint, or both
   anyOf: [{ required: ['jwks'] }, { required: ['introspection'] }],
   description: doc(
     'An identity provider whose tokens claimcheck accepts: the `iss` it writes, where its keys come from, and what each token',
